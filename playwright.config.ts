@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS } from './tests/harness';
+
+// Debian's Chromium where it is installed (our CI machines cannot download Playwright's own build).
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: 'tests',
+  // The sandbox's counters are shared, and the machine has two cores: one test at a time.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  retries: 0,
+  timeout: 60_000,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: APP_ORIGIN,
+    trace: 'retain-on-failure',
+    ...devices['Desktop Chrome'],
+    launchOptions: {
+      executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: 'node sandbox/index.js',
+      url: `${ISSUER}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      env: {
+        SANDBOX_ISSUER_PORT: String(SANDBOX_PORTS.issuer),
+        SANDBOX_API_PORT: String(SANDBOX_PORTS.api),
+        SANDBOX_APP_ORIGINS: APP_ORIGIN,
+      },
+    },
+    {
+      // The production build (`npm run test:e2e` builds it first), as `node build` serves it.
+      command: 'node build',
+      url: APP_ORIGIN,
+      reuseExistingServer: false,
+      env: {
+        HOST: '127.0.0.1',
+        PORT: new URL(APP_ORIGIN).port,
+        ORIGIN: APP_ORIGIN,
+        PUBLIC_FENTU_ISSUER: ISSUER,
+        PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
+        PUBLIC_FENTU_API_BASE_URL: API_BASE_URL,
+      },
+    },
+  ],
+});

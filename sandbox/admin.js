@@ -1,0 +1,36 @@
+// The sandbox's admin API for tests and the benchmark, on the issuer's port under /__sandbox/.
+// GET stats; PUT settings (token lifetimes, rate limit); DELETE settings to restore the defaults.
+
+import { liveRefreshTokens } from './memory-adapter.js';
+import { resetRateLimits } from './fentu-api.js';
+import { current, resetSettings, updateSettings } from './settings.js';
+import { stats } from './stats.js';
+
+function json(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export async function handleAdmin(req, res) {
+  const path = new URL(req.url, 'http://sandbox').pathname;
+  if (req.method === 'GET' && path === '/__sandbox/stats') {
+    return json(res, 200, { ...stats, refreshTokens: liveRefreshTokens(), settings: current });
+  }
+  if (path === '/__sandbox/settings' && req.method === 'PUT') {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    try {
+      updateSettings(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+    } catch (err) {
+      return json(res, 400, { error: err.message });
+    }
+    resetRateLimits();
+    return json(res, 200, current);
+  }
+  if (path === '/__sandbox/settings' && req.method === 'DELETE') {
+    resetSettings();
+    resetRateLimits();
+    return json(res, 200, current);
+  }
+  return json(res, 404, { error: 'unknown admin route' });
+}

@@ -1,0 +1,240 @@
+// The Fentu FSM authorization server stand-in: node-oidc-provider configured as the Fentu docs
+// describe (scopes, 1 h access tokens, 30 day refresh tokens), with PKCE S256 required, refresh-token
+// rotation and reuse detection, revocation, RFC 9207 `iss`, JWT access tokens for the Fentu API,
+// and CORS for the app's origins.
+
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import Provider from 'oidc-provider';
+import { MemoryAdapter } from './memory-adapter.js';
+import { consentPage, errorPage, loginPage } from './pages.js';
+import { DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
+import { bump, stats } from './stats.js';
+
+const IDENTITY_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+function signingKeys() {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return [
+    { ...ec, kid: `es256-${randomUUID().slice(0, 8)}`, alg: 'ES256', use: 'sig' },
+    { ...rsa, kid: `rs256-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' },
+  ];
+}
+
+function findAccount(_ctx, id) {
+  if (id !== DEMO_ACCOUNT.accountId) return undefined;
+  return {
+    accountId: id,
+    claims: () => ({
+      sub: id,
+      name: DEMO_ACCOUNT.name,
+      given_name: DEMO_ACCOUNT.given_name,
+      family_name: DEMO_ACCOUNT.family_name,
+      email: DEMO_ACCOUNT.email,
+      email_verified: true,
+    }),
+  };
+}
+
+export function createProvider() {
+  const redirectUris = SETTINGS.appOrigins.map((origin) => `${origin}/callback`);
+  const allowedOrigins = new Set(SETTINGS.appOrigins);
+
+  const provider = new Provider(SETTINGS.issuer, {
+    adapter: MemoryAdapter,
+    findAccount,
+    jwks: { keys: signingKeys() },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    clients: [
+      {
+        client_id: SETTINGS.clientId,
+        client_name: 'Fieldpass',
+        application_type: 'web',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: redirectUris,
+      },
+    ],
+    scopes: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name'],
+      email: ['email', 'email_verified'],
+    },
+    pkce: { required: () => true },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      revocation: '/revoke',
+      introspection: '/introspect',
+      jwks: '/jwks',
+      userinfo: '/userinfo',
+      end_session: '/logout',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Every request is for the Fentu API unless it names another resource.
+        defaultResource: () => SETTINGS.apiBaseUrl,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== SETTINGS.apiBaseUrl) {
+            throw new Provider.errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+          }
+          return {
+            scope: Object.keys(FENTU_SCOPES).join(' '),
+            audience: SETTINGS.apiBaseUrl,
+            accessTokenTTL: current.accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    // Stock oidc-provider issues refresh tokens only with `offline_access` and `prompt=consent`;
+    // Fentu issues one with every grant to a client allowed the refresh_token grant.
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Rotate on every use: a used refresh token is rejected, and presenting it again revokes the grant.
+    rotateRefreshToken: () => true,
+    // Tokens outlive the sandbox's login session, as a mobile or tablet user expects.
+    expiresWithSession: () => false,
+    ttl: {
+      AccessToken: () => current.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      Interaction: 60 * 60,
+      Session: () => current.refreshTokenTtl,
+      Grant: () => current.refreshTokenTtl,
+      // A rotated refresh token keeps the first one's expiry, so rotation never extends a session.
+      RefreshToken: (ctx) => ctx?.oidc?.entities?.RotatedRefreshToken?.remainingTTL ?? current.refreshTokenTtl,
+    },
+    clientBasedCORS: (_ctx, origin) => allowedOrigins.has(origin),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out.error_description || out.error);
+    },
+  });
+
+  // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
+  provider.use(countRequests);
+  provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
+  return provider;
+}
+
+/** Koa middleware: counts authorization, token and revocation requests and their outcomes. */
+async function countRequests(ctx, next) {
+  await next();
+  const route = ctx.oidc?.route;
+  if (route === 'authorization') bump(stats.authorization, 'requests');
+  if (route === 'revocation') {
+    bump(stats.revocation, 'requests');
+    bump(stats.revocation.byHint, ctx.oidc.params?.token_type_hint ?? 'none');
+  }
+  if (route !== 'token') return;
+  const grantType = ctx.oidc.params?.grant_type ?? 'unknown';
+  bump(stats.token, 'requests');
+  bump(stats.token.byGrantType, grantType);
+  const error = ctx.status >= 400 ? ctx.body?.error : undefined;
+  if (error) bump(stats.token.errors, error);
+  if (grantType === 'refresh_token') {
+    if (!error) bump(stats.token.refresh, 'succeeded');
+    else bump(stats.token.refresh, 'rejected');
+    if (ctx.body?.error_description === 'refresh token already used') bump(stats.token.refresh, 'reuseDetected');
+  }
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16_384) throw new Error('form too large');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function sendHtml(res, status, html) {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'",
+  });
+  res.end(html);
+}
+
+/** Handles /interaction/:uid[/action]: the login and consent pages and their form posts. */
+export async function handleInteraction(provider, req, res) {
+  const [, , uid, action] = new URL(req.url, SETTINGS.issuer).pathname.split('/');
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch {
+    return sendHtml(res, 400, errorPage('This sign-in page has expired. Go back to the app and choose Sign in again.'));
+  }
+  if (details.uid !== uid) return sendHtml(res, 400, errorPage('This sign-in page does not match your session.'));
+  const client = await provider.Client.find(details.params.client_id);
+  const clientName = client?.clientName ?? details.params.client_id;
+
+  if (req.method === 'GET' && !action) {
+    if (details.prompt.name === 'login') return sendHtml(res, 200, loginPage({ uid, clientName }));
+    const scopes = String(details.params.scope ?? '')
+      .split(' ')
+      .filter(Boolean);
+    return sendHtml(res, 200, consentPage({ uid, clientName, scopes }));
+  }
+  if (req.method !== 'POST') return sendHtml(res, 405, errorPage('Use the buttons on the page.'));
+
+  const form = await readForm(req);
+  if (action === 'abort') {
+    bump(stats.authorization, 'denied');
+    return provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user declined to grant access.' },
+      { mergeWithLastSubmission: false },
+    );
+  }
+  if (action === 'login') {
+    const email = form.get('email') ?? '';
+    if (email.toLowerCase() !== DEMO_ACCOUNT.email || form.get('password') !== DEMO_ACCOUNT.password) {
+      return sendHtml(res, 200, loginPage({ uid, clientName, email, error: 'That email and password do not match the demo account.' }));
+    }
+    return provider.interactionFinished(req, res, { login: { accountId: DEMO_ACCOUNT.accountId } }, { mergeWithLastSubmission: false });
+  }
+  if (action === 'confirm') {
+    const chosen = new Set(form.getAll('scope'));
+    const grantId = await saveGrant(provider, details, chosen);
+    bump(stats.authorization, 'approved');
+    return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+  return sendHtml(res, 404, errorPage('Unknown step.'));
+}
+
+/** Grants what the user ticked and records the rest as rejected, so the server grants fewer scopes. */
+async function saveGrant(provider, details, chosen) {
+  const { prompt, params, session, grantId } = details;
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  const missingOidc = prompt.details.missingOIDCScope ?? [];
+  const granted = missingOidc.filter((scope) => chosen.has(scope) || scope === 'openid');
+  if (granted.length) grant.addOIDCScope(granted.join(' '));
+  const rejected = missingOidc.filter((scope) => !granted.includes(scope));
+  if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
+  if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
+    const yes = scopes.filter((scope) => chosen.has(scope));
+    const no = scopes.filter((scope) => !chosen.has(scope));
+    if (yes.length) grant.addResourceScope(resource, yes.join(' '));
+    if (no.length) grant.rejectResourceScope(resource, no.join(' '));
+  }
+  return grant.save();
+}

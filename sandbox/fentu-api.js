@@ -1,0 +1,166 @@
+// The stand-in Fentu FSM API: seeded work orders, customers and assets behind bearer JWT access
+// tokens from the sandbox issuer (validated by oauth4webapi against the issuer's JWKS), with scope
+// checks, RFC 6750 errors and the X-RateLimit-* headers of the Fentu docs.
+
+import * as oauth from 'oauth4webapi';
+import { PRIORITIES, assets, customers, workOrders } from './data.js';
+import { SETTINGS, current } from './settings.js';
+import { bump, stats } from './stats.js';
+
+const ROUTES = {
+  'GET /work-orders': { scope: 'read:work-orders', handle: () => [200, { data: workOrders }] },
+  'POST /work-orders': { scope: 'write:work-orders', handle: createWorkOrder },
+  'GET /customers': { scope: 'read:customers', handle: () => [200, { data: customers }] },
+  'GET /assets': { scope: 'read:assets', handle: () => [200, { data: assets }] },
+};
+
+const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
+const windows = new Map();
+let metadata;
+
+/** Forgets every caller's rate-limit window (admin API). */
+export function resetRateLimits() {
+  windows.clear();
+}
+
+async function authorizationServer() {
+  // Cached after the first success; the issuer runs in the same process on loopback http.
+  metadata ??= await oauth
+    .discoveryRequest(new URL(SETTINGS.issuer), { [oauth.allowInsecureRequests]: true })
+    .then((response) => oauth.processDiscoveryResponse(new URL(SETTINGS.issuer), response));
+  return metadata;
+}
+
+function corsHeaders(req) {
+  const origin = req.headers.origin;
+  if (!origin || !SETTINGS.appOrigins.includes(origin)) return {};
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' };
+}
+
+function send(req, res, status, body, headers = {}) {
+  bump(stats.api.byStatus, String(status));
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...corsHeaders(req),
+    ...headers,
+  });
+  res.end(JSON.stringify(body));
+}
+
+function challenge(error, description, extra = '') {
+  const params = error ? `, error="${error}", error_description="${description}"${extra}` : '';
+  return `Bearer realm="fentu"${params}`;
+}
+
+async function authenticate(req) {
+  const request = new Request(new URL(req.url, SETTINGS.apiBaseUrl), { method: req.method, headers: req.headers });
+  if (!request.headers.get('authorization')) return { failure: [challenge(), 'The request has no access token.'] };
+  try {
+    const claims = await oauth.validateJwtAccessToken(await authorizationServer(), request, SETTINGS.apiBaseUrl, {
+      [oauth.allowInsecureRequests]: true,
+    });
+    return { claims };
+  } catch (err) {
+    const expired = err?.code === oauth.JWT_TIMESTAMP_CHECK;
+    const description = expired ? 'The access token expired' : 'The access token is invalid';
+    return { failure: [challenge('invalid_token', description), description] };
+  }
+}
+
+function rateLimit(claims) {
+  const key = `${claims.client_id}:${claims.sub}`;
+  const now = Math.floor(Date.now() / 1000);
+  let window = windows.get(key);
+  if (!window || window.resetAt <= now) {
+    window = { resetAt: now + current.rateLimitWindow, used: 0 };
+    windows.set(key, window);
+  }
+  window.used += 1;
+  const headers = {
+    'x-ratelimit-limit': String(current.rateLimit),
+    'x-ratelimit-remaining': String(Math.max(0, current.rateLimit - window.used)),
+    'x-ratelimit-reset': String(window.resetAt),
+  };
+  if (window.used > current.rateLimit) headers['retry-after'] = String(window.resetAt - now);
+  return { limited: window.used > current.rateLimit, headers };
+}
+
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 65_536) throw new Error('The body is larger than 64 KB.');
+    chunks.push(chunk);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+async function createWorkOrder(req) {
+  let body;
+  try {
+    body = await readJson(req);
+  } catch {
+    return [400, { error: 'invalid_request', error_description: 'The body must be a JSON object.' }];
+  }
+  const problems = [];
+  if (typeof body?.title !== 'string' || !body.title.trim()) problems.push('title is required');
+  if (!customers.some((c) => c.id === body?.customerId)) problems.push('customerId must name a known customer');
+  if (body?.assetId !== undefined && !assets.some((a) => a.id === body.assetId)) problems.push('assetId must name a known asset');
+  if (body?.priority !== undefined && !PRIORITIES.includes(body.priority)) problems.push(`priority must be one of ${PRIORITIES.join(', ')}`);
+  if (problems.length) return [400, { error: 'invalid_request', error_description: problems.join('; ') }];
+  const order = {
+    id: `WO-${3001 + workOrders.length}`,
+    title: body.title.trim().slice(0, 200),
+    customerId: body.customerId,
+    assetId: body.assetId ?? null,
+    priority: body.priority ?? 'normal',
+    status: 'scheduled',
+    scheduledFor: typeof body.scheduledFor === 'string' ? body.scheduledFor : null,
+  };
+  workOrders.push(order);
+  return [201, { data: order }];
+}
+
+/** The API's request handler. */
+export async function handleApi(req, res) {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, {
+      ...corsHeaders(req),
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'authorization, content-type, dpop',
+      'access-control-max-age': '600',
+    });
+    return res.end();
+  }
+  const path = new URL(req.url, SETTINGS.apiBaseUrl).pathname.replace(/\/$/, '');
+  const routeKey = `${req.method} ${path}`;
+  const route = ROUTES[routeKey];
+  bump(stats.api, 'requests');
+  if (!route) return send(req, res, 404, { error: 'not_found', error_description: `No route ${routeKey}` });
+  bump(stats.api.byRoute, routeKey);
+
+  const { claims, failure } = await authenticate(req);
+  if (failure) {
+    return send(req, res, 401, { error: 'invalid_token', error_description: failure[1] }, { 'www-authenticate': failure[0] });
+  }
+  const granted = new Set(String(claims.scope ?? '').split(' '));
+  if (!granted.has(route.scope) && !granted.has('admin')) {
+    const description = `This call needs the ${route.scope} scope`;
+    return send(
+      req,
+      res,
+      403,
+      { error: 'insufficient_scope', error_description: description, scope: route.scope },
+      { 'www-authenticate': challenge('insufficient_scope', description, `, scope="${route.scope}"`) },
+    );
+  }
+  const { limited, headers } = rateLimit(claims);
+  if (limited) {
+    bump(stats.api, 'rateLimited');
+    return send(req, res, 429, { error: 'rate_limited', error_description: 'Too many requests; wait until X-RateLimit-Reset.' }, headers);
+  }
+  const [status, body] = await route.handle(req);
+  return send(req, res, status, body, headers);
+}

@@ -1,0 +1,65 @@
+// Starts the sandbox: the Fentu authorization server and the stand-in Fentu FSM API, on loopback.
+// `node sandbox/index.js`; settings in sandbox/settings.js (all optional environment variables).
+
+import { createServer } from 'node:http';
+import { handleAdmin } from './admin.js';
+import { createProvider, handleInteraction } from './authorization-server.js';
+import { handleApi } from './fentu-api.js';
+import { errorPage } from './pages.js';
+import { SETTINGS } from './settings.js';
+
+const provider = createProvider();
+const providerCallback = provider.callback();
+
+function guard(handler) {
+  return (req, res) =>
+    handler(req, res).catch((err) => {
+      console.error('[sandbox]', err);
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(errorPage('The sandbox hit an unexpected error; see its console.'));
+      }
+    });
+}
+
+const issuerServer = createServer(
+  guard(async (req, res) => {
+    const path = new URL(req.url, SETTINGS.issuer).pathname;
+    if (path.startsWith('/interaction/')) return handleInteraction(provider, req, res);
+    if (path.startsWith('/__sandbox/')) return handleAdmin(req, res);
+    return providerCallback(req, res);
+  }),
+);
+const apiServer = createServer(guard(handleApi));
+
+function listen(server, port, name) {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`${name}: port ${port} is in use. Stop whatever holds it, or set ${name === 'issuer' ? 'SANDBOX_ISSUER_PORT' : 'SANDBOX_API_PORT'}.`)
+          : err,
+      );
+    });
+    server.listen(port, SETTINGS.host, resolve);
+  });
+}
+
+try {
+  await listen(issuerServer, SETTINGS.issuerPort, 'issuer');
+  await listen(apiServer, SETTINGS.apiPort, 'api');
+} catch (err) {
+  console.error(`[sandbox] ${err.message}`);
+  process.exit(1);
+}
+console.log(`[sandbox] Fentu authorization server  ${SETTINGS.issuer}  (client "${SETTINGS.clientId}")`);
+console.log(`[sandbox] Fentu FSM API                ${SETTINGS.apiBaseUrl}`);
+console.log(`[sandbox] app origins allowed          ${SETTINGS.appOrigins.join(', ')}`);
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    issuerServer.close();
+    apiServer.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,85 @@
+// Sandbox settings: read once from the environment, with defaults that need no configuration.
+// Tests may change the token lifetimes and the rate limit at run time through the admin API
+// (see admin.js); `resetSettings()` puts the environment's values back.
+
+const HOST = '127.0.0.1';
+
+function readInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a whole number of seconds (or requests) above 0, got "${raw}"`);
+  }
+  return value;
+}
+
+function readOrigins(name, fallback) {
+  const raw = process.env[name] || fallback;
+  return raw
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean)
+    .map((value) => {
+      const url = new URL(value);
+      if (url.origin !== value.replace(/\/$/, '')) {
+        throw new Error(`${name}: "${value}" must be an origin such as http://127.0.0.1:5173`);
+      }
+      return url.origin;
+    });
+}
+
+const issuerPort = readInt('SANDBOX_ISSUER_PORT', 9000);
+const apiPort = readInt('SANDBOX_API_PORT', 9100);
+
+export const SETTINGS = Object.freeze({
+  host: HOST,
+  issuerPort,
+  apiPort,
+  issuer: `http://${HOST}:${issuerPort}`,
+  apiBaseUrl: `http://${HOST}:${apiPort}`,
+  appOrigins: readOrigins('SANDBOX_APP_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173'),
+  clientId: process.env.SANDBOX_CLIENT_ID || 'fieldpass',
+  defaults: Object.freeze({
+    accessTokenTtl: readInt('SANDBOX_ACCESS_TOKEN_TTL', 60 * 60),
+    refreshTokenTtl: readInt('SANDBOX_REFRESH_TOKEN_TTL', 30 * 24 * 60 * 60),
+    rateLimit: readInt('SANDBOX_RATE_LIMIT', 1000),
+    rateLimitWindow: readInt('SANDBOX_RATE_LIMIT_WINDOW', 60 * 60),
+  }),
+});
+
+/** The values in force now: the environment's, unless a test changed them through the admin API. */
+export const current = { ...SETTINGS.defaults };
+
+export function updateSettings(changes) {
+  for (const [key, value] of Object.entries(changes)) {
+    if (!(key in SETTINGS.defaults)) throw new Error(`unknown setting "${key}"`);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${key} must be a whole number above 0`);
+    current[key] = value;
+  }
+}
+
+export function resetSettings() {
+  Object.assign(current, SETTINGS.defaults);
+}
+
+/** The demo account shown on the sandbox login page. */
+export const DEMO_ACCOUNT = Object.freeze({
+  accountId: 'tech-0042',
+  email: 'sam.okafor@fentu.example',
+  password: 'fieldpass',
+  name: 'Sam Okafor',
+  given_name: 'Sam',
+  family_name: 'Okafor',
+});
+
+/** The Fentu FSM scope table (fentu-fsm-authentication.txt), in the order the document gives. */
+export const FENTU_SCOPES = Object.freeze({
+  'read:work-orders': 'View work orders',
+  'write:work-orders': 'Create/update work orders',
+  'read:customers': 'View customers',
+  'write:customers': 'Create/update customers',
+  'read:assets': 'View assets',
+  'write:assets': 'Create/update assets',
+  admin: 'Full administrative access',
+});

@@ -1,0 +1,23 @@
+// Counters of what the sandbox served, read by tests and the benchmark through GET /__sandbox/stats.
+// Tests compare readings taken before and after an action, so counters only ever grow.
+
+function emptyStats() {
+  return {
+    authorization: { requests: 0, approved: 0, denied: 0 },
+    token: {
+      requests: 0,
+      byGrantType: {},
+      errors: {},
+      refresh: { succeeded: 0, rejected: 0, reuseDetected: 0 },
+    },
+    revocation: { requests: 0, byHint: {} },
+    grantsRevoked: 0,
+    api: { requests: 0, byStatus: {}, byRoute: {}, rateLimited: 0 },
+  };
+}
+
+export const stats = emptyStats();
+
+export function bump(record, key, by = 1) {
+  record[key] = (record[key] ?? 0) + by;
+}

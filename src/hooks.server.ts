@@ -1,0 +1,31 @@
+import type { Handle, HandleServerError } from '@sveltejs/kit';
+import { loadClientConfig } from '$lib/config';
+
+/**
+ * Security headers on every response. The CSP SvelteKit builds from `kit.csp` gets a connect-src
+ * naming the configured authorization server and API, the only origins the browser must reach.
+ */
+export const handle: Handle = async ({ event, resolve }) => {
+  const response = await resolve(event);
+  const loaded = loadClientConfig(event.url.origin);
+  const csp = response.headers.get('content-security-policy');
+  if (csp) {
+    const origins = new Set(["'self'"]);
+    if ('config' in loaded) {
+      const { issuer, apiBaseUrl, endpoints } = loaded.config;
+      for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
+    }
+    response.headers.set('content-security-policy', `${csp}; connect-src ${[...origins].join(' ')}`);
+  }
+  response.headers.set('referrer-policy', 'no-referrer');
+  response.headers.set('x-frame-options', 'DENY');
+  response.headers.set('x-content-type-options', 'nosniff');
+  if (event.url.pathname === '/callback') response.headers.set('cache-control', 'no-store');
+  return response;
+};
+
+/** Unexpected server errors reach the page as a generic message; the detail stays in the log. */
+export const handleError: HandleServerError = ({ error, status }) => {
+  if (status !== 404) console.error(error);
+  return { message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.' };
+};

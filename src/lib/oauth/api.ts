@@ -1,0 +1,106 @@
+import * as oauth from 'oauth4webapi';
+import { FieldpassError } from './errors.js';
+import { toFieldpassError } from './failures.js';
+import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { ensureFreshSession } from './session.js';
+
+/** The Fentu rate-limit headers of the last response (fentu-fsm-authentication.txt, "Rate Limit Headers"). */
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  /** When the window resets, epoch milliseconds. */
+  resetAt: number;
+}
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+  rateLimit?: RateLimit;
+}
+
+export interface ApiRequest {
+  /** Path under the API base URL, such as `/work-orders`. */
+  path: string;
+  method?: 'GET' | 'POST';
+  body?: unknown;
+}
+
+function readRateLimit(headers: Headers): RateLimit | undefined {
+  const limit = Number(headers.get('x-ratelimit-limit'));
+  const remaining = Number(headers.get('x-ratelimit-remaining'));
+  const reset = Number(headers.get('x-ratelimit-reset'));
+  if (!headers.has('x-ratelimit-limit') || [limit, remaining, reset].some(Number.isNaN)) return undefined;
+  return { limit, remaining, resetAt: reset * 1000 };
+}
+
+/** When a 429 says to come back: `Retry-After` (seconds or HTTP date), else X-RateLimit-Reset. */
+function retryAt(headers: Headers, now: number): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds)) return now + seconds * 1000;
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return date;
+  }
+  return readRateLimit(headers)?.resetAt;
+}
+
+async function send(runtime: CoreRuntime, baseUrl: string, accessToken: string, request: ApiRequest): Promise<Response> {
+  const url = new URL(baseUrl + request.path);
+  const headers = new Headers({ accept: 'application/json' });
+  let body: string | undefined;
+  if (request.body !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(request.body);
+  }
+  return oauth.protectedResourceRequest(accessToken, request.method ?? 'GET', url, headers, body, requestOptions(runtime, url));
+}
+
+/**
+ * Calls the Fentu API with the session's access token (RFC 6750 §2.1), refreshing it first when it
+ * is due. A 401 `invalid_token` gets one refresh and one retry, never more (no 401 loops); a 403
+ * `insufficient_scope` names the missing scope (RFC 6750 §3.1); a 429 says when to retry.
+ */
+export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: CoreRuntime): Promise<ApiResult<T>> {
+  let session = await ensureFreshSession(runtime);
+  for (let attempt = 0; ; attempt += 1) {
+    let response: Response;
+    try {
+      response = await send(runtime, baseUrl, session.access_token, request);
+    } catch (err) {
+      if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw toFieldpassError(err, 'api');
+      const challenge = err.cause.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop')?.parameters ?? {};
+      const details = { status: err.status, error: challenge.error, description: challenge.error_description };
+      if (err.status === 403 && challenge.error === 'insufficient_scope') {
+        throw new FieldpassError('INSUFFICIENT_SCOPE', 'The API needs a scope that was not granted', { ...details, scope: challenge.scope });
+      }
+      if (err.status === 401 && attempt === 0) {
+        session = await ensureFreshSession(runtime, session.access_token);
+        continue;
+      }
+      throw new FieldpassError(err.status === 401 ? 'API_UNAUTHORIZED' : 'API_ERROR', 'The API refused the request', details, err);
+    }
+    const rateLimit = readRateLimit(response.headers);
+    if (response.status === 429) {
+      throw new FieldpassError('RATE_LIMITED', 'The API rate limit is used up', {
+        status: 429,
+        retryAt: retryAt(response.headers, nowOf(runtime)),
+      });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (cause) {
+      throw new FieldpassError('API_ERROR', 'The API answered with something that is not JSON', { status: response.status }, cause);
+    }
+    if (!response.ok) {
+      const error = body as { error?: string; error_description?: string };
+      throw new FieldpassError(response.status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
+        status: response.status,
+        error: typeof error?.error === 'string' ? error.error : undefined,
+        description: typeof error?.error_description === 'string' ? error.error_description : undefined,
+      });
+    }
+    return { status: response.status, body: body as T, rateLimit };
+  }
+}

@@ -1,0 +1,120 @@
+import { FieldpassError } from './errors.js';
+import { assertSecureEndpoint } from './endpoints.js';
+import { FENTU_SCOPE_DESCRIPTIONS, describeScope, type ScopeInfo } from './scopes.js';
+
+/** Endpoints typed in by hand, for authorization servers without a discovery document. */
+export interface ManualEndpoints {
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint?: string;
+}
+
+/** Everything the core needs to know about the app as an OAuth client. */
+export interface ClientConfig {
+  /** The issuer identifier; `iss` in responses is compared with it (RFC 9207). */
+  issuer: string;
+  /** Set when the server has no discovery document (RFC 8414). */
+  endpoints?: ManualEndpoints;
+  clientId: string;
+  redirectUri: string;
+  /** Every scope the app may request, in display order. */
+  scopeCatalog: ScopeInfo[];
+  apiBaseUrl: string;
+  /** True when nothing was configured and the local sandbox is in use. */
+  sandbox: boolean;
+}
+
+/** The environment variables that configure the client, by name. */
+export type ClientEnv = Partial<Record<(typeof CLIENT_VARIABLES)[number], string>>;
+
+export const CLIENT_VARIABLES = [
+  'PUBLIC_FENTU_ISSUER',
+  'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT',
+  'PUBLIC_FENTU_TOKEN_ENDPOINT',
+  'PUBLIC_FENTU_REVOCATION_ENDPOINT',
+  'PUBLIC_FENTU_CLIENT_ID',
+  'PUBLIC_FENTU_REDIRECT_URI',
+  'PUBLIC_FENTU_SCOPES',
+  'PUBLIC_FENTU_API_BASE_URL',
+] as const;
+
+/** The local sandbox (`npm run dev`): used when none of the variables above is set. */
+export const SANDBOX_ENV = {
+  PUBLIC_FENTU_ISSUER: 'http://127.0.0.1:9000',
+  PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
+  PUBLIC_FENTU_API_BASE_URL: 'http://127.0.0.1:9100',
+} as const;
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+
+function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new FieldpassError('CONFIG_INVALID', `${name} is required ${why}.`, { variable: name });
+  return value;
+}
+
+/**
+ * Reads and validates the client configuration. Throws `CONFIG_INVALID` or `INSECURE_ENDPOINT`
+ * naming the variable at fault. `appOrigin` is where the app is served, for the default redirect URI.
+ */
+export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientConfig {
+  const trimmed = Object.fromEntries(
+    CLIENT_VARIABLES.map((name) => [name, rawEnv[name]?.trim() || undefined]),
+  ) as ClientEnv;
+  const configured = CLIENT_VARIABLES.some((name) => name !== 'PUBLIC_FENTU_REDIRECT_URI' && trimmed[name]);
+  const env: ClientEnv = configured ? trimmed : { ...trimmed, ...SANDBOX_ENV };
+  const because = 'when a Fentu server is configured';
+
+  // The issuer is compared character for character (RFC 8414 §3.3, RFC 9207 §2.4): keep it as written.
+  const issuer = required(env, 'PUBLIC_FENTU_ISSUER', because);
+  assertSecureEndpoint(issuer, 'PUBLIC_FENTU_ISSUER');
+
+  let endpoints: ManualEndpoints | undefined;
+  if (env.PUBLIC_FENTU_AUTHORIZATION_ENDPOINT || env.PUBLIC_FENTU_TOKEN_ENDPOINT) {
+    const manual = 'when endpoints are entered by hand';
+    endpoints = {
+      authorization_endpoint: assertSecureEndpoint(
+        required(env, 'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT', manual),
+        'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT',
+      ).href,
+      token_endpoint: assertSecureEndpoint(required(env, 'PUBLIC_FENTU_TOKEN_ENDPOINT', manual), 'PUBLIC_FENTU_TOKEN_ENDPOINT').href,
+    };
+    if (env.PUBLIC_FENTU_REVOCATION_ENDPOINT) {
+      endpoints.revocation_endpoint = assertSecureEndpoint(env.PUBLIC_FENTU_REVOCATION_ENDPOINT, 'PUBLIC_FENTU_REVOCATION_ENDPOINT').href;
+    }
+  }
+
+  const redirectUri = assertSecureEndpoint(env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`, 'PUBLIC_FENTU_REDIRECT_URI');
+  if (redirectUri.hash || redirectUri.href.includes('#')) {
+    throw new FieldpassError('CONFIG_INVALID', 'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).', {
+      variable: 'PUBLIC_FENTU_REDIRECT_URI',
+    });
+  }
+  if (redirectUri.origin !== appOrigin || redirectUri.pathname !== '/callback') {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `PUBLIC_FENTU_REDIRECT_URI must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
+      { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
+    );
+  }
+
+  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' ')).split(/\s+/).filter(Boolean);
+  const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (badScope !== undefined || scopeIds.length === 0) {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
+      { variable: 'PUBLIC_FENTU_SCOPES' },
+    );
+  }
+
+  return {
+    issuer,
+    endpoints,
+    clientId: required(env, 'PUBLIC_FENTU_CLIENT_ID', because),
+    redirectUri: redirectUri.href,
+    scopeCatalog: [...new Set(scopeIds)].map(describeScope),
+    apiBaseUrl: assertSecureEndpoint(required(env, 'PUBLIC_FENTU_API_BASE_URL', because), 'PUBLIC_FENTU_API_BASE_URL').href.replace(/\/$/, ''),
+    sandbox: !configured,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The one error type of the Fieldpass core. `code` is a closed set that the UI maps to hand-written
+ * messages; whatever the server or the library said is kept in `details` and `cause` for the
+ * details toggle and the console, never rendered as HTML.
+ */
+export type FieldpassErrorCode =
+  /** A configuration value is missing or malformed; `details.variable` names it. */
+  | 'CONFIG_INVALID'
+  /** An endpoint is plain http on a host that is not loopback. */
+  | 'INSECURE_ENDPOINT'
+  /** The discovery document could not be fetched or did not validate (issuer mismatch included). */
+  | 'DISCOVERY_FAILED'
+  /** The callback carries no `state`. */
+  | 'STATE_MISSING'
+  /** The callback's `state` matches no pending sign-in: forged, already used, or from another browser. */
+  | 'STATE_UNKNOWN'
+  /** The pending sign-in is older than its 10-minute lifetime. */
+  | 'STATE_EXPIRED'
+  /** The callback is malformed: duplicate, missing or oversized parameters, or a bad `iss`. */
+  | 'CALLBACK_INVALID'
+  /** The user declined at the authorization server (`access_denied`). */
+  | 'SIGN_IN_CANCELLED'
+  /** The authorization server answered the sign-in with another error code. */
+  | 'SIGN_IN_REJECTED'
+  /** The token endpoint refused the authorization code (`invalid_grant` and friends). */
+  | 'CODE_REJECTED'
+  /** The token endpoint answered with something that is not a valid token response. */
+  | 'TOKEN_RESPONSE_INVALID'
+  /** The server could not be reached, or the browser blocked the response (CORS). */
+  | 'NETWORK'
+  /** The server took too long to answer. */
+  | 'TIMEOUT'
+  /** The server answered with an error that is not the user's to fix (5xx, unexpected status). */
+  | 'SERVER_ERROR'
+  /** The refresh token is no longer accepted: the session is over and must start again. */
+  | 'SESSION_ENDED'
+  /** No token set is stored. */
+  | 'NOT_SIGNED_IN'
+  /** IndexedDB is not available (private mode, storage disabled, quota). */
+  | 'STORAGE_UNAVAILABLE'
+  /** The API refused the token even after one refresh. */
+  | 'API_UNAUTHORIZED'
+  /** The API needs a scope the user did not grant; `details.scope` names it. */
+  | 'INSUFFICIENT_SCOPE'
+  /** The API's rate limit is used up; `details.retryAt` says when to try again. */
+  | 'RATE_LIMITED'
+  /** The API answered with another error. */
+  | 'API_ERROR';
+
+export interface FieldpassErrorDetails {
+  /** The configuration variable at fault. */
+  variable?: string;
+  /** The OAuth `error` code the server sent. */
+  error?: string;
+  /** The server's `error_description`: plain text for the details toggle only. */
+  description?: string;
+  /** HTTP status of the response at fault. */
+  status?: number;
+  /** A scope the API asked for. */
+  scope?: string;
+  /** When a rate-limited call may be made again (epoch milliseconds). */
+  retryAt?: number;
+}
+
+export class FieldpassError extends Error {
+  readonly code: FieldpassErrorCode;
+  readonly details: FieldpassErrorDetails;
+
+  constructor(code: FieldpassErrorCode, message: string, details: FieldpassErrorDetails = {}, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'FieldpassError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isFieldpassError(value: unknown, code?: FieldpassErrorCode): value is FieldpassError {
+  return value instanceof FieldpassError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,51 @@
+import * as oauth from 'oauth4webapi';
+import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+
+/** Where a failure happened, which decides how an OAuth error code is read. */
+export type FailureContext = 'discovery' | 'code-exchange' | 'refresh' | 'revocation' | 'api';
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof oauth.ResponseBodyError) return err.status;
+  if (err instanceof oauth.WWWAuthenticateChallengeError) return err.status;
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause instanceof Response ? cause.status : undefined;
+}
+
+/**
+ * Sorts whatever oauth4webapi, fetch or the server threw into one FieldpassError. Transient kinds
+ * (NETWORK, TIMEOUT, SERVER_ERROR) leave stored state alone; the caller decides what else to do.
+ */
+export function toFieldpassError(err: unknown, context: FailureContext): FieldpassError {
+  if (err instanceof FieldpassError) return err;
+  const name = (err as { name?: string })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new FieldpassError('TIMEOUT', `The ${context} request timed out`, {}, err);
+  }
+  // fetch rejects with a TypeError when the server is unreachable or CORS blocks the response.
+  if (err instanceof TypeError) {
+    return new FieldpassError('NETWORK', `The ${context} request could not reach the server`, {}, err);
+  }
+  const status = statusOf(err);
+  if (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) {
+    const challenge = err instanceof oauth.WWWAuthenticateChallengeError ? err.cause[0]?.parameters : undefined;
+    const details = {
+      status,
+      error: err instanceof oauth.ResponseBodyError ? err.error : challenge?.error,
+      description: err instanceof oauth.ResponseBodyError ? err.error_description : challenge?.error_description,
+    };
+    let code: FieldpassErrorCode = status !== undefined && status >= 500 ? 'SERVER_ERROR' : 'CODE_REJECTED';
+    if (context === 'refresh' && details.error === 'invalid_grant') code = 'SESSION_ENDED';
+    else if (context !== 'code-exchange' && code === 'CODE_REJECTED') code = 'SERVER_ERROR';
+    return new FieldpassError(code, `The server refused the ${context} request (${details.error ?? status})`, details, err);
+  }
+  if (err instanceof oauth.OperationProcessingError) {
+    if (status !== undefined && status >= 500) {
+      return new FieldpassError('SERVER_ERROR', `The server failed the ${context} request (HTTP ${status})`, { status }, err);
+    }
+    if (context === 'discovery') {
+      return new FieldpassError('DISCOVERY_FAILED', `The discovery document was not usable: ${err.message}`, { status }, err);
+    }
+    return new FieldpassError('TOKEN_RESPONSE_INVALID', `The ${context} response was not valid: ${err.message}`, { status }, err);
+  }
+  return new FieldpassError('SERVER_ERROR', `The ${context} request failed unexpectedly`, { status }, err);
+}

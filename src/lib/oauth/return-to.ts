@@ -1,0 +1,28 @@
+/**
+ * The page to return to after sign-in, reduced to a same-origin path. Anything that could leave
+ * the origin — another scheme, `//host`, backslashes, control characters, encoded slashes at the
+ * start — falls back to "/" (RFC 9700 §4.11.1: clients must not be open redirectors).
+ */
+export function safeReturnTo(value: string | null | undefined, appOrigin: string): string {
+  const fallback = '/';
+  if (!value || value.length > 2048) return fallback;
+  // Browsers strip tabs and newlines and read "\" as "/" before parsing, so "/\evil" is "//evil".
+  if (!value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return fallback;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return fallback;
+  }
+  if (decoded.startsWith('//') || decoded.includes('\\') || /^\/[^/]*:/.test(decoded)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(value, appOrigin);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== appOrigin) return fallback;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // The callback itself is never a destination: it would try to finish a sign-in again.
+  return path.startsWith('//') || url.pathname === '/callback' ? fallback : path;
+}

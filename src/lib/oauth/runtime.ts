@@ -1,0 +1,56 @@
+import * as oauth from 'oauth4webapi';
+import type { RecordStore } from '../storage/record-store.js';
+import { httpOptions } from './endpoints.js';
+
+/** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
+export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
+
+/** Runs `work` while holding the lock `name`; other holders of the same name wait their turn. */
+export type Lock = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
+/** What every core function is given instead of reaching for globals, so tests can substitute it. */
+export interface CoreRuntime {
+  store: RecordStore;
+  /** Replaces `fetch` for every protocol request (oauth4webapi's `customFetch`). */
+  fetch?: FetchLike;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  /** Cross-tab mutual exclusion; defaults to Web Locks, or an in-memory queue where they are missing. */
+  lock?: Lock;
+  /** How long a request to the authorization server or API may take. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+const queues = new Map<string, Promise<unknown>>();
+
+/** A lock that serializes callers within this JavaScript realm only. */
+export const inProcessLock: Lock = (name, work) => {
+  const previous = queues.get(name) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const tail = run.catch(() => undefined);
+  queues.set(name, tail);
+  void tail.then(() => {
+    if (queues.get(name) === tail) queues.delete(name);
+  });
+  return run;
+};
+
+/** Web Locks serialize across every tab and worker of the origin; fall back where they are missing. */
+export const defaultLock: Lock = (name, work) =>
+  typeof navigator !== 'undefined' && navigator.locks ? navigator.locks.request(name, work) : inProcessLock(name, work);
+
+export function nowOf(runtime: CoreRuntime): number {
+  return runtime.now?.() ?? Date.now();
+}
+
+/** oauth4webapi options for a request to `endpoint`: timeout, custom fetch, loopback http. */
+export function requestOptions(runtime: CoreRuntime, endpoint: string | URL | undefined) {
+  const timeout = runtime.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    ...httpOptions(endpoint),
+    signal: () => AbortSignal.timeout(timeout),
+    ...(runtime.fetch ? { [oauth.customFetch]: runtime.fetch } : {}),
+  };
+}

@@ -1,0 +1,203 @@
+import * as oauth from 'oauth4webapi';
+import type { ServerEndpoints } from './authorization-server.js';
+import { FieldpassError } from './errors.js';
+import { toFieldpassError } from './failures.js';
+import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { splitScopes } from './scopes.js';
+
+/** IndexedDB key of the token set. One record, so every write replaces all of it at once. */
+export const SESSION_KEY = 'session';
+
+/** Refresh when less than this much of the access token's life is left (capped at half its life). */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** The signed-in user, from the validated ID token when the server issued one. */
+export interface SessionUser {
+  sub: string;
+  name?: string;
+  email?: string;
+}
+
+/** The stored token set. */
+export interface Session {
+  server: ServerEndpoints;
+  client_id: string;
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  /** When the access token stops working, from `expires_in` and the time the response arrived. */
+  expires_at: number;
+  /** The access token's lifetime in seconds, as the server gave it. */
+  expires_in: number;
+  /** What the server granted; RFC 6749 §3.3: when it says nothing, what was requested. */
+  scope: string;
+  requested_scope: string;
+  user?: SessionUser;
+  updated_at: number;
+}
+
+/** Access tokens without `expires_in` are treated as living this long (RFC 6749 §5.1 makes it optional). */
+const DEFAULT_EXPIRES_IN = 300;
+
+interface SessionSource {
+  server: ServerEndpoints;
+  clientId: string;
+  requestedScope: string;
+  receivedAt: number;
+  claims?: oauth.IDToken;
+  previous?: Session;
+}
+
+/** Turns a validated token response into the stored token set. */
+export function sessionFromTokenResponse(tokens: oauth.TokenEndpointResponse, source: SessionSource): Session {
+  const expiresIn = typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : DEFAULT_EXPIRES_IN;
+  const claims = source.claims;
+  const user = claims
+    ? {
+        sub: claims.sub,
+        name: typeof claims.name === 'string' ? claims.name : undefined,
+        email: typeof claims.email === 'string' ? claims.email : undefined,
+      }
+    : source.previous?.user;
+  return {
+    server: source.server,
+    client_id: source.clientId,
+    access_token: tokens.access_token,
+    token_type: tokens.token_type,
+    // RFC 6749 §6: a response without a new refresh token leaves the old one in force.
+    refresh_token: tokens.refresh_token ?? source.previous?.refresh_token,
+    expires_at: source.receivedAt + expiresIn * 1000,
+    expires_in: expiresIn,
+    scope: tokens.scope ?? source.previous?.scope ?? source.requestedScope,
+    requested_scope: source.requestedScope,
+    user,
+    updated_at: source.receivedAt,
+  };
+}
+
+/** The stored token set, or undefined when signed out. */
+export async function getSession(runtime: CoreRuntime): Promise<Session | undefined> {
+  return runtime.store.get<Session>(SESSION_KEY);
+}
+
+/** How long before expiry a token counts as due for refresh. */
+export function refreshMargin(session: Pick<Session, 'expires_in'>): number {
+  return Math.min(REFRESH_MARGIN_MS, (session.expires_in * 1000) / 2);
+}
+
+/** True when the access token is within its refresh margin of expiry, or past it. */
+export function isDueForRefresh(session: Session, now: number): boolean {
+  return session.expires_at - now <= refreshMargin(session);
+}
+
+/**
+ * The scopes granted, as a list. A server may list only the API's scopes in `scope` and answer the
+ * OpenID ones with the ID token instead, so those count as granted when the ID token carried them.
+ */
+export function grantedScopes(session: Session): string[] {
+  const granted = splitScopes(session.scope);
+  const requested = splitScopes(session.requested_scope);
+  const user = session.user;
+  if (user) {
+    if (requested.includes('openid')) granted.push('openid');
+    if (requested.includes('profile') && user.name !== undefined) granted.push('profile');
+    if (requested.includes('email') && user.email !== undefined) granted.push('email');
+  }
+  return [...new Set(granted)];
+}
+
+function lockName(session: Pick<Session, 'server' | 'client_id'>): string {
+  return `fieldpass-refresh:${session.server.issuer}:${session.client_id}`;
+}
+
+/**
+ * A session whose access token is not due for refresh, refreshing it if needed (RFC 6749 §6).
+ * `rejectedAccessToken` is one the API has just refused: it is replaced even if not yet expired.
+ *
+ * Refreshes run one at a time under a lock shared by every tab; after taking it the token set is
+ * read again, so a refresh another holder already made is used instead of presenting the same
+ * refresh token twice (which rotation's reuse detection answers by revoking the grant). The
+ * rotated refresh token and the new access token are written together in one record.
+ * `invalid_grant` ends the session (SESSION_ENDED); other failures leave it stored.
+ */
+export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessToken?: string): Promise<Session> {
+  const needsWork = (s: Session) => s.access_token === rejectedAccessToken || isDueForRefresh(s, nowOf(runtime));
+  const current = await getSession(runtime);
+  if (!current) throw new FieldpassError('NOT_SIGNED_IN', 'No session is stored');
+  if (!needsWork(current)) return current;
+
+  const lock = runtime.lock ?? defaultLock;
+  return lock(lockName(current), async () => {
+    const session = await getSession(runtime);
+    if (!session) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while waiting to refresh');
+    if (!needsWork(session)) return session;
+    if (!session.refresh_token) {
+      await runtime.store.del(SESSION_KEY);
+      throw new FieldpassError('SESSION_ENDED', 'The access token expired and there is no refresh token');
+    }
+    const client: oauth.Client = { client_id: session.client_id };
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      const response = await oauth.refreshTokenGrantRequest(
+        session.server,
+        client,
+        oauth.None(),
+        session.refresh_token,
+        requestOptions(runtime, session.server.token_endpoint),
+      );
+      tokens = await oauth.processRefreshTokenResponse(session.server, client, response);
+    } catch (err) {
+      const failure = toFieldpassError(err, 'refresh');
+      if (failure.code === 'SESSION_ENDED') await runtime.store.del(SESSION_KEY);
+      throw failure;
+    }
+    const next = sessionFromTokenResponse(tokens, {
+      server: session.server,
+      clientId: session.client_id,
+      requestedScope: session.requested_scope,
+      receivedAt: nowOf(runtime),
+      previous: session,
+    });
+    await runtime.store.set(SESSION_KEY, next);
+    return next;
+  });
+}
+
+/** What sign-out managed to tell the server. */
+export interface SignOutResult {
+  /** True when the server confirmed the refresh token (or, lacking one, the access token) revoked. */
+  revoked: boolean;
+  /** Why revocation could not be confirmed, when it could not. */
+  problem?: 'no_revocation_endpoint' | 'revocation_failed';
+}
+
+/**
+ * Signs out: removes the token set first (so nothing can use it meanwhile), then revokes the
+ * refresh token and the access token at the server (RFC 7009 §2.1) and deletes pending attempts.
+ */
+export async function signOut(runtime: CoreRuntime): Promise<SignOutResult> {
+  const session = await runtime.store.take<Session>(SESSION_KEY);
+  for (const key of await runtime.store.keys()) {
+    if (key.startsWith('pending:')) await runtime.store.del(key);
+  }
+  if (!session) return { revoked: true };
+  const endpoint = session.server.revocation_endpoint;
+  if (!endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };
+
+  const client: oauth.Client = { client_id: session.client_id };
+  const revoke = async (token: string, hint: 'refresh_token' | 'access_token') => {
+    const response = await oauth.revocationRequest(session.server, client, oauth.None(), token, {
+      ...requestOptions(runtime, endpoint),
+      additionalParameters: { token_type_hint: hint },
+    });
+    await oauth.processRevocationResponse(response);
+  };
+  const results = await Promise.allSettled([
+    session.refresh_token ? revoke(session.refresh_token, 'refresh_token') : Promise.resolve(),
+    revoke(session.access_token, 'access_token'),
+  ]);
+  // The refresh token is what keeps a session alive; an access token the server cannot revoke
+  // (a JWT, say) still expires on its own within its short lifetime.
+  const decisive = session.refresh_token ? results[0] : results[1];
+  return decisive.status === 'fulfilled' ? { revoked: true } : { revoked: false, problem: 'revocation_failed' };
+}

@@ -1,0 +1,150 @@
+import * as oauth from 'oauth4webapi';
+import type { ServerEndpoints } from './authorization-server.js';
+import { FieldpassError } from './errors.js';
+import { toFieldpassError } from './failures.js';
+import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { SESSION_KEY, sessionFromTokenResponse, type Session } from './session.js';
+
+/** IndexedDB key prefix of pending sign-in attempts; the rest of the key is the `state`. */
+export const PENDING_PREFIX = 'pending:';
+
+/** A pending attempt lives 10 minutes, the longest an authorization code should (RFC 6749 §4.1.2). */
+export const PENDING_TTL_MS = 10 * 60 * 1000;
+
+/** The longest callback URL Fieldpass reads; anything longer is hostile or broken. */
+export const MAX_CALLBACK_URL_LENGTH = 8192;
+
+/** Everything the callback needs to finish one attempt, bound to this browser (RFC 9700 §4.4.2). */
+export interface PendingSignIn {
+  state: string;
+  code_verifier: string;
+  nonce?: string;
+  /** The server this attempt went to: the callback checks `iss` against it and trades the code there. */
+  server: ServerEndpoints;
+  client_id: string;
+  redirect_uri: string;
+  requested_scope: string;
+  return_to: string;
+  created_at: number;
+}
+
+export interface StartSignInInput {
+  server: ServerEndpoints;
+  clientId: string;
+  redirectUri: string;
+  scopes: readonly string[];
+  /** A same-origin path, already checked with `safeReturnTo`. */
+  returnTo: string;
+}
+
+/**
+ * Builds the authorization request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636 §4) and a fresh
+ * `state` — and a `nonce` when `openid` is requested — and stores the attempt for the callback.
+ * Expired attempts are swept on the way.
+ */
+export async function startSignIn(
+  input: StartSignInInput,
+  runtime: CoreRuntime,
+): Promise<{ url: URL; pending: PendingSignIn }> {
+  const now = nowOf(runtime);
+  await sweepExpiredAttempts(runtime, now);
+  const scope = [...new Set(input.scopes)].join(' ');
+  const pending: PendingSignIn = {
+    state: oauth.generateRandomState(),
+    code_verifier: oauth.generateRandomCodeVerifier(),
+    nonce: input.scopes.includes('openid') ? oauth.generateRandomNonce() : undefined,
+    server: input.server,
+    client_id: input.clientId,
+    redirect_uri: input.redirectUri,
+    requested_scope: scope,
+    return_to: input.returnTo,
+    created_at: now,
+  };
+  const url = new URL(input.server.authorization_endpoint);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', input.clientId);
+  url.searchParams.set('redirect_uri', input.redirectUri);
+  if (scope) url.searchParams.set('scope', scope);
+  url.searchParams.set('state', pending.state);
+  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.code_verifier));
+  url.searchParams.set('code_challenge_method', 'S256');
+  if (pending.nonce) url.searchParams.set('nonce', pending.nonce);
+  await runtime.store.set(PENDING_PREFIX + pending.state, pending);
+  return { url, pending };
+}
+
+async function sweepExpiredAttempts(runtime: CoreRuntime, now: number): Promise<void> {
+  for (const key of await runtime.store.keys()) {
+    if (!key.startsWith(PENDING_PREFIX)) continue;
+    const pending = await runtime.store.get<PendingSignIn>(key);
+    if (!pending || now - pending.created_at > PENDING_TTL_MS) await runtime.store.del(key);
+  }
+}
+
+/**
+ * Finishes a sign-in from the callback URL: finds and deletes the pending attempt by `state`,
+ * validates the response with oauth4webapi (state, `iss` per RFC 9207, error responses, repeated
+ * parameters) before any request is made, trades the code once (RFC 6749 §4.1.3, RFC 7636 §4.5)
+ * and stores the token set. Returns the session and the page to go back to.
+ */
+export async function completeSignIn(
+  callbackUrl: string,
+  runtime: CoreRuntime,
+): Promise<{ session: Session; returnTo: string }> {
+  if (callbackUrl.length > MAX_CALLBACK_URL_LENGTH) {
+    throw new FieldpassError('CALLBACK_INVALID', 'The callback URL is longer than any real sign-in response');
+  }
+  const params = new URL(callbackUrl).searchParams;
+  const states = params.getAll('state');
+  if (states.length === 0) throw new FieldpassError('STATE_MISSING', 'The callback has no state parameter');
+  if (states.length > 1) throw new FieldpassError('CALLBACK_INVALID', 'The callback has more than one state parameter');
+
+  // Taking the record deletes it: the attempt is single-use whatever happens next.
+  const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);
+  if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No pending sign-in matches this state');
+  if (nowOf(runtime) - pending.created_at > PENDING_TTL_MS) {
+    throw new FieldpassError('STATE_EXPIRED', 'The sign-in attempt expired before the response arrived');
+  }
+
+  const client: oauth.Client = { client_id: pending.client_id };
+  let validated: URLSearchParams;
+  try {
+    validated = oauth.validateAuthResponse(pending.server, client, params, pending.state);
+  } catch (err) {
+    if (err instanceof oauth.AuthorizationResponseError) {
+      const details = { error: err.error, description: err.error_description };
+      if (err.error === 'access_denied') throw new FieldpassError('SIGN_IN_CANCELLED', 'The user declined', details, err);
+      throw new FieldpassError('SIGN_IN_REJECTED', `The server answered with ${err.error}`, details, err);
+    }
+    throw new FieldpassError('CALLBACK_INVALID', `The callback did not validate: ${(err as Error).message}`, {}, err);
+  }
+
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    const response = await oauth.authorizationCodeGrantRequest(
+      pending.server,
+      client,
+      oauth.None(),
+      validated,
+      pending.redirect_uri,
+      pending.code_verifier,
+      requestOptions(runtime, pending.server.token_endpoint),
+    );
+    tokens = await oauth.processAuthorizationCodeResponse(pending.server, client, response, {
+      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+      requireIdToken: pending.nonce !== undefined,
+    });
+  } catch (err) {
+    throw toFieldpassError(err, 'code-exchange');
+  }
+
+  const session = sessionFromTokenResponse(tokens, {
+    server: pending.server,
+    clientId: pending.client_id,
+    requestedScope: pending.requested_scope,
+    receivedAt: nowOf(runtime),
+    claims: tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined,
+  });
+  await runtime.store.set(SESSION_KEY, session);
+  return { session, returnTo: pending.return_to };
+}

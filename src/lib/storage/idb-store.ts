@@ -1,0 +1,44 @@
+import { createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
+import { FieldpassError } from '../oauth/errors.js';
+import type { RecordStore } from './record-store.js';
+
+/** The database and object store Fieldpass keeps its records in. */
+export const DATABASE_NAME = 'fieldpass';
+export const STORE_NAME = 'records';
+
+function unavailable(cause: unknown): never {
+  throw new FieldpassError(
+    'STORAGE_UNAVAILABLE',
+    'This browser is not letting Fieldpass use its local database (IndexedDB).',
+    {},
+    cause,
+  );
+}
+
+/**
+ * The IndexedDB store: one dedicated database so clearing it never touches other apps' data.
+ * Every call runs in a single IndexedDB transaction, so a record is written whole or not at all.
+ */
+export function createIdbStore(): RecordStore {
+  let store: UseStore;
+  try {
+    store = createStore(DATABASE_NAME, STORE_NAME);
+  } catch (cause) {
+    unavailable(cause);
+  }
+  const guard = <T>(work: Promise<T>) => work.catch(unavailable);
+  return {
+    get: (key) => guard(get(key, store)),
+    set: (key, value) => guard(set(key, value, store)),
+    del: (key) => guard(del(key, store)),
+    keys: () => guard(keys<string>(store)),
+    take: <T>(key: string) =>
+      guard(
+        store('readwrite', (s) => {
+          const request = s.get(key);
+          s.delete(key);
+          return promisifyRequest<T | undefined>(request);
+        }),
+      ),
+  };
+}
