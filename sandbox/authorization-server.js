@@ -124,6 +124,10 @@ export function createProvider() {
   // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
   provider.use(countRequests);
   provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
+  // oidc-provider keeps the reason out of the response body, in the error's `error_detail`.
+  provider.on('grant.error', (_ctx, err) => {
+    if (err.error_detail === 'refresh token already used') bump(stats.token.refresh, 'reuseDetected');
+  });
   return provider;
 }
 
@@ -145,7 +149,6 @@ async function countRequests(ctx, next) {
   if (grantType === 'refresh_token') {
     if (!error) bump(stats.token.refresh, 'succeeded');
     else bump(stats.token.refresh, 'rejected');
-    if (ctx.body?.error_description === 'refresh token already used') bump(stats.token.refresh, 'reuseDetected');
   }
 }
 

@@ -1,0 +1,113 @@
+import { expect, test as base, type APIRequestContext, type Page } from '@playwright/test';
+import { APP_ORIGIN, DEMO, ISSUER } from './harness';
+
+/** The sandbox's counters (sandbox/stats.js), read through its admin API. */
+export interface SandboxStats {
+  authorization: { requests: number; approved: number; denied: number };
+  token: {
+    requests: number;
+    byGrantType: Record<string, number>;
+    errors: Record<string, number>;
+    refresh: { succeeded: number; rejected: number; reuseDetected: number };
+  };
+  revocation: { requests: number; byHint: Record<string, number> };
+  grantsRevoked: number;
+  api: { requests: number; byStatus: Record<string, number>; byRoute: Record<string, number> };
+  refreshTokens: { active: number; consumed: number };
+}
+
+export async function sandboxStats(request: APIRequestContext): Promise<SandboxStats> {
+  const response = await request.get(`${ISSUER}/__sandbox/stats`);
+  expect(response.ok()).toBe(true);
+  return response.json();
+}
+
+/** Changes the sandbox's token lifetimes or rate limit until the next test. */
+export async function configureSandbox(request: APIRequestContext, settings: Record<string, number>): Promise<void> {
+  const response = await request.put(`${ISSUER}/__sandbox/settings`, { data: settings });
+  expect(response.ok()).toBe(true);
+}
+
+/** Presents a refresh token to the sandbox's token endpoint, as an attacker holding a copy would. */
+export async function presentRefreshToken(request: APIRequestContext, refreshToken: string) {
+  const response = await request.post(`${ISSUER}/token`, {
+    form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'fieldpass' },
+  });
+  return { status: response.status(), body: (await response.json()) as { error?: string; error_description?: string } };
+}
+
+/** The records in the app's IndexedDB database, keyed by record name. */
+export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const open = indexedDB.open('fieldpass');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('records')) return resolve({});
+          const out: Record<string, unknown> = {};
+          const cursor = db.transaction('records').objectStore('records').openCursor();
+          cursor.onsuccess = () => {
+            const c = cursor.result;
+            if (!c) return resolve(out);
+            out[String(c.key)] = c.value;
+            c.continue();
+          };
+        };
+      }),
+  );
+}
+
+/** Every token response body the page received from the sandbox, in order. */
+export function recordTokenResponses(page: Page): Array<Record<string, string>> {
+  const bodies: Array<Record<string, string>> = [];
+  page.on('response', async (response) => {
+    if (response.url() === `${ISSUER}/token` && response.request().method() === 'POST' && response.ok()) {
+      bodies.push(await response.json());
+    }
+  });
+  return bodies;
+}
+
+export interface SignInOptions {
+  /** Extra scopes to tick on Fieldpass's consent screen. */
+  tick?: string[];
+  /** Scopes to untick on Fieldpass's consent screen. */
+  untick?: string[];
+  /** Scopes to untick on the sandbox's own consent page (so the server grants fewer). */
+  refuseAtServer?: string[];
+  returnTo?: string;
+  /** Stop at the sandbox consent page and press Deny. */
+  deny?: boolean;
+}
+
+/** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
+export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
+  await page.goto(options.returnTo === undefined ? '/sign-in' : `/sign-in?returnTo=${encodeURIComponent(options.returnTo)}`);
+  for (const scope of options.tick ?? []) await page.getByRole('checkbox', { name: scope }).check();
+  for (const scope of options.untick ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
+  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  if (await page.getByLabel('Email').isVisible()) {
+    await page.getByLabel('Email').fill(DEMO.email);
+    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  for (const scope of options.refuseAtServer ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
+  await page.getByRole('button', { name: options.deny ? 'Deny' : 'Allow' }).click();
+  await page.waitForURL(`${APP_ORIGIN}/**`);
+}
+
+export const test = base.extend<{ resetSandbox: void }>({
+  resetSandbox: [
+    async ({ request }, use) => {
+      await request.delete(`${ISSUER}/__sandbox/settings`);
+      await use();
+      await request.delete(`${ISSUER}/__sandbox/settings`);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };

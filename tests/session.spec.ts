@@ -1,0 +1,82 @@
+// Refresh-token rotation and sign-out, observed at the sandbox.
+
+import { expect, idbRecords, presentRefreshToken, recordTokenResponses, sandboxStats, signIn, test, configureSandbox } from './fixtures';
+import { ISSUER } from './harness';
+
+test('a short-lived access token is refreshed, and the rotated-out refresh token is rejected (#44)', async ({ page, request }) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  const tokens = recordTokenResponses(page);
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const before = await sandboxStats(request);
+  const firstRefreshToken = tokens[0].refresh_token;
+
+  // The app refreshes on its own before the 4-second token runs out.
+  const refresh = await page.waitForRequest(
+    (r) => r.url() === `${ISSUER}/token` && (r.postData() ?? '').includes('grant_type=refresh_token'),
+    { timeout: 15_000 },
+  );
+  expect(new URLSearchParams(refresh.postData() ?? '').get('refresh_token')).toBe(firstRefreshToken);
+  await expect.poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
+  await expect.poll(() => tokens.length).toBeGreaterThanOrEqual(2);
+
+  // The stored token set holds the rotated refresh token, not the first one.
+  await expect.poll(async () => ((await idbRecords(page)).session as { refresh_token: string }).refresh_token).not.toBe(firstRefreshToken);
+  expect(tokens[1].refresh_token).not.toBe(firstRefreshToken);
+  expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+
+  // The sandbox refuses the rotated-out token, and its reuse revokes the whole grant...
+  const replay = await presentRefreshToken(request, firstRefreshToken);
+  expect(replay.status).toBe(400);
+  expect(replay.body.error).toBe('invalid_grant');
+  expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected + 1);
+
+  // ...so the app's next refresh fails, and the user is told plainly and offered Sign in, once.
+  await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+  expect(await idbRecords(page)).not.toHaveProperty('session');
+  const settled = (await sandboxStats(request)).token.refresh.rejected;
+  await page.waitForTimeout(5_000);
+  expect((await sandboxStats(request)).token.refresh.rejected).toBe(settled);
+});
+
+test('reopened after the access token expired: refreshed silently, no redirect', async ({ page, request }) => {
+  await configureSandbox(request, { accessTokenTtl: 3 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await page.goto('about:blank');
+  await page.waitForTimeout(4_000);
+  const before = await sandboxStats(request);
+
+  await page.goto('/');
+
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const after = await sandboxStats(request);
+  expect(after.authorization.requests).toBe(before.authorization.requests);
+  expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
+  expect(after.api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
+});
+
+test('sign out revokes the refresh token at the sandbox and clears IndexedDB (#53, #56)', async ({ page, request }) => {
+  const tokens = recordTokenResponses(page);
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const refreshToken = tokens.at(-1)!.refresh_token;
+  const before = await sandboxStats(request);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  await expect(page.getByText('You are signed out.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+  const after = await sandboxStats(request);
+  expect(after.revocation.byHint.refresh_token - (before.revocation.byHint.refresh_token ?? 0)).toBe(1);
+  expect(await idbRecords(page)).toEqual({});
+
+  const replay = await presentRefreshToken(request, refreshToken);
+  expect(replay.status).toBe(400);
+  expect(replay.body.error).toBe('invalid_grant');
+
+  await page.reload();
+  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+});
