@@ -168,7 +168,8 @@ function sendHtml(res, status, html) {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'",
   });
   res.end(html);
 }
@@ -208,9 +209,18 @@ export async function handleInteraction(provider, req, res) {
   if (action === 'login') {
     const email = form.get('email') ?? '';
     if (email.toLowerCase() !== DEMO_ACCOUNT.email || form.get('password') !== DEMO_ACCOUNT.password) {
-      return sendHtml(res, 200, loginPage({ uid, clientName, email, error: 'That email and password do not match the demo account.' }));
+      return sendHtml(
+        res,
+        200,
+        loginPage({ uid, clientName, email, error: 'That email and password do not match the demo account.' }),
+      );
     }
-    return provider.interactionFinished(req, res, { login: { accountId: DEMO_ACCOUNT.accountId } }, { mergeWithLastSubmission: false });
+    return provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: DEMO_ACCOUNT.accountId } },
+      { mergeWithLastSubmission: false },
+    );
   }
   if (action === 'confirm') {
     const chosen = new Set(form.getAll('scope'));

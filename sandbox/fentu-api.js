@@ -107,8 +107,10 @@ async function createWorkOrder(req) {
   const problems = [];
   if (typeof body?.title !== 'string' || !body.title.trim()) problems.push('title is required');
   if (!customers.some((c) => c.id === body?.customerId)) problems.push('customerId must name a known customer');
-  if (body?.assetId !== undefined && !assets.some((a) => a.id === body.assetId)) problems.push('assetId must name a known asset');
-  if (body?.priority !== undefined && !PRIORITIES.includes(body.priority)) problems.push(`priority must be one of ${PRIORITIES.join(', ')}`);
+  if (body?.assetId !== undefined && !assets.some((a) => a.id === body.assetId))
+    problems.push('assetId must name a known asset');
+  if (body?.priority !== undefined && !PRIORITIES.includes(body.priority))
+    problems.push(`priority must be one of ${PRIORITIES.join(', ')}`);
   if (problems.length) return [400, { error: 'invalid_request', error_description: problems.join('; ') }];
   const order = {
     id: `WO-${3001 + workOrders.length}`,
@@ -143,7 +145,13 @@ export async function handleApi(req, res) {
 
   const { claims, failure } = await authenticate(req);
   if (failure) {
-    return send(req, res, 401, { error: 'invalid_token', error_description: failure[1] }, { 'www-authenticate': failure[0] });
+    return send(
+      req,
+      res,
+      401,
+      { error: 'invalid_token', error_description: failure[1] },
+      { 'www-authenticate': failure[0] },
+    );
   }
   const granted = new Set(String(claims.scope ?? '').split(' '));
   if (!granted.has(route.scope) && !granted.has('admin')) {
@@ -159,7 +167,13 @@ export async function handleApi(req, res) {
   const { limited, headers } = rateLimit(claims);
   if (limited) {
     bump(stats.api, 'rateLimited');
-    return send(req, res, 429, { error: 'rate_limited', error_description: 'Too many requests; wait until X-RateLimit-Reset.' }, headers);
+    return send(
+      req,
+      res,
+      429,
+      { error: 'rate_limited', error_description: 'Too many requests; wait until X-RateLimit-Reset.' },
+      headers,
+    );
   }
   const [status, body] = await route.handle(req);
   return send(req, res, status, body, headers);

@@ -37,7 +37,9 @@ function listen(server, port, name) {
     server.once('error', (err) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`${name}: port ${port} is in use. Stop whatever holds it, or set ${name === 'issuer' ? 'SANDBOX_ISSUER_PORT' : 'SANDBOX_API_PORT'}.`)
+          ? new Error(
+              `${name}: port ${port} is in use. Stop whatever holds it, or set ${name === 'issuer' ? 'SANDBOX_ISSUER_PORT' : 'SANDBOX_API_PORT'}.`,
+            )
           : err,
       );
     });

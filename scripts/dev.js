@@ -32,5 +32,8 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 setTimeout(() => {
-  if (!stopping) console.log('\n[dev] Open http://127.0.0.1:5173 and choose Sign in (demo account shown on the Fentu login page).\n');
+  if (!stopping)
+    console.log(
+      '\n[dev] Open http://127.0.0.1:5173 and choose Sign in (demo account shown on the Fentu login page).\n',
+    );
 }, 2500);

@@ -84,7 +84,9 @@ export interface SignInOptions {
 
 /** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
 export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
-  await page.goto(options.returnTo === undefined ? '/sign-in' : `/sign-in?returnTo=${encodeURIComponent(options.returnTo)}`);
+  await page.goto(
+    options.returnTo === undefined ? '/sign-in' : `/sign-in?returnTo=${encodeURIComponent(options.returnTo)}`,
+  );
   for (const scope of options.tick ?? []) await page.getByRole('checkbox', { name: scope }).check();
   for (const scope of options.untick ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
   await page.getByRole('button', { name: 'Continue to Fentu' }).click();

@@ -1,9 +1,21 @@
 // Refresh-token rotation and sign-out, observed at the sandbox.
 
-import { expect, idbRecords, presentRefreshToken, recordTokenResponses, sandboxStats, signIn, test, configureSandbox } from './fixtures';
+import {
+  expect,
+  idbRecords,
+  presentRefreshToken,
+  recordTokenResponses,
+  sandboxStats,
+  signIn,
+  test,
+  configureSandbox,
+} from './fixtures';
 import { ISSUER } from './harness';
 
-test('a short-lived access token is refreshed, and the rotated-out refresh token is rejected (#44)', async ({ page, request }) => {
+test('a short-lived access token is refreshed, and the rotated-out refresh token is rejected (#44)', async ({
+  page,
+  request,
+}) => {
   await configureSandbox(request, { accessTokenTtl: 4 });
   const tokens = recordTokenResponses(page);
   await signIn(page);
@@ -17,11 +29,15 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
     { timeout: 15_000 },
   );
   expect(new URLSearchParams(refresh.postData() ?? '').get('refresh_token')).toBe(firstRefreshToken);
-  await expect.poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded)
+    .toBeGreaterThanOrEqual(1);
   await expect.poll(() => tokens.length).toBeGreaterThanOrEqual(2);
 
   // The stored token set holds the rotated refresh token, not the first one.
-  await expect.poll(async () => ((await idbRecords(page)).session as { refresh_token: string }).refresh_token).not.toBe(firstRefreshToken);
+  await expect
+    .poll(async () => ((await idbRecords(page)).session as { refresh_token: string }).refresh_token)
+    .not.toBe(firstRefreshToken);
   expect(tokens[1].refresh_token).not.toBe(firstRefreshToken);
   expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
 

@@ -51,10 +51,15 @@ test('sign in with least-privilege scopes and see work orders from the API', asy
 
   const after = await sandboxStats(request);
   expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
-  expect(after.api.byRoute['GET /work-orders'] - (before.api.byRoute['GET /work-orders'] ?? 0)).toBeGreaterThanOrEqual(1);
+  expect(after.api.byRoute['GET /work-orders'] - (before.api.byRoute['GET /work-orders'] ?? 0)).toBeGreaterThanOrEqual(
+    1,
+  );
 });
 
-test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL (#58, #59)', async ({ page, context }) => {
+test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL (#58, #59)', async ({
+  page,
+  context,
+}) => {
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   const tokens = recordTokenResponses(page);
@@ -67,7 +72,9 @@ test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL 
   const stored = (await idbRecords(page)).session as { access_token: string; refresh_token: string };
   expect(stored.refresh_token).toBe(refresh_token);
 
-  const webStorage = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+  const webStorage = await page.evaluate(
+    () => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie,
+  );
   const cookies = JSON.stringify(await context.cookies(APP_ORIGIN));
   for (const token of [access_token, refresh_token]) {
     expect(webStorage).not.toContain(token);
@@ -90,7 +97,10 @@ test('without read:work-orders the home page says so instead of failing', async 
   await expect(page.getByText('You did not give Fieldpass permission to view work orders')).toBeVisible();
 });
 
-test('denying at the sandbox consent page gives a clear message and stores nothing (#25)', async ({ page, request }) => {
+test('denying at the sandbox consent page gives a clear message and stores nothing (#25)', async ({
+  page,
+  request,
+}) => {
   const before = await sandboxStats(request);
   await signIn(page, { deny: true });
 

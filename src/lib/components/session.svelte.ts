@@ -1,6 +1,13 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
 import { FieldpassError, isFieldpassError } from '../oauth/errors.js';
-import { ensureFreshSession, getSession, refreshMargin, signOut, type Session, type SignOutResult } from '../oauth/session.js';
+import {
+  ensureFreshSession,
+  getSession,
+  refreshMargin,
+  signOut,
+  type Session,
+  type SignOutResult,
+} from '../oauth/session.js';
 import { browserRuntime } from './runtime.js';
 
 /** How long to wait before trying a failed refresh again while the session is kept. */

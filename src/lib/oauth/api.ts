@@ -45,7 +45,12 @@ function retryAt(headers: Headers, now: number): number | undefined {
   return readRateLimit(headers)?.resetAt;
 }
 
-async function send(runtime: CoreRuntime, baseUrl: string, accessToken: string, request: ApiRequest): Promise<Response> {
+async function send(
+  runtime: CoreRuntime,
+  baseUrl: string,
+  accessToken: string,
+  request: ApiRequest,
+): Promise<Response> {
   const url = new URL(baseUrl + request.path);
   const headers = new Headers({ accept: 'application/json' });
   let body: string | undefined;
@@ -53,7 +58,14 @@ async function send(runtime: CoreRuntime, baseUrl: string, accessToken: string, 
     headers.set('content-type', 'application/json');
     body = JSON.stringify(request.body);
   }
-  return oauth.protectedResourceRequest(accessToken, request.method ?? 'GET', url, headers, body, requestOptions(runtime, url));
+  return oauth.protectedResourceRequest(
+    accessToken,
+    request.method ?? 'GET',
+    url,
+    headers,
+    body,
+    requestOptions(runtime, url),
+  );
 }
 
 /**
@@ -72,13 +84,21 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
       const challenge = err.cause.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop')?.parameters ?? {};
       const details = { status: err.status, error: challenge.error, description: challenge.error_description };
       if (err.status === 403 && challenge.error === 'insufficient_scope') {
-        throw new FieldpassError('INSUFFICIENT_SCOPE', 'The API needs a scope that was not granted', { ...details, scope: challenge.scope });
+        throw new FieldpassError('INSUFFICIENT_SCOPE', 'The API needs a scope that was not granted', {
+          ...details,
+          scope: challenge.scope,
+        });
       }
       if (err.status === 401 && attempt === 0) {
         session = await ensureFreshSession(runtime, session.access_token);
         continue;
       }
-      throw new FieldpassError(err.status === 401 ? 'API_UNAUTHORIZED' : 'API_ERROR', 'The API refused the request', details, err);
+      throw new FieldpassError(
+        err.status === 401 ? 'API_UNAUTHORIZED' : 'API_ERROR',
+        'The API refused the request',
+        details,
+        err,
+      );
     }
     const rateLimit = readRateLimit(response.headers);
     if (response.status === 429) {
@@ -91,7 +111,12 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
     try {
       body = await response.json();
     } catch (cause) {
-      throw new FieldpassError('API_ERROR', 'The API answered with something that is not JSON', { status: response.status }, cause);
+      throw new FieldpassError(
+        'API_ERROR',
+        'The API answered with something that is not JSON',
+        { status: response.status },
+        cause,
+      );
     }
     if (!response.ok) {
       const error = body as { error?: string; error_description?: string };

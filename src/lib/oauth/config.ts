@@ -77,18 +77,31 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
         required(env, 'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT', manual),
         'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT',
       ).href,
-      token_endpoint: assertSecureEndpoint(required(env, 'PUBLIC_FENTU_TOKEN_ENDPOINT', manual), 'PUBLIC_FENTU_TOKEN_ENDPOINT').href,
+      token_endpoint: assertSecureEndpoint(
+        required(env, 'PUBLIC_FENTU_TOKEN_ENDPOINT', manual),
+        'PUBLIC_FENTU_TOKEN_ENDPOINT',
+      ).href,
     };
     if (env.PUBLIC_FENTU_REVOCATION_ENDPOINT) {
-      endpoints.revocation_endpoint = assertSecureEndpoint(env.PUBLIC_FENTU_REVOCATION_ENDPOINT, 'PUBLIC_FENTU_REVOCATION_ENDPOINT').href;
+      endpoints.revocation_endpoint = assertSecureEndpoint(
+        env.PUBLIC_FENTU_REVOCATION_ENDPOINT,
+        'PUBLIC_FENTU_REVOCATION_ENDPOINT',
+      ).href;
     }
   }
 
-  const redirectUri = assertSecureEndpoint(env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`, 'PUBLIC_FENTU_REDIRECT_URI');
+  const redirectUri = assertSecureEndpoint(
+    env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`,
+    'PUBLIC_FENTU_REDIRECT_URI',
+  );
   if (redirectUri.hash || redirectUri.href.includes('#')) {
-    throw new FieldpassError('CONFIG_INVALID', 'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).', {
-      variable: 'PUBLIC_FENTU_REDIRECT_URI',
-    });
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).',
+      {
+        variable: 'PUBLIC_FENTU_REDIRECT_URI',
+      },
+    );
   }
   if (redirectUri.origin !== appOrigin || redirectUri.pathname !== '/callback') {
     throw new FieldpassError(
@@ -98,7 +111,9 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
     );
   }
 
-  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' ')).split(/\s+/).filter(Boolean);
+  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
+    .split(/\s+/)
+    .filter(Boolean);
   const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
   if (badScope !== undefined || scopeIds.length === 0) {
     throw new FieldpassError(
@@ -114,7 +129,10 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
     clientId: required(env, 'PUBLIC_FENTU_CLIENT_ID', because),
     redirectUri: redirectUri.href,
     scopeCatalog: [...new Set(scopeIds)].map(describeScope),
-    apiBaseUrl: assertSecureEndpoint(required(env, 'PUBLIC_FENTU_API_BASE_URL', because), 'PUBLIC_FENTU_API_BASE_URL').href.replace(/\/$/, ''),
+    apiBaseUrl: assertSecureEndpoint(
+      required(env, 'PUBLIC_FENTU_API_BASE_URL', because),
+      'PUBLIC_FENTU_API_BASE_URL',
+    ).href.replace(/\/$/, ''),
     sandbox: !configured,
   };
 }

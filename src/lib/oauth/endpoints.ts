@@ -18,7 +18,12 @@ export function assertSecureEndpoint(value: string | URL, variable: string): URL
   try {
     url = new URL(value);
   } catch (cause) {
-    throw new FieldpassError('CONFIG_INVALID', `${variable} is not an absolute URL: "${String(value)}"`, { variable }, cause);
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `${variable} is not an absolute URL: "${String(value)}"`,
+      { variable },
+      cause,
+    );
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;

@@ -36,16 +36,36 @@ export function toFieldpassError(err: unknown, context: FailureContext): Fieldpa
     let code: FieldpassErrorCode = status !== undefined && status >= 500 ? 'SERVER_ERROR' : 'CODE_REJECTED';
     if (context === 'refresh' && details.error === 'invalid_grant') code = 'SESSION_ENDED';
     else if (context !== 'code-exchange' && code === 'CODE_REJECTED') code = 'SERVER_ERROR';
-    return new FieldpassError(code, `The server refused the ${context} request (${details.error ?? status})`, details, err);
+    return new FieldpassError(
+      code,
+      `The server refused the ${context} request (${details.error ?? status})`,
+      details,
+      err,
+    );
   }
   if (err instanceof oauth.OperationProcessingError) {
     if (status !== undefined && status >= 500) {
-      return new FieldpassError('SERVER_ERROR', `The server failed the ${context} request (HTTP ${status})`, { status }, err);
+      return new FieldpassError(
+        'SERVER_ERROR',
+        `The server failed the ${context} request (HTTP ${status})`,
+        { status },
+        err,
+      );
     }
     if (context === 'discovery') {
-      return new FieldpassError('DISCOVERY_FAILED', `The discovery document was not usable: ${err.message}`, { status }, err);
+      return new FieldpassError(
+        'DISCOVERY_FAILED',
+        `The discovery document was not usable: ${err.message}`,
+        { status },
+        err,
+      );
     }
-    return new FieldpassError('TOKEN_RESPONSE_INVALID', `The ${context} response was not valid: ${err.message}`, { status }, err);
+    return new FieldpassError(
+      'TOKEN_RESPONSE_INVALID',
+      `The ${context} response was not valid: ${err.message}`,
+      { status },
+      err,
+    );
   }
   return new FieldpassError('SERVER_ERROR', `The ${context} request failed unexpectedly`, { status }, err);
 }

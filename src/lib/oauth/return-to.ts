@@ -7,6 +7,7 @@ export function safeReturnTo(value: string | null | undefined, appOrigin: string
   const fallback = '/';
   if (!value || value.length > 2048) return fallback;
   // Browsers strip tabs and newlines and read "\" as "/" before parsing, so "/\evil" is "//evil".
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (!value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return fallback;
   let decoded: string;
   try {

@@ -47,7 +47,9 @@ export function describeScope(scope: string): ScopeInfo {
     const [, verb, resource] = match;
     return {
       scope,
-      description: FENTU_SCOPE_DESCRIPTIONS[scope] ?? `${verb === 'read' ? 'View' : 'Create/update'} ${resource.replace(/-/g, ' ')}`,
+      description:
+        FENTU_SCOPE_DESCRIPTIONS[scope] ??
+        `${verb === 'read' ? 'View' : 'Create/update'} ${resource.replace(/-/g, ' ')}`,
       group: titleCase(resource),
       access: verb as 'read' | 'write',
     };

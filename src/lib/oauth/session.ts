@@ -50,7 +50,8 @@ interface SessionSource {
 
 /** Turns a validated token response into the stored token set. */
 export function sessionFromTokenResponse(tokens: oauth.TokenEndpointResponse, source: SessionSource): Session {
-  const expiresIn = typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : DEFAULT_EXPIRES_IN;
+  const expiresIn =
+    typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : DEFAULT_EXPIRES_IN;
   const claims = source.claims;
   const user = claims
     ? {

@@ -113,7 +113,8 @@ export async function completeSignIn(
   } catch (err) {
     if (err instanceof oauth.AuthorizationResponseError) {
       const details = { error: err.error, description: err.error_description };
-      if (err.error === 'access_denied') throw new FieldpassError('SIGN_IN_CANCELLED', 'The user declined', details, err);
+      if (err.error === 'access_denied')
+        throw new FieldpassError('SIGN_IN_CANCELLED', 'The user declined', details, err);
       throw new FieldpassError('SIGN_IN_REJECTED', `The server answered with ${err.error}`, details, err);
     }
     throw new FieldpassError('CALLBACK_INVALID', `The callback did not validate: ${(err as Error).message}`, {}, err);

@@ -12,7 +12,9 @@ export interface RecordStore {
 }
 
 /** A Map-backed store for tests and for browsers without IndexedDB. Values are cloned like IndexedDB does. */
-export function createMemoryStore(initial: Record<string, unknown> = {}): RecordStore & { readonly data: Map<string, unknown> } {
+export function createMemoryStore(
+  initial: Record<string, unknown> = {},
+): RecordStore & { readonly data: Map<string, unknown> } {
   const data = new Map<string, unknown>(Object.entries(initial));
   return {
     data,
