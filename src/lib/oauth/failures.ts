@@ -43,6 +43,15 @@ export function toFieldpassError(err: unknown, context: FailureContext): Fieldpa
       err,
     );
   }
+  // oauth4webapi refuses a token_type it does not support (RFC 6749 §7.1) this way.
+  if (err instanceof oauth.UnsupportedOperationError) {
+    return new FieldpassError(
+      'TOKEN_RESPONSE_INVALID',
+      `The ${context} response was not usable: ${err.message}`,
+      {},
+      err,
+    );
+  }
   if (err instanceof oauth.OperationProcessingError) {
     if (status !== undefined && status >= 500) {
       return new FieldpassError(

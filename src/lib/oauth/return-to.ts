@@ -24,6 +24,12 @@ export function safeReturnTo(value: string | null | undefined, appOrigin: string
   }
   if (url.origin !== appOrigin) return fallback;
   const path = `${url.pathname}${url.search}${url.hash}`;
-  // The callback itself is never a destination: it would try to finish a sign-in again.
-  return path.startsWith('//') || url.pathname === '/callback' ? fallback : path;
+  // The callback itself is never a destination, however it is spelt: it would try to finish a sign-in again.
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname).replace(/\/+$/, '').toLowerCase();
+  } catch {
+    return fallback;
+  }
+  return path.startsWith('//') || pathname === '/callback' ? fallback : path;
 }

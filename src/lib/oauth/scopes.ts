@@ -36,7 +36,7 @@ function titleCase(resource: string): string {
 
 /** Describes one scope id: its group, access level and description (unknown ids stay visible). */
 export function describeScope(scope: string): ScopeInfo {
-  if (scope in IDENTITY_SCOPE_DESCRIPTIONS) {
+  if (Object.hasOwn(IDENTITY_SCOPE_DESCRIPTIONS, scope)) {
     return { scope, description: IDENTITY_SCOPE_DESCRIPTIONS[scope], group: 'Your identity', access: 'identity' };
   }
   if (scope === 'admin') {

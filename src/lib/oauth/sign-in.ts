@@ -119,6 +119,10 @@ export async function completeSignIn(
     }
     throw new FieldpassError('CALLBACK_INVALID', `The callback did not validate: ${(err as Error).message}`, {}, err);
   }
+  // Exactly one code in the query (RFC 6749 §3.1, §4.1.2); checked here so the failure is the callback's.
+  if (validated.getAll('code').length !== 1) {
+    throw new FieldpassError('CALLBACK_INVALID', 'The callback must carry exactly one code in its query');
+  }
 
   let tokens: oauth.TokenEndpointResponse;
   try {
