@@ -1,0 +1,640 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../storage/record-store.js';
+import type { ServerEndpoints } from './authorization-server.js';
+import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
+import type { CoreRuntime } from './runtime.js';
+import { SESSION_KEY, type Session } from './session.js';
+import { completeSignIn, PENDING_PREFIX, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
+
+const APP = 'http://127.0.0.1:4173';
+const REDIRECT_URI = `${APP}/callback`;
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+const server: ServerEndpoints = {
+  issuer: 'https://as.example',
+  authorization_endpoint: 'https://as.example/authorize',
+  token_endpoint: 'https://as.example/token',
+  revocation_endpoint: 'https://as.example/revoke',
+  authorization_response_iss_parameter_supported: true,
+};
+
+const TOKEN_RESPONSE = {
+  access_token: 'at-1',
+  token_type: 'Bearer',
+  expires_in: 3600,
+  refresh_token: 'rt-1',
+  scope: 'read:work-orders',
+};
+
+function input(overrides: Partial<StartSignInInput> = {}): StartSignInInput {
+  return {
+    server,
+    clientId: 'fieldpass',
+    redirectUri: REDIRECT_URI,
+    scopes: ['read:work-orders'],
+    returnTo: '/dashboard?tab=1',
+    ...overrides,
+  };
+}
+
+/** A callback URL with these parameters in this order; repeats allowed. */
+function callbackUrl(params: [string, string][]): string {
+  const url = new URL(REDIRECT_URI);
+  for (const [key, value] of params) url.searchParams.append(key, value);
+  return url.href;
+}
+
+/** BASE64URL(SHA256(ascii)), computed here with WebCrypto rather than through oauth4webapi. */
+async function s256(ascii: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(ascii)));
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<FieldpassError> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FieldpassError);
+  return err as FieldpassError;
+}
+
+let store: ReturnType<typeof createMemoryStore>;
+let clock: number;
+let requests: RecordedRequest[];
+let respond: Responder;
+let runtime: CoreRuntime;
+
+beforeEach(() => {
+  store = createMemoryStore();
+  clock = T0;
+  respond = () => jsonResponse(TOKEN_RESPONSE);
+  const fake = fakeFetch((request, index) => respond(request, index));
+  requests = fake.requests;
+  runtime = { store, fetch: fake.fetch, now: () => clock };
+});
+
+describe('startSignIn', () => {
+  it('#13 builds a code request with PKCE S256 and state, and no nonce without openid', async () => {
+    const { url, pending } = await startSignIn(input(), runtime);
+    expect(`${url.origin}${url.pathname}`).toBe(server.authorization_endpoint);
+    const params = Object.fromEntries(url.searchParams);
+    expect(params).toEqual({
+      response_type: 'code',
+      client_id: 'fieldpass',
+      redirect_uri: REDIRECT_URI,
+      scope: 'read:work-orders',
+      state: pending.state,
+      code_challenge: expect.any(String),
+      code_challenge_method: 'S256',
+    });
+    expect([...url.searchParams.keys()]).toHaveLength(7);
+  });
+
+  it.each([
+    [['read:work-orders'], false],
+    [['openid', 'read:work-orders'], true],
+    [['profile', 'email'], false],
+  ])('#11 scopes %j → nonce sent: %s', async (scopes, withNonce) => {
+    const { url, pending } = await startSignIn(input({ scopes }), runtime);
+    expect(url.searchParams.has('nonce')).toBe(withNonce);
+    expect(pending.nonce !== undefined).toBe(withNonce);
+    if (withNonce) expect(url.searchParams.get('nonce')).toBe(pending.nonce);
+    expect(url.searchParams.get('scope')).toBe(scopes.join(' '));
+  });
+
+  it('#10 sends the redirect URI exactly as given', async () => {
+    const redirectUri = `${APP}/callback?tenant=a`;
+    const { url } = await startSignIn(input({ redirectUri }), runtime);
+    expect(url.searchParams.get('redirect_uri')).toBe(redirectUri);
+  });
+
+  it('#7 never puts the code verifier in the URL', async () => {
+    const { url, pending } = await startSignIn(input(), runtime);
+    expect(url.searchParams.has('code_verifier')).toBe(false);
+    expect(url.href).not.toContain(pending.code_verifier);
+    expect(decodeURIComponent(url.href)).not.toContain(pending.code_verifier);
+  });
+
+  it('#7 the challenge is BASE64URL(SHA256(verifier)) and the verifier is 43–128 unreserved characters', async () => {
+    const { url, pending } = await startSignIn(input(), runtime);
+    expect(pending.code_verifier).toMatch(/^[A-Za-z0-9\-._~]{43,128}$/);
+    expect(url.searchParams.get('code_challenge')).toBe(await s256(pending.code_verifier));
+  });
+
+  it('#7 the reference S256 computation matches RFC 7636 Appendix B', async () => {
+    expect(await s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+  });
+
+  it('#8 state is at least 22 base64url characters', async () => {
+    const { pending } = await startSignIn(input(), runtime);
+    expect(pending.state).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+  });
+
+  it('#9 stores the attempt under pending:<state> with its verifier, server and return path', async () => {
+    const { pending } = await startSignIn(input({ scopes: ['openid', 'read:work-orders'] }), runtime);
+    expect([...store.data.keys()]).toEqual([`${PENDING_PREFIX}${pending.state}`]);
+    const stored = store.data.get(`${PENDING_PREFIX}${pending.state}`) as PendingSignIn;
+    expect(stored).toEqual({
+      state: pending.state,
+      code_verifier: pending.code_verifier,
+      nonce: pending.nonce,
+      server,
+      client_id: 'fieldpass',
+      redirect_uri: REDIRECT_URI,
+      requested_scope: 'openid read:work-orders',
+      return_to: '/dashboard?tab=1',
+      created_at: T0,
+    });
+    expect(requests).toHaveLength(0);
+  });
+
+  it('#7 #8 two attempts get different state, verifier and challenge, and both are kept', async () => {
+    const first = await startSignIn(input(), runtime);
+    const second = await startSignIn(input(), runtime);
+    expect(second.pending.state).not.toBe(first.pending.state);
+    expect(second.pending.code_verifier).not.toBe(first.pending.code_verifier);
+    expect(second.url.searchParams.get('code_challenge')).not.toBe(first.url.searchParams.get('code_challenge'));
+    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(true);
+    expect(store.data.has(`${PENDING_PREFIX}${second.pending.state}`)).toBe(true);
+  });
+
+  it('#9 sweeps attempts older than 10 minutes and keeps other records', async () => {
+    const old = await startSignIn(input(), runtime);
+    await store.set(SESSION_KEY, { marker: true });
+    clock = T0 + 10 * 60 * 1000 + 1;
+    const fresh = await startSignIn(input(), runtime);
+    expect(store.data.has(`${PENDING_PREFIX}${old.pending.state}`)).toBe(false);
+    expect(store.data.has(`${PENDING_PREFIX}${fresh.pending.state}`)).toBe(true);
+    expect(store.data.has(SESSION_KEY)).toBe(true);
+  });
+
+  it('repeated scopes are sent once', async () => {
+    const { url } = await startSignIn(input({ scopes: ['read:assets', 'read:assets', 'read:customers'] }), runtime);
+    expect(url.searchParams.get('scope')).toBe('read:assets read:customers');
+  });
+});
+
+describe('completeSignIn: success', () => {
+  it('#35 trades the code once with a public-client form POST and stores the session', async () => {
+    const { url, pending } = await startSignIn(input(), runtime);
+    clock = T0 + 5_000;
+    const result = await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request.url).toBe(server.token_endpoint);
+    expect(request.method).toBe('POST');
+    expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(request.headers).not.toHaveProperty('authorization');
+    expect(request.headers).not.toHaveProperty('cookie');
+    expect(formOf(request)).toEqual({
+      grant_type: ['authorization_code'],
+      code: ['code-1'],
+      redirect_uri: [REDIRECT_URI],
+      code_verifier: [pending.code_verifier],
+      client_id: ['fieldpass'],
+    });
+    // #10: the same redirect_uri string in both requests.
+    expect(request.form?.get('redirect_uri')).toBe(url.searchParams.get('redirect_uri'));
+
+    expect(result.returnTo).toBe('/dashboard?tab=1');
+    const stored = store.data.get(SESSION_KEY) as Session;
+    expect(stored).toMatchObject({
+      access_token: 'at-1',
+      refresh_token: 'rt-1',
+      token_type: 'bearer',
+      expires_in: 3600,
+      expires_at: T0 + 5_000 + 3600 * 1000,
+      scope: 'read:work-orders',
+      requested_scope: 'read:work-orders',
+      client_id: 'fieldpass',
+      server,
+    });
+    expect(result.session).toEqual(stored);
+    // #9 #58: the attempt, with its verifier, is gone.
+    expect([...store.data.keys()]).toEqual([SESSION_KEY]);
+    expect(JSON.stringify([...store.data.values()])).not.toContain(pending.code_verifier);
+    // #27: the code itself is never stored.
+    expect(JSON.stringify([...store.data.values()])).not.toContain('code-1');
+  });
+
+  it('#34 trades the code at the token endpoint stored with the attempt', async () => {
+    const other: ServerEndpoints = { ...server, token_endpoint: 'https://as.example/tenant-b/token' };
+    const { pending } = await startSignIn(input({ server: other }), runtime);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'c'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    expect(requests.map((r) => r.url)).toEqual(['https://as.example/tenant-b/token']);
+  });
+
+  it('#18 reads the code from a redirect URI that has its own query', async () => {
+    const redirectUri = `${APP}/callback?tenant=a`;
+    const { pending } = await startSignIn(input({ redirectUri }), runtime);
+    const url = new URL(redirectUri);
+    url.searchParams.append('code', 'code-2');
+    url.searchParams.append('state', pending.state);
+    url.searchParams.append('iss', server.issuer);
+    await completeSignIn(url.href, runtime);
+    expect(formOf(requests[0]).code).toEqual(['code-2']);
+    expect(formOf(requests[0]).redirect_uri).toEqual([redirectUri]);
+  });
+
+  it('#23 does not require iss from a server that does not advertise it', async () => {
+    const quiet: ServerEndpoints = { ...server, authorization_response_iss_parameter_supported: false };
+    const { pending } = await startSignIn(input({ server: quiet }), runtime);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'c'],
+        ['state', pending.state],
+      ]),
+      runtime,
+    );
+    expect(requests).toHaveLength(1);
+    expect(store.data.has(SESSION_KEY)).toBe(true);
+  });
+
+  it('#22c #27 a replay of a completed callback makes no second token request', async () => {
+    const { pending } = await startSignIn(input(), runtime);
+    const url = callbackUrl([
+      ['code', 'code-1'],
+      ['state', pending.state],
+      ['iss', server.issuer],
+    ]);
+    await completeSignIn(url, runtime);
+    const session = store.data.get(SESSION_KEY);
+
+    const err = await rejectionOf(completeSignIn(url, runtime));
+    expect(err.code).toBe('STATE_UNKNOWN');
+    expect(requests).toHaveLength(1);
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+  });
+
+  it('#26 a newer attempt does not make an older one unusable, and each state is single-use', async () => {
+    const first = await startSignIn(input(), runtime);
+    const second = await startSignIn(input(), runtime);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'c2'],
+        ['state', second.pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    expect(formOf(requests[0]).code_verifier).toEqual([second.pending.code_verifier]);
+    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(true);
+  });
+});
+
+describe('completeSignIn: hostile callbacks make no token request and store no session', () => {
+  interface HostileCase {
+    name: string;
+    /** The callback's parameters, given the state of a real pending attempt. */
+    params?: (state: string) => [string, string][];
+    /** A whole callback URL instead of parameters. */
+    url?: (state: string) => string;
+    /** Runs after the attempt is started and before the callback arrives. */
+    before?: (state: string) => Promise<void> | void;
+    code: FieldpassErrorCode;
+    details?: Record<string, unknown>;
+    /** Whether the real attempt's record is consumed by this callback. */
+    consumes: boolean;
+  }
+
+  const ISS = server.issuer;
+  const cases: HostileCase[] = [
+    {
+      name: '#22a no state',
+      params: () => [
+        ['code', 'abc'],
+        ['iss', ISS],
+      ],
+      code: 'STATE_MISSING',
+      consumes: false,
+    },
+    {
+      name: '#22b unknown (forged) state',
+      params: () => [
+        ['code', 'abc'],
+        ['state', 'forged'],
+        ['iss', ISS],
+      ],
+      code: 'STATE_UNKNOWN',
+      consumes: false,
+    },
+    {
+      name: '#22c #27 state used a second time',
+      before: async (state) => {
+        await completeSignIn(
+          callbackUrl([
+            ['error', 'access_denied'],
+            ['state', state],
+            ['iss', ISS],
+          ]),
+          runtime,
+        ).catch(() => undefined);
+      },
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'STATE_UNKNOWN',
+      consumes: true,
+    },
+    {
+      name: '#9 attempt older than 10 minutes',
+      before: () => {
+        clock = T0 + 11 * 60 * 1000;
+      },
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'STATE_EXPIRED',
+      consumes: true,
+    },
+    {
+      name: '#23 iss of another server',
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+        ['iss', 'https://evil.example'],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#23 iss with a trailing slash',
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+        ['iss', `${ISS}/`],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#23 iss missing while the server advertises it',
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#24 error with the wrong iss is not attributed to the server',
+      params: (state) => [
+        ['error', 'access_denied'],
+        ['state', state],
+        ['iss', 'https://evil.example'],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#25 access_denied',
+      params: (state) => [
+        ['error', 'access_denied'],
+        ['error_description', '<img src=x onerror=alert(1)>'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'SIGN_IN_CANCELLED',
+      details: { error: 'access_denied' },
+      consumes: true,
+    },
+    {
+      name: 'invalid_scope',
+      params: (state) => [
+        ['error', 'invalid_scope'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'SIGN_IN_REJECTED',
+      details: { error: 'invalid_scope' },
+      consumes: true,
+    },
+    {
+      name: '#28 code and error together',
+      params: (state) => [
+        ['code', 'abc'],
+        ['error', 'server_error'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'SIGN_IN_REJECTED',
+      details: { error: 'server_error' },
+      consumes: true,
+    },
+    {
+      name: '#28 duplicate code',
+      params: (state) => [
+        ['code', 'a'],
+        ['code', 'b'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#28 duplicate state',
+      params: (state) => [
+        ['code', 'a'],
+        ['state', state],
+        ['state', 'other'],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: false,
+    },
+    {
+      name: '#28 duplicate iss',
+      params: (state) => [
+        ['code', 'a'],
+        ['state', state],
+        ['iss', ISS],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#28 code only in the fragment',
+      url: (state) =>
+        `${callbackUrl([
+          ['state', state],
+          ['iss', ISS],
+        ])}#code=abc`,
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: 'no code and no error',
+      params: (state) => [
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#13 implicit-flow token in the callback',
+      params: (state) => [
+        ['code', 'abc'],
+        ['access_token', 'x'],
+        ['token', 'x'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: true,
+    },
+    {
+      name: '#29 callback URL over 8192 characters',
+      params: (state) => [
+        ['code', 'x'.repeat(9000)],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'CALLBACK_INVALID',
+      consumes: false,
+    },
+  ];
+
+  it.each(cases)('$name → $code', async (c) => {
+    const { pending } = await startSignIn(input(), runtime);
+    await c.before?.(pending.state);
+    const url = c.url ? c.url(pending.state) : callbackUrl(c.params!(pending.state));
+
+    const err = await rejectionOf(completeSignIn(url, runtime));
+
+    expect(err.code).toBe(c.code);
+    if (c.details) expect(err.details).toMatchObject(c.details);
+    expect(requests).toHaveLength(0);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(!c.consumes);
+  });
+});
+
+describe('completeSignIn: token endpoint faults', () => {
+  const faults: { name: string; respond: Responder; code: FieldpassErrorCode; details?: Record<string, unknown> }[] = [
+    {
+      name: '#37 HTTP 500 with an HTML body',
+      respond: () =>
+        new Response('<html><body>Oops</body></html>', { status: 500, headers: { 'content-type': 'text/html' } }),
+      code: 'SERVER_ERROR',
+      details: { status: 500 },
+    },
+    {
+      name: '#40 400 invalid_grant',
+      respond: () => jsonResponse({ error: 'invalid_grant', error_description: 'code expired' }, 400),
+      code: 'CODE_REJECTED',
+      details: { error: 'invalid_grant', status: 400 },
+    },
+    {
+      name: '#41 401 invalid_client',
+      respond: () => jsonResponse({ error: 'invalid_client' }, 401),
+      code: 'CODE_REJECTED',
+      details: { error: 'invalid_client' },
+    },
+    {
+      name: '#39 200 with malformed JSON',
+      respond: () => new Response('{"access_token":', { status: 200, headers: { 'content-type': 'application/json' } }),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+    {
+      name: '#39 200 with a JSON array',
+      respond: () => jsonResponse([TOKEN_RESPONSE]),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+    {
+      name: '#36 200 without access_token',
+      respond: () => jsonResponse({ token_type: 'Bearer', expires_in: 3600 }),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+    {
+      name: '#36 200 with an unknown token_type',
+      respond: () => jsonResponse({ ...TOKEN_RESPONSE, token_type: 'mac' }),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+    {
+      name: '#42 fetch rejects with a TypeError (unreachable or CORS)',
+      respond: () => {
+        throw new TypeError('Failed to fetch');
+      },
+      code: 'NETWORK',
+    },
+  ];
+
+  it.each(faults)('$name → $code, one request, nothing stored', async (fault) => {
+    respond = fault.respond;
+    const { pending } = await startSignIn(input(), runtime);
+
+    const err = await rejectionOf(
+      completeSignIn(
+        callbackUrl([
+          ['code', 'abc'],
+          ['state', pending.state],
+          ['iss', server.issuer],
+        ]),
+        runtime,
+      ),
+    );
+
+    expect(err.code).toBe(fault.code);
+    if (fault.details) expect(err.details).toMatchObject(fault.details);
+    // #37 #38: the code is never retried.
+    expect(requests).toHaveLength(1);
+    expect(requests[0].url).toBe(server.token_endpoint);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
+    expect(store.data.size).toBe(0);
+  });
+
+  it('#38 a request that outlives the timeout → TIMEOUT, nothing stored', async () => {
+    runtime = { ...runtime, timeoutMs: 20 };
+    runtime.fetch = (url, options) =>
+      new Promise<Response>((_resolve, reject) => {
+        requests.push({ url, method: options.method, headers: options.headers, body: undefined, form: undefined });
+        options.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+      });
+    const { pending } = await startSignIn(input(), runtime);
+    const err = await rejectionOf(
+      completeSignIn(
+        callbackUrl([
+          ['code', 'abc'],
+          ['state', pending.state],
+          ['iss', server.issuer],
+        ]),
+        runtime,
+      ),
+    );
+    expect(err.code).toBe('TIMEOUT');
+    expect(requests).toHaveLength(1);
+    expect(store.data.size).toBe(0);
+  });
+});
