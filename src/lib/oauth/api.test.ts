@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import { callApi } from './api.js';
-import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, jsonResponse, type RecordedRequest } from './fake-fetch.test-util.js';
+import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
 import type { CoreRuntime } from './runtime.js';
 import { SESSION_KEY, type Session } from './session.js';
 
@@ -11,13 +11,7 @@ const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const API = 'https://api.example';
 const RESET_SECONDS = T0 / 1000 + 900;
 
-const server: ServerEndpoints = {
-  issuer: 'https://as.example',
-  authorization_endpoint: 'https://as.example/authorize',
-  token_endpoint: 'https://as.example/token',
-  revocation_endpoint: 'https://as.example/revoke',
-  authorization_response_iss_parameter_supported: true,
-};
+const server = TEST_SERVER;
 
 function session(overrides: Partial<Session> = {}): Session {
   return {
@@ -42,17 +36,6 @@ const challenge401 = () =>
     status: 401,
     headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' },
   });
-
-async function rejectionOf(promise: Promise<unknown>): Promise<FieldpassError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FieldpassError);
-  return err as FieldpassError;
-}
 
 let store: ReturnType<typeof createMemoryStore>;
 let clock: number;

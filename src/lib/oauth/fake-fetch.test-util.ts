@@ -1,4 +1,28 @@
+import { expect } from 'vitest';
+import type { ServerEndpoints } from './authorization-server.js';
+import { FieldpassError } from './errors.js';
 import type { FetchLike } from './runtime.js';
+
+/** An authorization server that advertises RFC 9207 `iss`, with a revocation endpoint. */
+export const TEST_SERVER: ServerEndpoints = {
+  issuer: 'https://as.example',
+  authorization_endpoint: 'https://as.example/authorize',
+  token_endpoint: 'https://as.example/token',
+  revocation_endpoint: 'https://as.example/revoke',
+  authorization_response_iss_parameter_supported: true,
+};
+
+/** The FieldpassError a promise rejects with; fails the test if it resolves or rejects otherwise. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<FieldpassError> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FieldpassError);
+  return err as FieldpassError;
+}
 
 /** One request the core made, as the fake server saw it. Header names are lower-case. */
 export interface RecordedRequest {

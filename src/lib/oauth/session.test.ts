@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
-import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
+import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
 import type { CoreRuntime } from './runtime.js';
 import {
   ensureFreshSession,
@@ -17,13 +17,7 @@ import {
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
-const server: ServerEndpoints = {
-  issuer: 'https://as.example',
-  authorization_endpoint: 'https://as.example/authorize',
-  token_endpoint: 'https://as.example/token',
-  revocation_endpoint: 'https://as.example/revoke',
-  authorization_response_iss_parameter_supported: true,
-};
+const server = TEST_SERVER;
 
 /** A stored session whose access token has 30 s left of 300: due for refresh at T0. */
 function dueSession(overrides: Partial<Session> = {}): Session {
@@ -49,17 +43,6 @@ function freshSession(overrides: Partial<Session> = {}): Session {
 }
 
 const ROTATED = { access_token: 'at-new', token_type: 'Bearer', expires_in: 600, refresh_token: 'rt-new' };
-
-async function rejectionOf(promise: Promise<unknown>): Promise<FieldpassError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FieldpassError);
-  return err as FieldpassError;
-}
 
 let store: ReturnType<typeof createMemoryStore>;
 let clock: number;

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
-import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
+import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
 import type { CoreRuntime } from './runtime.js';
 import { SESSION_KEY, type Session } from './session.js';
 import { completeSignIn, PENDING_PREFIX, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
@@ -11,13 +11,7 @@ const APP = 'http://127.0.0.1:4173';
 const REDIRECT_URI = `${APP}/callback`;
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
-const server: ServerEndpoints = {
-  issuer: 'https://as.example',
-  authorization_endpoint: 'https://as.example/authorize',
-  token_endpoint: 'https://as.example/token',
-  revocation_endpoint: 'https://as.example/revoke',
-  authorization_response_iss_parameter_supported: true,
-};
+const server = TEST_SERVER;
 
 const TOKEN_RESPONSE = {
   access_token: 'at-1',
@@ -52,17 +46,6 @@ async function s256(ascii: string): Promise<string> {
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<FieldpassError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FieldpassError);
-  return err as FieldpassError;
 }
 
 let store: ReturnType<typeof createMemoryStore>;
