@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
+import type { ServerEndpoints } from './authorization-server.js';
 import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
