@@ -3,7 +3,7 @@
 
 import { liveRefreshTokens } from './memory-adapter.js';
 import { resetRateLimits } from './fentu-api.js';
-import { current, resetSettings, updateSettings } from './settings.js';
+import { SETTINGS, current, resetSettings, updateSettings } from './settings.js';
 import { stats } from './stats.js';
 
 function json(res, status, body) {
@@ -11,14 +11,25 @@ function json(res, status, body) {
   res.end(JSON.stringify(body));
 }
 
+const MAX_BODY = 4096;
+const ALLOWED_HOSTS = new Set([`${SETTINGS.host}:${SETTINGS.issuerPort}`, `localhost:${SETTINGS.issuerPort}`]);
+
 export async function handleAdmin(req, res) {
+  // Only callers that name this server by its loopback address: a web page that rebinds its own
+  // DNS name to 127.0.0.1 sends its own name as Host, and is refused.
+  if (!ALLOWED_HOSTS.has(req.headers.host ?? '')) return json(res, 403, { error: 'admin API is loopback-only' });
   const path = new URL(req.url, 'http://sandbox').pathname;
   if (req.method === 'GET' && path === '/__sandbox/stats') {
     return json(res, 200, { ...stats, refreshTokens: liveRefreshTokens(), settings: current });
   }
   if (path === '/__sandbox/settings' && req.method === 'PUT') {
     const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
+    let size = 0;
+    for await (const chunk of req) {
+      size += chunk.length;
+      if (size > MAX_BODY) return json(res, 413, { error: 'settings body too large' });
+      chunks.push(chunk);
+    }
     try {
       updateSettings(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
     } catch (err) {

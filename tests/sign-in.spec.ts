@@ -158,14 +158,26 @@ test('a callback that matches no sign-in is refused without any token request (#
   expect(await idbRecords(page)).not.toHaveProperty('session');
 });
 
-test('the same code is never exchanged twice: back and reload after sign-in (#27)', async ({ page, request }) => {
+test('the same callback URL opened again is refused and makes no second exchange (#27)', async ({ page, request }) => {
   const before = await sandboxStats(request);
+  let callbackUrl = '';
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.url().startsWith(`${APP_ORIGIN}/callback?`)) callbackUrl = r.url();
+  });
   await signIn(page);
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  expect(new URL(callbackUrl).searchParams.get('code')).toBeTruthy();
+
+  // Back and reload never land on the code-bearing URL: it was replaced in history.
   await page.goBack();
-  await page.reload();
+  expect(page.url()).not.toContain('code=');
   await page.goForward();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+
+  // Replaying it by hand is refused, and the signed-in session is left alone.
+  await page.goto(callbackUrl);
+  await expect(page.getByRole('heading', { name: 'This sign-in response is not valid' })).toBeVisible();
+  expect(new URL(page.url()).search).toBe('');
   const after = await sandboxStats(request);
   expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
+  expect(await idbRecords(page)).toHaveProperty('session');
 });

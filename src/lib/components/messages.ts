@@ -91,6 +91,10 @@ const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
     title: 'Fentu could not answer that request',
     text: 'See the details below, then try again.',
   },
+  UNEXPECTED: {
+    title: 'Something unexpected went wrong',
+    text: 'This is a fault in Fieldpass, not something you did. Reload the page and try again; if it keeps happening, send the details below to support.',
+  },
 };
 
 /** The message for an error, chosen by its code. */

@@ -1,5 +1,5 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
-import { FieldpassError, isFieldpassError } from '../oauth/errors.js';
+import { asFieldpassError, type FieldpassError } from '../oauth/errors.js';
 import {
   ensureFreshSession,
   getSession,
@@ -14,10 +14,6 @@ import { browserRuntime } from './runtime.js';
 const RETRY_MS = 30_000;
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
-
-function asError(err: unknown): FieldpassError {
-  return isFieldpassError(err) ? err : new FieldpassError('SERVER_ERROR', 'Unexpected failure', {}, err);
-}
 
 /** The session as the UI sees it: loaded from IndexedDB, kept fresh, ended on `invalid_grant`. */
 class SessionState {
@@ -36,7 +32,7 @@ class SessionState {
       this.status = 'signed-in';
       await this.keepFresh();
     } catch (err) {
-      this.problem = asError(err);
+      this.problem = asFieldpassError(err);
       if (!this.session) this.status = 'signed-out';
     }
   }
@@ -57,7 +53,7 @@ class SessionState {
       this.problem = undefined;
       this.#schedule();
     } catch (err) {
-      this.#fail(asError(err));
+      this.#fail(asFieldpassError(err));
     }
   }
 
@@ -69,7 +65,7 @@ class SessionState {
       this.#schedule();
       return result;
     } catch (err) {
-      const failure = asError(err);
+      const failure = asFieldpassError(err);
       if (failure.code === 'SESSION_ENDED' || failure.code === 'NOT_SIGNED_IN') this.#end(failure);
       throw failure;
     }

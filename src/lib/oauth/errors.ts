@@ -45,8 +45,11 @@ export type FieldpassErrorCode =
   /** The API's rate limit is used up; `details.retryAt` says when to try again. */
   | 'RATE_LIMITED'
   /** The API answered with another error. */
-  | 'API_ERROR';
+  | 'API_ERROR'
+  /** Anything else: a defect, not something the user did. */
+  | 'UNEXPECTED';
 
+/** What the server said, and which setting or scope is at fault, for the details toggle. */
 export interface FieldpassErrorDetails {
   /** The configuration variable at fault. */
   variable?: string;
@@ -62,6 +65,7 @@ export interface FieldpassErrorDetails {
   retryAt?: number;
 }
 
+/** A failure of the core, sorted by `code`; the original error is kept in `cause`. */
 export class FieldpassError extends Error {
   readonly code: FieldpassErrorCode;
   readonly details: FieldpassErrorDetails;
@@ -74,6 +78,12 @@ export class FieldpassError extends Error {
   }
 }
 
+/** True when `value` is a FieldpassError (of `code`, when given). */
 export function isFieldpassError(value: unknown, code?: FieldpassErrorCode): value is FieldpassError {
   return value instanceof FieldpassError && (code === undefined || value.code === code);
+}
+
+/** Wraps anything that is not already a FieldpassError as UNEXPECTED, keeping it as the cause. */
+export function asFieldpassError(value: unknown): FieldpassError {
+  return isFieldpassError(value) ? value : new FieldpassError('UNEXPECTED', String(value), {}, value);
 }

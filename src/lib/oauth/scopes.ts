@@ -66,3 +66,20 @@ export function defaultSelection(catalog: readonly ScopeInfo[]): string[] {
 export function splitScopes(value: string | undefined | null): string[] {
   return [...new Set((value ?? '').split(' ').filter(Boolean))];
 }
+
+/**
+ * The scopes the consent screen offers: the configured catalog, preceded by the OpenID Connect
+ * identity scopes the server lists in `scopes_supported` (RFC 8414 §2), if it is an OpenID provider.
+ */
+export function offeredScopes(
+  catalog: readonly ScopeInfo[],
+  scopesSupported: readonly string[] | undefined,
+): ScopeInfo[] {
+  const supported = scopesSupported ?? [];
+  const identity = supported.includes('openid')
+    ? Object.keys(IDENTITY_SCOPE_DESCRIPTIONS)
+        .filter((scope) => supported.includes(scope))
+        .map(describeScope)
+    : [];
+  return [...identity, ...catalog];
+}

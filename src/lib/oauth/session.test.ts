@@ -291,6 +291,30 @@ describe('signOut', () => {
   const PENDING_A = 'pending:state-a';
   const PENDING_B = 'pending:state-b';
 
+  it('#56 a refresh under way when sign-out starts cannot write a token set back afterwards', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    let answerRefresh!: () => void;
+    respond = (request) =>
+      request.url === server.token_endpoint
+        ? new Promise<Response>((resolve) => (answerRefresh = () => resolve(jsonResponse(ROTATED))))
+        : new Response(null, { status: 200 });
+
+    const refreshing = ensureFreshSession(runtime);
+    await expect.poll(() => requests.length).toBe(1);
+    const signingOut = signOut(runtime);
+    answerRefresh();
+    await refreshing;
+    await signingOut;
+
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    // Sign-out waited for the refresh, so it revoked the rotated refresh token, not the spent one.
+    expect(requests.slice(1).map(formOf)).toContainEqual({
+      token: ['rt-new'],
+      token_type_hint: ['refresh_token'],
+      client_id: ['fieldpass'],
+    });
+  });
+
   it('#53 removes the session first, then revokes the refresh token and the access token', async () => {
     useStore({ [SESSION_KEY]: freshSession(), [PENDING_A]: { x: 1 }, [PENDING_B]: { x: 2 } });
     const sessionPresentAtRequest: boolean[] = [];

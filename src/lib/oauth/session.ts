@@ -3,6 +3,7 @@ import type { ServerEndpoints } from './authorization-server.js';
 import { FieldpassError } from './errors.js';
 import { toFieldpassError } from './failures.js';
 import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { discardPendingAttempts } from './pending.js';
 import { splitScopes } from './scopes.js';
 
 /** IndexedDB key of the token set. One record, so every write replaces all of it at once. */
@@ -173,14 +174,16 @@ export interface SignOutResult {
 }
 
 /**
- * Signs out: removes the token set first (so nothing can use it meanwhile), then revokes the
- * refresh token and the access token at the server (RFC 7009 §2.1) and deletes pending attempts.
+ * Signs out (RFC 7009 §2.1): removes the token set and pending attempts, then revokes the refresh
+ * token and the access token at the server. It holds the refresh lock while it removes the token
+ * set, so a refresh already under way finishes first and cannot write a new token set back after.
  */
 export async function signOut(runtime: CoreRuntime): Promise<SignOutResult> {
-  const session = await runtime.store.take<Session>(SESSION_KEY);
-  for (const key of await runtime.store.keys()) {
-    if (key.startsWith('pending:')) await runtime.store.del(key);
-  }
+  const stored = await getSession(runtime);
+  const lock = runtime.lock ?? defaultLock;
+  const take = () => runtime.store.take<Session>(SESSION_KEY);
+  const session = stored ? await lock(lockName(stored), take) : await take();
+  await discardPendingAttempts(runtime);
   if (!session) return { revoked: true };
   const endpoint = session.server.revocation_endpoint;
   if (!endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };

@@ -6,7 +6,8 @@ import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder }
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
 import type { CoreRuntime } from './runtime.js';
 import { SESSION_KEY, type Session } from './session.js';
-import { completeSignIn, PENDING_PREFIX, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
+import { PENDING_PREFIX } from './pending.js';
+import { completeSignIn, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
 
 const APP = 'http://127.0.0.1:4173';
 const REDIRECT_URI = `${APP}/callback`;
@@ -141,13 +142,13 @@ describe('startSignIn', () => {
     expect(requests).toHaveLength(0);
   });
 
-  it('#7 #8 two attempts get different state, verifier and challenge, and both are kept', async () => {
+  it('#7 #8 two attempts get different state, verifier and challenge; only the newer is kept (#26)', async () => {
     const first = await startSignIn(input(), runtime);
     const second = await startSignIn(input(), runtime);
     expect(second.pending.state).not.toBe(first.pending.state);
     expect(second.pending.code_verifier).not.toBe(first.pending.code_verifier);
     expect(second.url.searchParams.get('code_challenge')).not.toBe(first.url.searchParams.get('code_challenge'));
-    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(true);
+    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(false);
     expect(store.data.has(`${PENDING_PREFIX}${second.pending.state}`)).toBe(true);
   });
 
@@ -274,9 +275,24 @@ describe('completeSignIn: success', () => {
     expect(store.data.get(SESSION_KEY)).toEqual(session);
   });
 
-  it('#26 a newer attempt does not make an older one unusable, and each state is single-use', async () => {
+  it('#26 a newer attempt replaces an older one: the old state is refused, the new one works', async () => {
     const first = await startSignIn(input(), runtime);
     const second = await startSignIn(input(), runtime);
+    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(false);
+
+    const stale = await rejectionOf(
+      completeSignIn(
+        callbackUrl([
+          ['code', 'c1'],
+          ['state', first.pending.state],
+          ['iss', server.issuer],
+        ]),
+        runtime,
+      ),
+    );
+    expect(stale.code).toBe('STATE_UNKNOWN');
+    expect(requests).toHaveLength(0);
+
     await completeSignIn(
       callbackUrl([
         ['code', 'c2'],
@@ -286,7 +302,6 @@ describe('completeSignIn: success', () => {
       runtime,
     );
     expect(formOf(requests[0]).code_verifier).toEqual([second.pending.code_verifier]);
-    expect(store.data.has(`${PENDING_PREFIX}${first.pending.state}`)).toBe(true);
   });
 });
 

@@ -3,10 +3,8 @@ import type { ServerEndpoints } from './authorization-server.js';
 import { FieldpassError } from './errors.js';
 import { toFieldpassError } from './failures.js';
 import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
 import { SESSION_KEY, sessionFromTokenResponse, type Session } from './session.js';
-
-/** IndexedDB key prefix of pending sign-in attempts; the rest of the key is the `state`. */
-export const PENDING_PREFIX = 'pending:';
 
 /** A pending attempt lives 10 minutes, the longest an authorization code should (RFC 6749 §4.1.2). */
 export const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -40,14 +38,13 @@ export interface StartSignInInput {
 /**
  * Builds the authorization request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636 §4) and a fresh
  * `state` — and a `nonce` when `openid` is requested — and stores the attempt for the callback.
- * Expired attempts are swept on the way.
+ * A new attempt replaces any earlier one still pending, so a response to the old one is refused.
  */
 export async function startSignIn(
   input: StartSignInInput,
   runtime: CoreRuntime,
 ): Promise<{ url: URL; pending: PendingSignIn }> {
-  const now = nowOf(runtime);
-  await sweepExpiredAttempts(runtime, now);
+  await discardPendingAttempts(runtime);
   const scope = [...new Set(input.scopes)].join(' ');
   const pending: PendingSignIn = {
     state: oauth.generateRandomState(),
@@ -58,7 +55,7 @@ export async function startSignIn(
     redirect_uri: input.redirectUri,
     requested_scope: scope,
     return_to: input.returnTo,
-    created_at: now,
+    created_at: nowOf(runtime),
   };
   const url = new URL(input.server.authorization_endpoint);
   url.searchParams.set('response_type', 'code');
@@ -71,14 +68,6 @@ export async function startSignIn(
   if (pending.nonce) url.searchParams.set('nonce', pending.nonce);
   await runtime.store.set(PENDING_PREFIX + pending.state, pending);
   return { url, pending };
-}
-
-async function sweepExpiredAttempts(runtime: CoreRuntime, now: number): Promise<void> {
-  for (const key of await runtime.store.keys()) {
-    if (!key.startsWith(PENDING_PREFIX)) continue;
-    const pending = await runtime.store.get<PendingSignIn>(key);
-    if (!pending || now - pending.created_at > PENDING_TTL_MS) await runtime.store.del(key);
-  }
 }
 
 /**
