@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS } from './tests/harness';
+import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV } from './tests/harness';
 
 // Debian's Chromium where it is installed (our CI machines cannot download Playwright's own build).
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
@@ -39,6 +39,9 @@ export default defineConfig({
       env: {
         SANDBOX_ISSUER_PORT: String(SANDBOX_PORTS.issuer),
         SANDBOX_API_PORT: String(SANDBOX_PORTS.api),
+        SANDBOX_M2M_PORT: String(SANDBOX_PORTS.m2m),
+        SANDBOX_FENERGO_SECRET: CANARY.fenergoSecret,
+        SANDBOX_FENRIS_SECRET: CANARY.fenrisSecret,
         SANDBOX_APP_ORIGINS: APP_ORIGIN,
       },
     },
@@ -54,6 +57,7 @@ export default defineConfig({
         PUBLIC_FENTU_ISSUER: ISSUER,
         PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
         PUBLIC_FENTU_API_BASE_URL: API_BASE_URL,
+        ...M2M_ENV,
       },
     },
   ],

@@ -1,6 +1,8 @@
 // The sandbox's admin API for tests and the benchmark, on the issuer's port under /__sandbox/.
-// GET stats; PUT settings (token lifetimes, rate limit); DELETE settings to restore the defaults.
+// GET stats; PUT settings (token lifetimes, rate limit, M2M faults); DELETE settings to restore the
+// defaults; POST user-token mints a Fentu API access token for the demo account (bench and tests).
 
+import { mintUserAccessToken } from './authorization-server.js';
 import { liveRefreshTokens } from './memory-adapter.js';
 import { resetRateLimits } from './fentu-api.js';
 import { SETTINGS, current, resetSettings, updateSettings } from './settings.js';
@@ -14,7 +16,7 @@ function json(res, status, body) {
 const MAX_BODY = 4096;
 const ALLOWED_HOSTS = new Set([`${SETTINGS.host}:${SETTINGS.issuerPort}`, `localhost:${SETTINGS.issuerPort}`]);
 
-export async function handleAdmin(req, res) {
+export async function handleAdmin(provider, req, res) {
   // Only callers that name this server by its loopback address: a web page that rebinds its own
   // DNS name to 127.0.0.1 sends its own name as Host, and is refused.
   if (!ALLOWED_HOSTS.has(req.headers.host ?? '')) return json(res, 403, { error: 'admin API is loopback-only' });
@@ -22,16 +24,23 @@ export async function handleAdmin(req, res) {
   if (req.method === 'GET' && path === '/__sandbox/stats') {
     return json(res, 200, { ...stats, refreshTokens: liveRefreshTokens(), settings: current });
   }
-  if (path === '/__sandbox/settings' && req.method === 'PUT') {
+  if (req.method === 'POST' || req.method === 'PUT') {
     const chunks = [];
     let size = 0;
     for await (const chunk of req) {
       size += chunk.length;
-      if (size > MAX_BODY) return json(res, 413, { error: 'settings body too large' });
+      if (size > MAX_BODY) return json(res, 413, { error: 'body too large' });
       chunks.push(chunk);
     }
+    req.json = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  }
+  if (path === '/__sandbox/user-token' && req.method === 'POST') {
+    const scope = typeof req.json.scope === 'string' ? req.json.scope : 'read:work-orders';
+    return json(res, 200, { access_token: await mintUserAccessToken(provider, scope) });
+  }
+  if (path === '/__sandbox/settings' && req.method === 'PUT') {
     try {
-      updateSettings(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      updateSettings(req.json);
     } catch (err) {
       return json(res, 400, { error: err.message });
     }

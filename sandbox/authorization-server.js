@@ -36,6 +36,21 @@ function findAccount(_ctx, id) {
   };
 }
 
+/** Scopes the sandbox's machine-to-machine API knows: a few from the Fenergo catalog and the tenant scope. */
+export const M2M_SCOPES = ['fenx.entitydata.read', 'fenx.journey.read', 'fenx.all', `tenant/${SETTINGS.tenantId}`];
+
+const m2mClientIds = new Set(Object.values(SETTINGS.m2mClients).map((c) => c.clientId));
+
+function fentuApiInfo() {
+  return {
+    scope: Object.keys(FENTU_SCOPES).join(' '),
+    audience: SETTINGS.apiBaseUrl,
+    accessTokenTTL: current.accessTokenTtl,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'ES256' } },
+  };
+}
+
 export function createProvider() {
   const redirectUris = SETTINGS.appOrigins.map((origin) => `${origin}/callback`);
   const allowedOrigins = new Set(SETTINGS.appOrigins);
@@ -52,11 +67,23 @@ export function createProvider() {
         application_type: 'web',
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token'],
+        scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
         response_types: ['code'],
         redirect_uris: redirectUris,
       },
+      // Confidential machine-to-machine clients: Fenergo sends its secret in the form body,
+      // Fenris in an HTTP Basic header. oidc-provider refuses the other method for each.
+      ...Object.values(SETTINGS.m2mClients).map((c) => ({
+        client_id: c.clientId,
+        client_secret: c.secret,
+        token_endpoint_auth_method: c.authMethod,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        scope: c.authMethod === 'client_secret_post' ? M2M_SCOPES.join(' ') : undefined,
+      })),
     ],
-    scopes: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)],
+    scopes: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES), ...M2M_SCOPES],
     claims: {
       openid: ['sub'],
       profile: ['name', 'given_name', 'family_name'],
@@ -77,22 +104,26 @@ export function createProvider() {
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        // Every request is for the Fentu API unless it names another resource.
-        defaultResource: () => SETTINGS.apiBaseUrl,
+        // The app's users get tokens for the Fentu API; the M2M clients for the M2M API.
+        defaultResource: (ctx) =>
+          m2mClientIds.has(ctx.oidc.client?.clientId) ? SETTINGS.m2mBaseUrl : SETTINGS.apiBaseUrl,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resourceIndicator) => {
-          if (resourceIndicator !== SETTINGS.apiBaseUrl) {
-            throw new Provider.errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+        getResourceServerInfo: (ctx, resourceIndicator, client) => {
+          if (resourceIndicator === SETTINGS.apiBaseUrl) return fentuApiInfo();
+          if (resourceIndicator === SETTINGS.m2mBaseUrl && m2mClientIds.has(client.clientId)) {
+            const own = Object.values(SETTINGS.m2mClients).find((c) => c.clientId === client.clientId);
+            return {
+              scope: M2M_SCOPES.join(' '),
+              audience: SETTINGS.m2mBaseUrl,
+              accessTokenTTL: current.m2mTokenTtl || own.ttl,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'ES256' } },
+            };
           }
-          return {
-            scope: Object.keys(FENTU_SCOPES).join(' '),
-            audience: SETTINGS.apiBaseUrl,
-            accessTokenTTL: current.accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
-          };
+          throw new Provider.errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
         },
       },
     },
@@ -105,6 +136,7 @@ export function createProvider() {
     expiresWithSession: () => false,
     ttl: {
       AccessToken: () => current.accessTokenTtl,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       Interaction: 60 * 60,
@@ -146,6 +178,23 @@ async function countRequests(ctx, next) {
   bump(stats.token.byGrantType, grantType);
   const error = ctx.status >= 400 ? ctx.body?.error : undefined;
   if (error) bump(stats.token.errors, error);
+  if (grantType === 'client_credentials') {
+    const clientId = ctx.oidc.client?.clientId ?? 'unknown';
+    bump(stats.clientCredentials.byClient, clientId);
+    // What arrived on the wire, for tests of the client authentication method (sandbox only).
+    stats.clientCredentials.lastRequest[clientId] = {
+      authorization: ctx.headers.authorization ?? null,
+      contentType: ctx.headers['content-type'] ?? null,
+      body: typeof ctx.req.body === 'string' ? ctx.req.body : null,
+      status: ctx.status,
+    };
+    // Tests search everything the browser received for the service tokens, so they need them.
+    if (ctx.body?.access_token)
+      stats.clientCredentials.issued[clientId] = [
+        ...(stats.clientCredentials.issued[clientId] ?? []),
+        ctx.body.access_token,
+      ].slice(-20);
+  }
   if (grantType === 'refresh_token') {
     if (!error) bump(stats.token.refresh, 'succeeded');
     else bump(stats.token.refresh, 'rejected');
@@ -250,4 +299,24 @@ async function saveGrant(provider, details, chosen) {
     if (no.length) grant.rejectResourceScope(resource, no.join(' '));
   }
   return grant.save();
+}
+
+/**
+ * Issues a Fentu API access token for the demo account without a browser, for the benchmark and
+ * the server-route tests: the same kind of token the authorization-code flow gives the app.
+ */
+export async function mintUserAccessToken(provider, scope) {
+  const client = await provider.Client.find(SETTINGS.clientId);
+  const grant = new provider.Grant({ accountId: DEMO_ACCOUNT.accountId, clientId: client.clientId });
+  grant.addResourceScope(SETTINGS.apiBaseUrl, scope);
+  const grantId = await grant.save();
+  const token = new provider.AccessToken({
+    accountId: DEMO_ACCOUNT.accountId,
+    client,
+    grantId,
+    gty: 'authorization_code',
+    scope,
+    resourceServer: new provider.ResourceServer(SETTINGS.apiBaseUrl, fentuApiInfo()),
+  });
+  return token.save();
 }

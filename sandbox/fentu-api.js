@@ -2,7 +2,7 @@
 // tokens from the sandbox issuer (validated by oauth4webapi against the issuer's JWKS), with scope
 // checks, RFC 6750 errors and the X-RateLimit-* headers of the Fentu docs.
 
-import * as oauth from 'oauth4webapi';
+import { authenticate, challenge, readJson } from './bearer.js';
 import { PRIORITIES, assets, customers, workOrders } from './data.js';
 import { SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
@@ -16,19 +16,9 @@ const ROUTES = {
 
 const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 const windows = new Map();
-let metadata;
-
 /** Forgets every caller's rate-limit window (admin API). */
 export function resetRateLimits() {
   windows.clear();
-}
-
-async function authorizationServer() {
-  // Cached after the first success; the issuer runs in the same process on loopback http.
-  metadata ??= await oauth
-    .discoveryRequest(new URL(SETTINGS.issuer), { [oauth.allowInsecureRequests]: true })
-    .then((response) => oauth.processDiscoveryResponse(new URL(SETTINGS.issuer), response));
-  return metadata;
 }
 
 function corsHeaders(req) {
@@ -48,26 +38,6 @@ function send(req, res, status, body, headers = {}) {
   res.end(JSON.stringify(body));
 }
 
-function challenge(error, description, extra = '') {
-  const params = error ? `, error="${error}", error_description="${description}"${extra}` : '';
-  return `Bearer realm="fentu"${params}`;
-}
-
-async function authenticate(req) {
-  const request = new Request(new URL(req.url, SETTINGS.apiBaseUrl), { method: req.method, headers: req.headers });
-  if (!request.headers.get('authorization')) return { failure: [challenge(), 'The request has no access token.'] };
-  try {
-    const claims = await oauth.validateJwtAccessToken(await authorizationServer(), request, SETTINGS.apiBaseUrl, {
-      [oauth.allowInsecureRequests]: true,
-    });
-    return { claims };
-  } catch (err) {
-    const expired = err?.code === oauth.JWT_TIMESTAMP_CHECK;
-    const description = expired ? 'The access token expired' : 'The access token is invalid';
-    return { failure: [challenge('invalid_token', description), description] };
-  }
-}
-
 function rateLimit(claims) {
   const key = `${claims.client_id}:${claims.sub}`;
   const now = Math.floor(Date.now() / 1000);
@@ -84,17 +54,6 @@ function rateLimit(claims) {
   };
   if (window.used > current.rateLimit) headers['retry-after'] = String(window.resetAt - now);
   return { limited: window.used > current.rateLimit, headers };
-}
-
-async function readJson(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 65_536) throw new Error('The body is larger than 64 KB.');
-    chunks.push(chunk);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
 async function createWorkOrder(req) {
@@ -143,7 +102,7 @@ export async function handleApi(req, res) {
   if (!route) return send(req, res, 404, { error: 'not_found', error_description: `No route ${routeKey}` });
   bump(stats.api.byRoute, routeKey);
 
-  const { claims, failure } = await authenticate(req);
+  const { claims, failure } = await authenticate(req, SETTINGS.apiBaseUrl, SETTINGS.apiBaseUrl);
   if (failure) {
     return send(
       req,

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { handleAdmin } from './admin.js';
 import { createProvider, handleInteraction } from './authorization-server.js';
 import { handleApi } from './fentu-api.js';
+import { handleM2m } from './m2m-api.js';
 import { errorPage } from './pages.js';
 import { SETTINGS } from './settings.js';
 
@@ -26,11 +27,26 @@ const issuerServer = createServer(
   guard(async (req, res) => {
     const path = new URL(req.url, SETTINGS.issuer).pathname;
     if (path.startsWith('/interaction/')) return handleInteraction(provider, req, res);
-    if (path.startsWith('/__sandbox/')) return handleAdmin(req, res);
+    if (path.startsWith('/__sandbox/')) return handleAdmin(provider, req, res);
+    // The token endpoint's body is read here first so the sandbox can record the exact bytes a
+    // client sent (oidc-provider then parses this copy instead of the stream).
+    if (path === '/token' && req.method === 'POST') req.body = await readBody(req);
     return providerCallback(req, res);
   }),
 );
 const apiServer = createServer(guard(handleApi));
+const m2mServer = createServer(guard(handleM2m));
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 65_536) break;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function listen(server, port, name) {
   return new Promise((resolve, reject) => {
@@ -50,18 +66,21 @@ function listen(server, port, name) {
 try {
   await listen(issuerServer, SETTINGS.issuerPort, 'issuer');
   await listen(apiServer, SETTINGS.apiPort, 'api');
+  await listen(m2mServer, SETTINGS.m2mPort, 'm2m');
 } catch (err) {
   console.error(`[sandbox] ${err.message}`);
   process.exit(1);
 }
 console.log(`[sandbox] Fentu authorization server  ${SETTINGS.issuer}  (client "${SETTINGS.clientId}")`);
 console.log(`[sandbox] Fentu FSM API                ${SETTINGS.apiBaseUrl}`);
+console.log(`[sandbox] machine-to-machine API      ${SETTINGS.m2mBaseUrl}  (tenant ${SETTINGS.tenantId})`);
 console.log(`[sandbox] app origins allowed          ${SETTINGS.appOrigins.join(', ')}`);
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     issuerServer.close();
     apiServer.close();
+    m2mServer.close();
     process.exit(0);
   });
 }

@@ -31,6 +31,7 @@ function readOrigins(name, fallback) {
 
 const issuerPort = readInt('SANDBOX_ISSUER_PORT', 9000);
 const apiPort = readInt('SANDBOX_API_PORT', 9100);
+const m2mPort = readInt('SANDBOX_M2M_PORT', 9200);
 
 export const SETTINGS = Object.freeze({
   host: HOST,
@@ -38,6 +39,25 @@ export const SETTINGS = Object.freeze({
   apiPort,
   issuer: `http://${HOST}:${issuerPort}`,
   apiBaseUrl: `http://${HOST}:${apiPort}`,
+  m2mPort,
+  m2mBaseUrl: `http://${HOST}:${m2mPort}`,
+  // The confidential machine-to-machine clients. Their secrets are sandbox-only defaults; tests set
+  // their own through the environment so they can search for them.
+  m2mClients: Object.freeze({
+    fenergo: {
+      clientId: process.env.SANDBOX_FENERGO_CLIENT_ID || 'fenergo-sandbox',
+      secret: process.env.SANDBOX_FENERGO_SECRET || 'sandbox-fenergo-secret',
+      authMethod: 'client_secret_post',
+      ttl: 900,
+    },
+    fenris: {
+      clientId: process.env.SANDBOX_FENRIS_CLIENT_ID || 'fenris-sandbox',
+      secret: process.env.SANDBOX_FENRIS_SECRET || 'sandbox-fenris-secret',
+      authMethod: 'client_secret_basic',
+      ttl: 24 * 60 * 60,
+    },
+  }),
+  tenantId: process.env.SANDBOX_TENANT_ID || '6f1c2d3e-0000-4000-8000-00000000f3n7',
   appOrigins: readOrigins('SANDBOX_APP_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173'),
   clientId: process.env.SANDBOX_CLIENT_ID || 'fieldpass',
   defaults: Object.freeze({
@@ -45,6 +65,10 @@ export const SETTINGS = Object.freeze({
     refreshTokenTtl: readInt('SANDBOX_REFRESH_TOKEN_TTL', 30 * 24 * 60 * 60),
     rateLimit: readInt('SANDBOX_RATE_LIMIT', 1000),
     rateLimitWindow: readInt('SANDBOX_RATE_LIMIT_WINDOW', 60 * 60),
+    // 0 means each client's own lifetime (Fenergo 900 s, Fenris 24 h); tests shorten it.
+    m2mTokenTtl: 0,
+    // How many of the next M2M API calls answer 401, to show the route re-fetching its token.
+    m2mFail401: 0,
   }),
 });
 
@@ -54,7 +78,7 @@ export const current = { ...SETTINGS.defaults };
 export function updateSettings(changes) {
   for (const [key, value] of Object.entries(changes)) {
     if (!(key in SETTINGS.defaults)) throw new Error(`unknown setting "${key}"`);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${key} must be a whole number above 0`);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a whole number, 0 or more`);
     current[key] = value;
   }
 }

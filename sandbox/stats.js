@@ -13,6 +13,8 @@ function emptyStats() {
     revocation: { requests: 0, byHint: {} },
     grantsRevoked: 0,
     api: { requests: 0, byStatus: {}, byRoute: {}, rateLimited: 0 },
+    clientCredentials: { byClient: {}, lastRequest: {}, issued: {} },
+    m2m: { requests: 0, byStatus: {}, byRoute: {} },
   };
 }
 

@@ -1,5 +1,21 @@
-import type { Handle, HandleServerError } from '@sveltejs/kit';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { dev } from '$app/environment';
+import { isFieldpassError } from '$lib/oauth/errors';
+import { checkServerConfig } from '$lib/server/config';
 import { loadClientConfig } from '$lib/config';
+
+/** Fails at start-up, naming the variable, when the machine-to-machine configuration is unusable. */
+export const init: ServerInit = () => {
+  try {
+    checkServerConfig();
+  } catch (err) {
+    if (!isFieldpassError(err)) throw err;
+    console.error(`\nFieldpass cannot start: ${err.message}\nSee .env.example for every setting.\n`);
+    // In production the process stops here; under `vite dev` the error surfaces on the page.
+    if (!dev) process.exit(1);
+    throw err;
+  }
+};
 
 /**
  * Security headers on every response. The CSP SvelteKit builds from `kit.csp` gets a connect-src

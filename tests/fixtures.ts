@@ -1,5 +1,5 @@
 import { expect, test as base, type APIRequestContext, type Page } from '@playwright/test';
-import { APP_ORIGIN, DEMO, ISSUER } from './harness';
+import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
 export interface SandboxStats {
@@ -13,6 +13,15 @@ export interface SandboxStats {
   revocation: { requests: number; byHint: Record<string, number> };
   grantsRevoked: number;
   api: { requests: number; byStatus: Record<string, number>; byRoute: Record<string, number> };
+  clientCredentials: {
+    byClient: Record<string, number>;
+    lastRequest: Record<
+      string,
+      { authorization: string | null; contentType: string | null; body: string; status: number }
+    >;
+    issued: Record<string, string[]>;
+  };
+  m2m: { requests: number; byStatus: Record<string, number>; byRoute: Record<string, number> };
   refreshTokens: { active: number; consumed: number };
 }
 
@@ -101,12 +110,34 @@ export async function signIn(page: Page, options: SignInOptions = {}): Promise<v
   await page.waitForURL(`${APP_ORIGIN}/**`);
 }
 
-export const test = base.extend<{ resetSandbox: void }>({
+export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: void }>({
   resetSandbox: [
     async ({ request }, use) => {
       await request.delete(`${ISSUER}/__sandbox/settings`);
       await use();
       await request.delete(`${ISSUER}/__sandbox/settings`);
+    },
+    { auto: true },
+  ],
+  // Every test: nothing the browser received — any response body or header, from any origin —
+  // contains a configured client secret or a service token the sandbox issued (#81, #82).
+  noSecretsReachTheBrowser: [
+    async ({ page, request }, use) => {
+      const received: Promise<string>[] = [];
+      page.on('response', (response) => {
+        received.push(
+          response
+            .text()
+            .catch(() => '')
+            .then((body) => `${JSON.stringify(response.headers())}\n${body}`),
+        );
+      });
+      await use();
+      const everything = (await Promise.all(received)).join('\n');
+      const serviceTokens = Object.values((await sandboxStats(request)).clientCredentials.issued).flat();
+      for (const secret of [CANARY.fenergoSecret, CANARY.fenrisSecret, ...serviceTokens]) {
+        expect(everything.includes(secret), 'a secret or service token reached the browser').toBe(false);
+      }
     },
     { auto: true },
   ],

@@ -1,8 +1,38 @@
 // Where the end-to-end tests run the app and the sandbox: ports of their own, so a running
 // `npm run dev` (5173, 9000, 9100) does not get in the way.
 
-export const SANDBOX_PORTS = { issuer: 9010, api: 9110 } as const;
+export const SANDBOX_PORTS = { issuer: 9010, api: 9110, m2m: 9210 } as const;
 export const APP_ORIGIN = 'http://127.0.0.1:4173';
 export const ISSUER = `http://127.0.0.1:${SANDBOX_PORTS.issuer}`;
 export const API_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.api}`;
 export const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass', name: 'Sam Okafor' } as const;
+export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
+export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
+
+/** Client secrets the tests give both the sandbox and the app, then search for where they must not be. */
+export const CANARY = {
+  fenergoSecret: 'canary-fenergo-7f3e9a1c5b2d',
+  fenrisSecret: 'canary-fenris-b41d22e0c9aa',
+} as const;
+
+/** The app's machine-to-machine configuration in the tests, as M2M_* variables. */
+export const M2M_ENV: Record<string, string> = {
+  M2M_PROVIDERS: 'fenergo fenris',
+  M2M_FENERGO_TOKEN_URL: `${ISSUER}/token`,
+  M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
+  M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
+  M2M_FENERGO_CLIENT_SECRET: CANARY.fenergoSecret,
+  M2M_FENERGO_SCOPE: `fenx.entitydata.read fenx.journey.read tenant/${TENANT_ID}`,
+  M2M_FENERGO_SCOPE_RULES: 'fenergo',
+  M2M_FENERGO_TENANT_ID: TENANT_ID,
+  M2M_FENERGO_API_BASE_URL: M2M_BASE_URL,
+  M2M_FENERGO_ALLOW: 'GET /entities, GET /journeys, GET /redirect-out',
+  M2M_FENERGO_USER_SCOPE: 'read:customers',
+  M2M_FENRIS_TOKEN_URL: `${ISSUER}/token`,
+  M2M_FENRIS_AUTH_METHOD: 'client_secret_basic',
+  M2M_FENRIS_CLIENT_ID: 'fenris-sandbox',
+  M2M_FENRIS_CLIENT_SECRET: CANARY.fenrisSecret,
+  M2M_FENRIS_API_BASE_URL: M2M_BASE_URL,
+  M2M_FENRIS_ALLOW: 'GET /policies',
+  M2M_FENRIS_USER_SCOPE: 'read:assets',
+};

@@ -29,8 +29,9 @@ function pick(as: oauth.AuthorizationServer): ServerEndpoints {
     authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported === true,
     code_challenge_methods_supported: as.code_challenge_methods_supported,
     scopes_supported: as.scopes_supported,
+    jwks_uri: as.jwks_uri,
   };
-  for (const field of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint'] as const) {
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'jwks_uri'] as const) {
     if (endpoints[field]) assertSecureEndpoint(endpoints[field], `the server's ${field}`);
   }
   return endpoints;

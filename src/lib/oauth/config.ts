@@ -53,6 +53,11 @@ function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
   return value;
 }
 
+/** True when none of the PUBLIC_FENTU_* variables that pick a server is set: the sandbox is in use. */
+export function usesSandbox(env: ClientEnv): boolean {
+  return !CLIENT_VARIABLES.some((name) => name !== 'PUBLIC_FENTU_REDIRECT_URI' && env[name]?.trim());
+}
+
 /**
  * Reads and validates the client configuration. Throws `CONFIG_INVALID` or `INSECURE_ENDPOINT`
  * naming the variable at fault. `appOrigin` is where the app is served, for the default redirect URI.
@@ -61,7 +66,7 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
   const trimmed = Object.fromEntries(
     CLIENT_VARIABLES.map((name) => [name, rawEnv[name]?.trim() || undefined]),
   ) as ClientEnv;
-  const configured = CLIENT_VARIABLES.some((name) => name !== 'PUBLIC_FENTU_REDIRECT_URI' && trimmed[name]);
+  const configured = !usesSandbox(trimmed);
   const env: ClientEnv = configured ? trimmed : { ...trimmed, ...SANDBOX_ENV };
   const because = 'when a Fentu server is configured';
 

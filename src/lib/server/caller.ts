@@ -1,0 +1,53 @@
+import * as oauth from 'oauth4webapi';
+import type { ServerEndpoints } from '../oauth/authorization-server.js';
+import { httpOptions } from '../oauth/endpoints.js';
+import { splitScopes } from '../oauth/scopes.js';
+
+/** Why a caller was refused, as RFC 6750 §3.1 names it. */
+export class CallerError extends Error {
+  readonly status: 401 | 403;
+  readonly error: 'invalid_token' | 'insufficient_scope';
+  readonly scope?: string;
+
+  constructor(status: 401 | 403, message: string, scope?: string) {
+    super(message);
+    this.status = status;
+    this.error = status === 401 ? 'invalid_token' : 'insufficient_scope';
+    this.scope = scope;
+  }
+
+  /** The `WWW-Authenticate` challenge for the response (RFC 6750 §3). */
+  get challenge(): string {
+    const scope = this.scope ? `, scope="${this.scope}"` : '';
+    return `Bearer realm="fieldpass", error="${this.error}", error_description="${this.message}"${scope}`;
+  }
+}
+
+/** The signed-in user behind a request. */
+export interface Caller {
+  sub: string;
+  scopes: string[];
+}
+
+/**
+ * The user behind a request: their Fentu access token from the Authorization header, validated
+ * by oauth4webapi as an RFC 9068 JWT against the issuer's JWKS — signature, `iss`, `aud`, `exp`.
+ * A missing, invalid or expired token is a 401 (RFC 6750 §3.1).
+ */
+export async function verifyCaller(request: Request, server: ServerEndpoints, audience: string): Promise<Caller> {
+  if (!request.headers.get('authorization'))
+    throw new CallerError(401, 'Sign in first: the request has no access token');
+  try {
+    const claims = await oauth.validateJwtAccessToken(server, request, audience, httpOptions(server.jwks_uri));
+    return { sub: claims.sub, scopes: splitScopes(typeof claims.scope === 'string' ? claims.scope : '') };
+  } catch {
+    throw new CallerError(401, 'The access token is invalid or expired');
+  }
+}
+
+/** Refuses a caller without `scope` (or Fentu's `admin`) with 403 insufficient_scope. */
+export function requireScope(caller: Caller, scope: string): void {
+  if (!caller.scopes.includes(scope) && !caller.scopes.includes('admin')) {
+    throw new CallerError(403, `This needs the ${scope} permission`, scope);
+  }
+}

@@ -1,0 +1,62 @@
+import { env as privateEnv } from '$env/dynamic/private';
+import { env as publicEnv } from '$env/dynamic/public';
+import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
+import {
+  CLIENT_VARIABLES,
+  parseClientConfig,
+  usesSandbox,
+  type ClientConfig,
+  type ClientEnv,
+} from '../oauth/config.js';
+import { createMemoryStore } from '../storage/record-store.js';
+import { createM2mClient, type M2mClient } from './m2m.js';
+import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
+import { SANDBOX_M2M_ENV } from './sandbox-providers.js';
+
+/** Everything the server side needs, built once from the environment. */
+export interface ServerContext {
+  client: ClientConfig;
+  m2m: M2mClient;
+  /** The Fentu authorization server's metadata, for verifying callers' tokens. Fetched once. */
+  authorizationServer(): Promise<ServerEndpoints>;
+}
+
+let context: ServerContext | undefined;
+
+function clientEnv(): ClientEnv {
+  return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, publicEnv[name]]));
+}
+
+/** M2M_* from the environment; the sandbox's providers when neither they nor a Fentu server are set. */
+function m2mEnv(): M2mEnv {
+  return privateEnv.M2M_PROVIDERS === undefined && usesSandbox(clientEnv()) ? SANDBOX_M2M_ENV : privateEnv;
+}
+
+/** Validates the machine-to-machine configuration at start-up; throws CONFIG_INVALID naming the variable. */
+export function checkServerConfig(): void {
+  parseM2mProviders(m2mEnv());
+}
+
+/**
+ * The server configuration, validated on first use: the Fentu client settings (PUBLIC_FENTU_*) and
+ * the machine-to-machine providers (M2M_*, from `$env/dynamic/private`: never sent to the browser).
+ * Throws CONFIG_INVALID naming the variable at fault. `appOrigin` is where the app is served.
+ */
+export function serverContext(appOrigin: string): ServerContext {
+  if (context) return context;
+  const client = parseClientConfig(clientEnv(), appOrigin);
+  const m2m = createM2mClient(parseM2mProviders(m2mEnv()));
+  let metadata: Promise<ServerEndpoints> | undefined;
+  context = {
+    client,
+    m2m,
+    authorizationServer() {
+      metadata ??= resolveAuthorizationServer(client, { store: createMemoryStore() }).catch((err) => {
+        metadata = undefined; // not cached: the next caller tries again
+        throw err;
+      });
+      return metadata;
+    },
+  };
+  return context;
+}

@@ -1,0 +1,128 @@
+import { assertSecureEndpoint } from '../oauth/endpoints.js';
+import { FieldpassError } from '../oauth/errors.js';
+import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from './fenergo-scopes.js';
+
+/** How the server authenticates to a provider's token endpoint (RFC 6749 §2.3.1), or a static key. */
+export type M2mAuth =
+  | {
+      mode: 'client_credentials';
+      method: 'client_secret_post' | 'client_secret_basic';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope: string;
+    }
+  | { mode: 'api_key'; header: string; key: string };
+
+/** One operation a caller may ask for: a method and a path prefix on the provider's base URL. */
+export interface AllowedOperation {
+  method: 'GET' | 'POST';
+  prefix: string;
+}
+
+/** One machine-to-machine provider, as configured on the server. Holds secrets: server-only. */
+export interface M2mProvider {
+  name: string;
+  auth: M2mAuth;
+  apiBaseUrl: string;
+  tenantId?: string;
+  allow: AllowedOperation[];
+  /** The Fentu scope a signed-in user needs to use this provider. */
+  userScope: string;
+}
+
+/** The variables that configure providers; `<NAME>` is each name in M2M_PROVIDERS, upper-cased. */
+export type M2mEnv = Record<string, string | undefined>;
+
+const KNOWN_FENERGO = new Set(FENERGO_SCOPES.map((s) => s.scope));
+const TENANT_SCOPE = /^tenant\/[A-Za-z0-9-]+$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3
+
+function fail(variable: string, message: string): never {
+  throw new FieldpassError('CONFIG_INVALID', `${variable} ${message}`, { variable });
+}
+
+/**
+ * Checks a scope string: RFC 6749 §3.3 syntax always; with Fenergo rules also the 300-character
+ * limit, and that every scope is in the Fenergo catalog or is a tenant scope `tenant/<tenant-id>`.
+ */
+export function validateScope(scope: string, rules: 'fenergo' | 'none', variable: string): string {
+  const scopes = scope.split(' ').filter(Boolean);
+  const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
+  if (bad !== undefined) fail(variable, `contains "${bad}", which is not a valid scope (RFC 6749 §3.3)`);
+  const value = scopes.join(' ');
+  if (rules === 'fenergo') {
+    if (value.length > FENERGO_SCOPE_LIMIT) {
+      fail(variable, `is ${value.length} characters; Fenergo accepts at most ${FENERGO_SCOPE_LIMIT}`);
+    }
+    const unknown = scopes.filter((s) => !KNOWN_FENERGO.has(s) && !TENANT_SCOPE.test(s));
+    if (unknown.length) fail(variable, `names scopes Fenergo does not have: ${unknown.join(', ')}`);
+  }
+  return value;
+}
+
+function parseAllow(raw: string, variable: string): AllowedOperation[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (!entries.length) fail(variable, 'must list at least one operation, such as "GET /entities"');
+  return entries.map((entry) => {
+    const match = /^(GET|POST)\s+(\/[A-Za-z0-9._~\-/]*)$/.exec(entry);
+    if (!match || match[2].includes('..') || match[2].includes('//')) {
+      fail(variable, `has "${entry}"; each entry is a method (GET or POST) and a plain path such as /entities`);
+    }
+    return { method: match[1] as 'GET' | 'POST', prefix: match[2].replace(/\/$/, '') || '/' };
+  });
+}
+
+/**
+ * Reads every provider named in M2M_PROVIDERS, failing on the first missing or malformed
+ * variable with a message that names it.
+ */
+export function parseM2mProviders(env: M2mEnv): M2mProvider[] {
+  const names = (env.M2M_PROVIDERS ?? '').split(/[\s,]+/).filter(Boolean);
+  return names.map((name) => {
+    if (!/^[a-z][a-z0-9-]*$/.test(name))
+      fail('M2M_PROVIDERS', `has "${name}"; use lower-case letters, digits and dashes`);
+    const prefix = `M2M_${name.toUpperCase().replace(/-/g, '_')}_`;
+    const read = (key: string) => env[prefix + key]?.trim() || undefined;
+    const need = (key: string) => read(key) ?? fail(prefix + key, `is required for provider "${name}"`);
+
+    const mode = read('MODE') ?? 'client_credentials';
+    let auth: M2mAuth;
+    if (mode === 'api_key') {
+      auth = { mode, header: (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase(), key: need('API_KEY') };
+    } else if (mode === 'client_credentials') {
+      const method = read('AUTH_METHOD') ?? 'client_secret_basic';
+      if (method !== 'client_secret_post' && method !== 'client_secret_basic') {
+        fail(prefix + 'AUTH_METHOD', 'must be client_secret_post or client_secret_basic');
+      }
+      const rules = read('SCOPE_RULES') ?? 'none';
+      if (rules !== 'fenergo' && rules !== 'none') fail(prefix + 'SCOPE_RULES', 'must be fenergo or none');
+      auth = {
+        mode,
+        method,
+        tokenUrl: assertSecureEndpoint(need('TOKEN_URL'), prefix + 'TOKEN_URL').href,
+        clientId: need('CLIENT_ID'),
+        clientSecret: need('CLIENT_SECRET'),
+        scope: validateScope(read('SCOPE') ?? '', rules, prefix + 'SCOPE'),
+      };
+    } else {
+      fail(prefix + 'MODE', 'must be client_credentials or api_key');
+    }
+    const tenantId = read('TENANT_ID');
+    if (tenantId !== undefined && !/^[A-Za-z0-9-]+$/.test(tenantId))
+      fail(prefix + 'TENANT_ID', 'must be letters, digits and dashes');
+    const userScope = need('USER_SCOPE');
+    if (!SCOPE_TOKEN.test(userScope)) fail(prefix + 'USER_SCOPE', 'must be a single scope');
+    return {
+      name,
+      auth,
+      apiBaseUrl: assertSecureEndpoint(need('API_BASE_URL'), prefix + 'API_BASE_URL').href.replace(/\/$/, ''),
+      tenantId,
+      allow: parseAllow(need('ALLOW'), prefix + 'ALLOW'),
+      userScope,
+    };
+  });
+}

@@ -1,0 +1,88 @@
+import { json, type RequestEvent } from '@sveltejs/kit';
+import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
+import { serverContext } from './config.js';
+import { M2mError } from './m2m.js';
+
+const MAX_REQUEST_BYTES = 65_536;
+
+function noStore(headers: Record<string, string> = {}): Headers {
+  return new Headers({ 'cache-control': 'no-store', ...headers });
+}
+
+function failure(err: unknown): Response {
+  if (err instanceof CallerError) {
+    return json(
+      { error: err.error, message: err.message, ...(err.scope ? { scope: err.scope } : {}) },
+      { status: err.status, headers: noStore({ 'www-authenticate': err.challenge }) },
+    );
+  }
+  if (err instanceof M2mError) {
+    const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
+    return json({ error: err.code, message: err.message }, { status: err.status, headers });
+  }
+  // Unexpected: the log gets the error's name only, never a request, header or token.
+  console.error('[m2m] unexpected failure:', (err as Error)?.name ?? typeof err);
+  return json(
+    { error: 'internal', message: 'The server hit an unexpected problem.' },
+    { status: 500, headers: noStore() },
+  );
+}
+
+async function caller(event: RequestEvent): Promise<Caller> {
+  const context = serverContext(event.url.origin);
+  const server = await context.authorizationServer().catch(() => {
+    throw new M2mError('upstream_unavailable');
+  });
+  return verifyCaller(event.request, server, context.client.apiBaseUrl);
+}
+
+/**
+ * GET /api/m2m: the providers a signed-in caller may use, with their allowed operations and whether
+ * a service token is cached. No secret, token or upstream URL is included.
+ */
+export async function listProviders(event: RequestEvent): Promise<Response> {
+  try {
+    const who = await caller(event);
+    const { m2m } = serverContext(event.url.origin);
+    const providers = m2m.names().map((name) => {
+      const provider = m2m.provider(name)!;
+      return {
+        name,
+        mode: provider.auth.mode,
+        userScope: provider.userScope,
+        permitted: who.scopes.includes(provider.userScope) || who.scopes.includes('admin'),
+        allow: provider.allow,
+        cache: m2m.cacheState(name),
+      };
+    });
+    return json({ providers }, { headers: noStore() });
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/**
+ * /api/m2m/<provider>/<path>: checks the signed-in caller (401 / 403), then makes the allow-listed
+ * call with the server's own credential and returns only the provider's status and JSON body.
+ */
+export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Promise<Response> {
+  try {
+    const who = await caller(event);
+    const { m2m } = serverContext(event.url.origin);
+    const name = event.params.provider ?? '';
+    const provider = m2m.provider(name);
+    if (!provider) throw new M2mError('unknown_provider');
+    requireScope(who, provider.userScope);
+    // The raw, still-encoded path: encoded dots and slashes are refused, not decoded into a path.
+    const path = event.url.pathname.slice(`/api/m2m/${name}`.length);
+    let body: string | undefined;
+    if (method === 'POST') {
+      body = await event.request.text();
+      if (body.length > MAX_REQUEST_BYTES) throw new M2mError('bad_request');
+    }
+    const result = await m2m.call(name, { method, path, search: event.url.search, body });
+    return json(result.body, { status: result.status, headers: noStore() });
+  } catch (err) {
+    return failure(err);
+  }
+}

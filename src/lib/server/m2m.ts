@@ -1,0 +1,295 @@
+import * as oauth from 'oauth4webapi';
+import { httpOptions } from '../oauth/endpoints.js';
+import type { FetchLike } from '../oauth/runtime.js';
+import type { M2mProvider } from './m2m-config.js';
+
+/** What the route tells its caller when a call cannot be made; never carries a secret or a token. */
+export type M2mErrorCode =
+  | 'bad_request'
+  | 'not_allowed'
+  | 'unknown_provider'
+  | 'upstream_auth_failed'
+  | 'upstream_forbidden'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'rate_limited';
+
+const MESSAGES: Record<M2mErrorCode, string> = {
+  bad_request: 'That path is not a plain path on the provider.',
+  not_allowed: 'That operation is not on this provider’s allow-list.',
+  unknown_provider: 'No provider of that name is configured.',
+  upstream_auth_failed:
+    'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
+  upstream_forbidden: 'The credential lacks permission for this resource.',
+  upstream_unavailable: 'The provider could not be reached or answered with an error.',
+  upstream_timeout: 'The provider took too long to answer.',
+  rate_limited: 'The provider is limiting requests; try again after the time given in Retry-After.',
+};
+
+const STATUS: Record<M2mErrorCode, number> = {
+  bad_request: 400,
+  not_allowed: 403,
+  unknown_provider: 404,
+  upstream_auth_failed: 502,
+  upstream_forbidden: 403,
+  upstream_unavailable: 502,
+  upstream_timeout: 504,
+  rate_limited: 503,
+};
+
+/** A failure of the route, with the HTTP status and message for the caller. */
+export class M2mError extends Error {
+  readonly code: M2mErrorCode;
+  readonly status: number;
+  /** Seconds until the caller may try again (429/503). */
+  readonly retryAfter?: number;
+
+  constructor(code: M2mErrorCode, options: { retryAfter?: number; status?: number; cause?: unknown } = {}) {
+    super(MESSAGES[code], { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? STATUS[code];
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** The upstream answer the route passes on: status and parsed JSON body only, no upstream headers. */
+export interface M2mResult {
+  status: number;
+  body: unknown;
+}
+
+interface ProviderState {
+  token?: { value: string; expiresAt: number };
+  inflight?: Promise<string>;
+  /** While the token endpoint asked us to wait (429), no token request is made. */
+  blockedUntil?: number;
+  tokenRequests: number;
+}
+
+/** Without `expires_in`, a service token is reused for this long (RFC 6749 §5.1 makes it optional). */
+const DEFAULT_TOKEN_SECONDS = 60;
+const TIMEOUT_MS = 10_000;
+const MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * How long before expiry a cached token is replaced: 10 % of its life, at most a minute, so a
+ * 900 s Fenergo token is used for 840 s and a 24 h Fenris token for 23 h 59 min.
+ */
+export function tokenMargin(lifetimeSeconds: number): number {
+  return Math.min(60_000, lifetimeSeconds * 100);
+}
+
+/**
+ * Resolves what the caller asked for to a URL on the provider's base URL, or refuses it: only
+ * plain paths (no `..`, `//`, backslashes, encoded slashes or dots, `@` or `:`), and only
+ * method + path-prefix pairs on the provider's allow-list (checklist #85).
+ */
+export function resolveOperation(provider: M2mProvider, method: string, rawPath: string, search = ''): URL {
+  if (!/^(\/[A-Za-z0-9._~-]+)+\/?$/.test(rawPath) || /(^|\/)\.{1,2}(\/|$)/.test(rawPath)) {
+    throw new M2mError('bad_request');
+  }
+  const path = rawPath.replace(/\/$/, '');
+  const allowed = provider.allow.some(
+    (op) => op.method === method && (path === op.prefix || path.startsWith(op.prefix === '/' ? '/' : `${op.prefix}/`)),
+  );
+  if (!allowed) throw new M2mError('not_allowed');
+  const url = new URL(provider.apiBaseUrl + path);
+  // Only a plain query string is passed on; the host and path were fixed above.
+  if (search && /^\?[A-Za-z0-9._~\-=&%+]*$/.test(search)) url.search = search;
+  return url;
+}
+
+function retryAfterSeconds(headers: Headers, now: number): number | undefined {
+  const value = headers.get('retry-after');
+  if (value) {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(1, Math.ceil((date - now) / 1000));
+  }
+  const reset = Number(headers.get('x-ratelimit-reset'));
+  if (headers.has('x-ratelimit-reset') && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - now / 1000));
+  return undefined;
+}
+
+function transportError(err: unknown): M2mError {
+  const name = (err as { name?: string })?.name;
+  return new M2mError(name === 'TimeoutError' || name === 'AbortError' ? 'upstream_timeout' : 'upstream_unavailable', {
+    cause: err,
+  });
+}
+
+/** Dependencies the tests replace. */
+export interface M2mDeps {
+  fetch?: FetchLike;
+  now?: () => number;
+}
+
+/**
+ * The machine-to-machine client: gets service tokens with the client-credentials grant
+ * (RFC 6749 §4.4, by oauth4webapi), caches each for its lifetime less a margin, shares one token
+ * request among concurrent callers, re-fetches once on an upstream 401, and honours 429s.
+ */
+export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps = {}) {
+  const now = () => deps.now?.() ?? Date.now();
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const states = new Map(providers.map((p) => [p.name, { tokenRequests: 0 } as ProviderState]));
+
+  async function requestToken(provider: M2mProvider, state: ProviderState): Promise<string> {
+    if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
+    const { tokenUrl, clientId, clientSecret, method, scope } = provider.auth;
+    const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
+    const client: oauth.Client = { client_id: clientId };
+    const auth =
+      method === 'client_secret_post' ? oauth.ClientSecretPost(clientSecret) : oauth.ClientSecretBasic(clientSecret);
+    state.tokenRequests += 1;
+    let response: Response;
+    try {
+      response = await oauth.clientCredentialsGrantRequest(as, client, auth, scope ? { scope } : {}, {
+        ...httpOptions(tokenUrl),
+        signal: () => AbortSignal.timeout(TIMEOUT_MS),
+        ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+      });
+    } catch (err) {
+      throw transportError(err);
+    }
+    if (response.status === 429 || response.status === 503) {
+      const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
+      state.blockedUntil = now() + retryAfter * 1000;
+      throw new M2mError('rate_limited', { retryAfter });
+    }
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      tokens = await oauth.processClientCredentialsResponse(as, client, response);
+    } catch (err) {
+      const refused = response.status === 400 || response.status === 401;
+      throw new M2mError(refused ? 'upstream_auth_failed' : 'upstream_unavailable', { cause: err });
+    }
+    const lifetime =
+      typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
+    state.token = { value: tokens.access_token, expiresAt: now() + lifetime * 1000 - tokenMargin(lifetime) };
+    return tokens.access_token;
+  }
+
+  /**
+   * The cached token, or one new token request shared by everyone who asks meanwhile. `refused` is
+   * a token the upstream just answered 401 to: it is replaced unless someone already replaced it.
+   */
+  function serviceToken(provider: M2mProvider, state: ProviderState, refused?: string): Promise<string> {
+    const usable = state.token && now() < state.token.expiresAt && state.token.value !== refused;
+    if (usable) return Promise.resolve(state.token!.value);
+    if (state.inflight) return state.inflight;
+    if (state.blockedUntil && now() < state.blockedUntil) {
+      return Promise.reject(
+        new M2mError('rate_limited', { retryAfter: Math.ceil((state.blockedUntil - now()) / 1000) }),
+      );
+    }
+    state.token = undefined;
+    state.inflight = requestToken(provider, state).finally(() => {
+      state.inflight = undefined;
+    });
+    return state.inflight;
+  }
+
+  async function send(provider: M2mProvider, url: URL, method: string, body: string | undefined, token?: string) {
+    const headers = new Headers({ accept: 'application/json' });
+    if (body !== undefined) headers.set('content-type', 'application/json');
+    if (provider.tenantId) headers.set('x-tenant-id', provider.tenantId);
+    const options = {
+      ...httpOptions(url),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+    };
+    try {
+      if (token !== undefined) {
+        // Challenges are read below from the status; oauth4webapi's throw on them is not wanted here.
+        return await oauth.protectedResourceRequest(token, method, url, headers, body, options).catch((err) => {
+          if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response;
+          throw err;
+        });
+      }
+      if (provider.auth.mode === 'api_key') headers.set(provider.auth.header, provider.auth.key);
+      const request = {
+        method,
+        headers: Object.fromEntries(headers),
+        body,
+        redirect: 'manual' as const,
+        signal: options.signal,
+      };
+      return await (deps.fetch ?? (fetch as unknown as FetchLike))(url.href, request);
+    } catch (err) {
+      throw transportError(err);
+    }
+  }
+
+  async function read(response: Response): Promise<unknown> {
+    const text = await response.text();
+    if (text.length > MAX_BODY_BYTES) throw new M2mError('upstream_unavailable');
+    if (!text) return null;
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      throw new M2mError('upstream_unavailable', { cause });
+    }
+  }
+
+  return {
+    /** The configured providers' names. */
+    names(): string[] {
+      return [...byName.keys()];
+    },
+
+    /** The provider called `name`, if configured. */
+    provider(name: string): M2mProvider | undefined {
+      return byName.get(name);
+    },
+
+    /** How many token requests this server has made for a provider (for diagnostics and tests). */
+    tokenRequests(name: string): number {
+      return states.get(name)?.tokenRequests ?? 0;
+    },
+
+    /** Whether a valid service token is cached for a provider, and until when. */
+    cacheState(name: string): { cached: boolean; expiresAt?: number } {
+      const token = states.get(name)?.token;
+      return token && now() < token.expiresAt ? { cached: true, expiresAt: token.expiresAt } : { cached: false };
+    },
+
+    /** Calls an allow-listed operation on a provider and returns the upstream status and JSON body. */
+    async call(
+      name: string,
+      request: { method: string; path: string; search?: string; body?: string },
+    ): Promise<M2mResult> {
+      const provider = byName.get(name);
+      if (!provider) throw new M2mError('unknown_provider');
+      const url = resolveOperation(provider, request.method, request.path, request.search);
+      const state = states.get(name)!;
+      const usesToken = provider.auth.mode === 'client_credentials';
+
+      let response: Response | undefined;
+      let refused: string | undefined;
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const token = usesToken ? await serviceToken(provider, state, refused) : undefined;
+        response = await send(provider, url, request.method, request.body, token);
+        refused = token;
+        // One fresh token and one retry on 401, never more (checklist #86).
+        if (response.status !== 401 || !usesToken) break;
+        await response.body?.cancel();
+      }
+      const upstream = response!;
+      if (upstream.status >= 300 && upstream.status < 400) throw new M2mError('upstream_unavailable');
+      if (upstream.status === 401) throw new M2mError('upstream_auth_failed');
+      if (upstream.status === 403) throw new M2mError('upstream_forbidden');
+      if (upstream.status === 429) {
+        throw new M2mError('rate_limited', {
+          status: 429,
+          retryAfter: retryAfterSeconds(upstream.headers, now()) ?? 60,
+        });
+      }
+      if (upstream.status >= 500) throw new M2mError('upstream_unavailable');
+      return { status: upstream.status, body: await read(upstream) };
+    },
+  };
+}
+
+export type M2mClient = ReturnType<typeof createM2mClient>;

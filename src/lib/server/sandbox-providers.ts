@@ -1,0 +1,26 @@
+import type { M2mEnv } from './m2m-config.js';
+
+/**
+ * The machine-to-machine providers of the local sandbox (`npm run dev`), used when M2M_PROVIDERS is
+ * unset and the app itself runs against the sandbox. The secrets are the sandbox's own, not real.
+ */
+export const SANDBOX_M2M_ENV: M2mEnv = {
+  M2M_PROVIDERS: 'fenergo fenris',
+  M2M_FENERGO_TOKEN_URL: 'http://127.0.0.1:9000/token',
+  M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
+  M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
+  M2M_FENERGO_CLIENT_SECRET: 'sandbox-fenergo-secret',
+  M2M_FENERGO_SCOPE: 'fenx.entitydata.read fenx.journey.read tenant/6f1c2d3e-0000-4000-8000-00000000f3n7',
+  M2M_FENERGO_SCOPE_RULES: 'fenergo',
+  M2M_FENERGO_TENANT_ID: '6f1c2d3e-0000-4000-8000-00000000f3n7',
+  M2M_FENERGO_API_BASE_URL: 'http://127.0.0.1:9200',
+  M2M_FENERGO_ALLOW: 'GET /entities, GET /journeys',
+  M2M_FENERGO_USER_SCOPE: 'read:customers',
+  M2M_FENRIS_TOKEN_URL: 'http://127.0.0.1:9000/token',
+  M2M_FENRIS_AUTH_METHOD: 'client_secret_basic',
+  M2M_FENRIS_CLIENT_ID: 'fenris-sandbox',
+  M2M_FENRIS_CLIENT_SECRET: 'sandbox-fenris-secret',
+  M2M_FENRIS_API_BASE_URL: 'http://127.0.0.1:9200',
+  M2M_FENRIS_ALLOW: 'GET /policies',
+  M2M_FENRIS_USER_SCOPE: 'read:assets',
+};

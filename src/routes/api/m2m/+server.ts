@@ -1,0 +1,4 @@
+import type { RequestHandler } from './$types';
+import { listProviders } from '$lib/server/m2m-route';
+
+export const GET: RequestHandler = (event) => listProviders(event);

@@ -1,0 +1,191 @@
+// The server-side client-credentials route, against the sandbox's confidential clients and its
+// machine-to-machine API. Callers carry a real user access token minted by the sandbox.
+
+import { createServer } from 'node:http';
+import type { APIRequestContext } from '@playwright/test';
+import { APP_ORIGIN, CANARY, ISSUER, TENANT_ID } from './harness';
+import { configureSandbox, expect, sandboxStats, signIn, test } from './fixtures';
+
+async function userToken(request: APIRequestContext, scope: string): Promise<string> {
+  const response = await request.post(`${ISSUER}/__sandbox/user-token`, { data: { scope } });
+  return (await response.json()).access_token;
+}
+
+function route(path: string) {
+  return `${APP_ORIGIN}/api/m2m${path}`;
+}
+
+/** Leaves the app holding an expired service token for Fenergo, whatever it had cached before. */
+async function expireServiceTokens(request: APIRequestContext, token: string) {
+  // One upstream 401 makes the route fetch a new token, which the sandbox issues for one second.
+  await configureSandbox(request, { m2mTokenTtl: 1, m2mFail401: 1 });
+  await request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${token}` } });
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  await configureSandbox(request, { m2mTokenTtl: 60, m2mFail401: 0 });
+}
+
+test('client_secret_post and client_secret_basic send the exact request the providers document (#90)', async ({
+  request,
+}) => {
+  const token = await userToken(request, 'read:customers read:assets');
+  await expireServiceTokens(request, token);
+  const headers = { authorization: `Bearer ${token}` };
+  expect((await request.get(route('/fenergo/entities'), { headers })).status()).toBe(200);
+  // A 401 from the upstream makes the route fetch a fresh Fenris token too.
+  await configureSandbox(request, { m2mFail401: 1 });
+  expect((await request.get(route('/fenris/policies'), { headers })).status()).toBe(200);
+  const counts = (await sandboxStats(request)).clientCredentials.byClient;
+  expect(counts['fenergo-sandbox']).toBeGreaterThan(0);
+  expect(counts['fenris-sandbox']).toBeGreaterThan(0);
+
+  const { lastRequest } = (await sandboxStats(request)).clientCredentials;
+  // Fenergo: everything in the form body, no Authorization header.
+  const fenergo = lastRequest['fenergo-sandbox'];
+  expect(fenergo.authorization).toBeNull();
+  expect(Object.fromEntries(new URLSearchParams(fenergo.body))).toEqual({
+    grant_type: 'client_credentials',
+    client_id: 'fenergo-sandbox',
+    client_secret: CANARY.fenergoSecret,
+    scope: `fenx.entitydata.read fenx.journey.read tenant/${TENANT_ID}`,
+  });
+  // Fenris: HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1), nothing else in the body.
+  const fenris = lastRequest['fenris-sandbox'];
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2).replace(/-/g, '%2D');
+  expect(fenris.authorization).toBe(
+    `Basic ${Buffer.from(`${encode('fenris-sandbox')}:${encode(CANARY.fenrisSecret)}`).toString('base64')}`,
+  );
+  expect(fenris.body).toBe('grant_type=client_credentials');
+});
+
+test('200 concurrent calls with an expired cache cost exactly one token request (#87)', async ({ request }) => {
+  const token = await userToken(request, 'read:customers');
+  await expireServiceTokens(request, token);
+  const before = await sandboxStats(request);
+
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, () =>
+      request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${token}` } }),
+    ),
+  );
+
+  expect(answers.map((a) => a.status())).toEqual(Array(200).fill(200));
+  const after = await sandboxStats(request);
+  expect(
+    after.clientCredentials.byClient['fenergo-sandbox'] - before.clientCredentials.byClient['fenergo-sandbox'],
+  ).toBe(1);
+  expect(after.m2m.requests - before.m2m.requests).toBe(200);
+});
+
+test('after the service token expires exactly one new one is fetched (#86)', async ({ request }) => {
+  const token = await userToken(request, 'read:customers');
+  await expireServiceTokens(request, token);
+  const before = await sandboxStats(request);
+  for (let i = 0; i < 5; i += 1) {
+    expect(
+      (await request.get(route('/fenergo/journeys'), { headers: { authorization: `Bearer ${token}` } })).status(),
+    ).toBe(200);
+  }
+  const after = await sandboxStats(request);
+  expect(
+    after.clientCredentials.byClient['fenergo-sandbox'] - before.clientCredentials.byClient['fenergo-sandbox'],
+  ).toBe(1);
+});
+
+test('a 401 from the upstream drops the cached token and retries once (#86)', async ({ request }) => {
+  const token = await userToken(request, 'read:customers');
+  await request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${token}` } });
+  await configureSandbox(request, { m2mFail401: 1 });
+  const before = await sandboxStats(request);
+
+  const answer = await request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${token}` } });
+
+  expect(answer.status()).toBe(200);
+  const after = await sandboxStats(request);
+  expect(
+    after.clientCredentials.byClient['fenergo-sandbox'] - before.clientCredentials.byClient['fenergo-sandbox'],
+  ).toBe(1);
+  expect((after.m2m.byStatus['401'] ?? 0) - (before.m2m.byStatus['401'] ?? 0)).toBe(1);
+  expect(after.m2m.requests - before.m2m.requests).toBe(2);
+});
+
+test('anonymous, invalid and wrong-scope callers are refused before any upstream call (#83)', async ({ request }) => {
+  const before = await sandboxStats(request);
+  const anonymous = await request.get(route('/fenergo/entities'));
+  expect(anonymous.status()).toBe(401);
+  expect(anonymous.headers()['www-authenticate']).toContain('error="invalid_token"');
+
+  const forged = await request.get(route('/fenergo/entities'), {
+    headers: { authorization: 'Bearer not-a-real-token' },
+  });
+  expect(forged.status()).toBe(401);
+
+  const narrow = await userToken(request, 'read:work-orders');
+  const wrongScope = await request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${narrow}` } });
+  expect(wrongScope.status()).toBe(403);
+  expect(await wrongScope.json()).toMatchObject({ error: 'insufficient_scope', scope: 'read:customers' });
+
+  const after = await sandboxStats(request);
+  expect(after.m2m.requests).toBe(before.m2m.requests);
+  expect(after.clientCredentials.byClient).toEqual(before.clientCredentials.byClient);
+});
+
+test('path tricks, other hosts and redirects never reach anything but the allow-listed API (#85)', async ({
+  request,
+}) => {
+  const token = await userToken(request, 'read:customers read:assets');
+  const headers = { authorization: `Bearer ${token}` };
+  // A trap where a followed redirect would land.
+  let trapped = 0;
+  const trap = createServer((_req, res) => {
+    trapped += 1;
+    res.end('trap');
+  });
+  await new Promise<void>((resolve) => trap.listen(2375, '127.0.0.1', resolve));
+  try {
+    const before = await sandboxStats(request);
+    for (const path of [
+      '/fenergo/admin',
+      '/fenergo/entities/%2e%2e/%2e%2e/admin',
+      '/fenergo/entities%2F..%2Fadmin',
+      '/fenergo//evil.example/x',
+      '/fenergo/http:%2F%2F169.254.169.254%2Flatest',
+      '/fenergo/entities@evil.example',
+      '/fenergo/%5Cevil.example',
+      '/fenris/entities',
+      '/nobody/entities',
+    ]) {
+      const answer = await request.get(route(path), { headers, maxRedirects: 0 });
+      expect(answer.status(), path).toBeGreaterThanOrEqual(400);
+      expect(answer.status(), path).toBeLessThan(500);
+    }
+    const after = await sandboxStats(request);
+    expect(after.m2m.requests).toBe(before.m2m.requests);
+
+    const redirected = await request.get(route('/fenergo/redirect-out'), { headers, maxRedirects: 0 });
+    expect(redirected.status()).toBe(502);
+    expect(redirected.headers()['location']).toBeUndefined();
+    expect(trapped).toBe(0);
+  } finally {
+    trap.close();
+  }
+});
+
+test('a signed-in user sees partner data through the route; responses are no-store and hold no secret (#81, #82, #93)', async ({
+  page,
+}) => {
+  const partnerResponses: Array<{ headers: Record<string, string> }> = [];
+  page.on('response', (r) => {
+    if (r.url().startsWith(`${APP_ORIGIN}/api/m2m`)) partnerResponses.push({ headers: r.headers() });
+  });
+  await signIn(page);
+  await page.getByRole('button', { name: 'Load /entities' }).click();
+  await expect(page.getByText('Harbourside Medical Centre Ltd')).toBeVisible();
+  await page.getByRole('button', { name: 'Load /policies' }).click();
+  await expect(page.getByText('The Old Mill Hotel')).toBeVisible();
+
+  expect(partnerResponses.length).toBeGreaterThanOrEqual(3);
+  for (const { headers } of partnerResponses) {
+    expect(headers['cache-control']).toBe('no-store');
+    expect(headers['access-control-allow-origin']).toBeUndefined();
+  }
+});
