@@ -18,8 +18,10 @@ export class CallerError extends Error {
 
   /** The `WWW-Authenticate` challenge for the response (RFC 6750 §3). */
   get challenge(): string {
-    const scope = this.scope ? `, scope="${this.scope}"` : '';
-    return `Bearer realm="fieldpass", error="${this.error}", error_description="${this.message}"${scope}`;
+    // RFC 9110 §5.6.4 quoted-string: backslash-escape quotes and backslashes.
+    const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+    const scope = this.scope ? `, scope=${quote(this.scope)}` : '';
+    return `Bearer realm="fieldpass", error="${this.error}", error_description=${quote(this.message)}${scope}`;
   }
 }
 

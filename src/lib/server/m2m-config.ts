@@ -92,7 +92,14 @@ export function parseM2mProviders(env: M2mEnv): M2mProvider[] {
     const mode = read('MODE') ?? 'client_credentials';
     let auth: M2mAuth;
     if (mode === 'api_key') {
-      auth = { mode, header: (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase(), key: need('API_KEY') };
+      const header = (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase();
+      if (!/^[a-z0-9-]+$/.test(header) || header === 'authorization' || header === 'cookie') {
+        fail(
+          prefix + 'API_KEY_HEADER',
+          'must be a header name of letters, digits and dashes (not Authorization or Cookie)',
+        );
+      }
+      auth = { mode, header, key: need('API_KEY') };
     } else if (mode === 'client_credentials') {
       const method = read('AUTH_METHOD') ?? 'client_secret_basic';
       if (method !== 'client_secret_post' && method !== 'client_secret_basic') {
@@ -116,10 +123,14 @@ export function parseM2mProviders(env: M2mEnv): M2mProvider[] {
       fail(prefix + 'TENANT_ID', 'must be letters, digits and dashes');
     const userScope = need('USER_SCOPE');
     if (!SCOPE_TOKEN.test(userScope)) fail(prefix + 'USER_SCOPE', 'must be a single scope');
+    const apiBaseUrl = assertSecureEndpoint(need('API_BASE_URL'), prefix + 'API_BASE_URL');
+    if (apiBaseUrl.search || apiBaseUrl.hash || apiBaseUrl.username || apiBaseUrl.password) {
+      fail(prefix + 'API_BASE_URL', 'must be a plain base URL: no query, #fragment or user:password');
+    }
     return {
       name,
       auth,
-      apiBaseUrl: assertSecureEndpoint(need('API_BASE_URL'), prefix + 'API_BASE_URL').href.replace(/\/$/, ''),
+      apiBaseUrl: apiBaseUrl.href.replace(/\/$/, ''),
       tenantId,
       allow: parseAllow(need('ALLOW'), prefix + 'ALLOW'),
       userScope,

@@ -61,8 +61,10 @@ export interface M2mResult {
 interface ProviderState {
   token?: { value: string; expiresAt: number };
   inflight?: Promise<string>;
-  /** While the token endpoint asked us to wait (429), no token request is made. */
+  /** While the token endpoint asked us to wait (429/503), no token request is made. */
   blockedUntil?: number;
+  /** While the upstream API asked us to wait (429/503), no call is passed on. */
+  upstreamBlockedUntil?: number;
   tokenRequests: number;
 }
 
@@ -99,16 +101,21 @@ export function resolveOperation(provider: M2mProvider, method: string, rawPath:
   return url;
 }
 
+/** The longest back-off the route accepts from a server, so a bad header cannot block it for years. */
+const MAX_RETRY_AFTER_SECONDS = 300;
+
+/** `Retry-After` (seconds or HTTP date, RFC 9110 §10.2.3), else `X-RateLimit-Reset`; 1 s to 5 min. */
 function retryAfterSeconds(headers: Headers, now: number): number | undefined {
+  const clamp = (seconds: number) => Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
   const value = headers.get('retry-after');
   if (value) {
     const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+    if (Number.isFinite(seconds) && seconds >= 0) return clamp(seconds);
     const date = Date.parse(value);
-    if (!Number.isNaN(date)) return Math.max(1, Math.ceil((date - now) / 1000));
+    if (!Number.isNaN(date)) return clamp((date - now) / 1000);
   }
   const reset = Number(headers.get('x-ratelimit-reset'));
-  if (headers.has('x-ratelimit-reset') && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - now / 1000));
+  if (headers.has('x-ratelimit-reset') && Number.isFinite(reset)) return clamp(reset - now / 1000);
   return undefined;
 }
 
@@ -265,6 +272,12 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       const url = resolveOperation(provider, request.method, request.path, request.search);
       const state = states.get(name)!;
       const usesToken = provider.auth.mode === 'client_credentials';
+      if (state.upstreamBlockedUntil && now() < state.upstreamBlockedUntil) {
+        throw new M2mError('rate_limited', {
+          status: 429,
+          retryAfter: Math.ceil((state.upstreamBlockedUntil - now()) / 1000),
+        });
+      }
 
       let response: Response | undefined;
       let refused: string | undefined;
@@ -280,11 +293,12 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       if (upstream.status >= 300 && upstream.status < 400) throw new M2mError('upstream_unavailable');
       if (upstream.status === 401) throw new M2mError('upstream_auth_failed');
       if (upstream.status === 403) throw new M2mError('upstream_forbidden');
-      if (upstream.status === 429) {
-        throw new M2mError('rate_limited', {
-          status: 429,
-          retryAfter: retryAfterSeconds(upstream.headers, now()) ?? 60,
-        });
+      const retryAfter = retryAfterSeconds(upstream.headers, now());
+      if (upstream.status === 429 || (upstream.status === 503 && retryAfter !== undefined)) {
+        // Hold every caller back until then, rather than hammering the provider (checklist #88).
+        const wait = retryAfter ?? 60;
+        state.upstreamBlockedUntil = now() + wait * 1000;
+        throw new M2mError('rate_limited', { status: upstream.status, retryAfter: wait });
       }
       if (upstream.status >= 500) throw new M2mError('upstream_unavailable');
       return { status: upstream.status, body: await read(upstream) };

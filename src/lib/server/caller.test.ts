@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
+import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
+
+const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });
+
+/** The CallerError `work` throws; fails the test if it does not throw one. */
+function callerErrorOf(work: () => void): CallerError {
+  let thrown: unknown;
+  try {
+    work();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(CallerError);
+  return thrown as CallerError;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('#83 requireScope', () => {
+  it.each([
+    [[], 'read:customers'],
+    [['read:work-orders'], 'read:customers'],
+    [['read:customer'], 'read:customers'],
+    [['read:customers-extra'], 'read:customers'],
+    [['ADMIN'], 'read:customers'],
+    [['administrator'], 'read:customers'],
+  ])('#83 scopes %j without %s → 403 insufficient_scope naming the scope', (scopes, scope) => {
+    const err = callerErrorOf(() => requireScope(caller(scopes), scope));
+    expect(err.status).toBe(403);
+    expect(err.error).toBe('insufficient_scope');
+    expect(err.scope).toBe(scope);
+    expect(err.challenge).toMatch(/^Bearer /);
+    expect(err.challenge).toContain('error="insufficient_scope"');
+    expect(err.challenge).toContain(`scope="${scope}"`);
+  });
+
+  it.each([
+    [['read:customers'], 'read:customers'],
+    [['read:work-orders', 'read:customers'], 'read:customers'],
+    [['admin'], 'read:customers'],
+    [['admin'], 'read:assets'],
+  ])('#83 scopes %j satisfy %s', (scopes, scope) => {
+    expect(() => requireScope(caller(scopes), scope)).not.toThrow();
+  });
+});
+
+describe('#83 CallerError', () => {
+  it('401 → error invalid_token, in the challenge, with no scope', () => {
+    const err = new CallerError(401, 'The access token is invalid or expired');
+    expect(err.error).toBe('invalid_token');
+    expect(err.challenge).toMatch(/^Bearer /);
+    expect(err.challenge).toContain('error="invalid_token"');
+    expect(err.challenge).not.toContain('scope=');
+  });
+});
+
+describe('#83 verifyCaller', () => {
+  it.each([
+    ['no Authorization header', {}],
+    ['an empty Authorization header', { authorization: '' }],
+    ['a Basic credential', { authorization: 'Basic dXNlcjpwYXNz' }],
+    ['a Bearer value that is not a JWT', { authorization: 'Bearer not-a-jwt' }],
+  ])('%s → 401 invalid_token, without a network request', async (_name, headers) => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no network in this test'));
+    const request = new Request('https://app.example/api/m2m/fenergo/entities', { headers });
+
+    const err = await verifyCaller(
+      request,
+      { ...TEST_SERVER, jwks_uri: 'https://as.example/jwks' },
+      'https://api.example',
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(CallerError);
+    expect((err as CallerError).status).toBe(401);
+    expect((err as CallerError).error).toBe('invalid_token');
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
