@@ -3,6 +3,7 @@
 // defaults; POST user-token mints a Fentu API access token for the demo account (bench and tests).
 
 import { mintUserAccessToken } from './authorization-server.js';
+import { readBody } from './http.js';
 import { liveRefreshTokens } from './memory-adapter.js';
 import { resetRateLimits } from './fentu-api.js';
 import { SETTINGS, current, resetSettings, updateSettings } from './settings.js';
@@ -25,14 +26,11 @@ export async function handleAdmin(provider, req, res) {
     return json(res, 200, { ...stats, refreshTokens: liveRefreshTokens(), settings: current });
   }
   if (req.method === 'POST' || req.method === 'PUT') {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += chunk.length;
-      if (size > MAX_BODY) return json(res, 413, { error: 'body too large' });
-      chunks.push(chunk);
+    try {
+      req.json = JSON.parse((await readBody(req, MAX_BODY)) || '{}');
+    } catch (err) {
+      return json(res, 400, { error: err.message });
     }
-    req.json = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
   }
   if (path === '/__sandbox/user-token' && req.method === 'POST') {
     const scope = typeof req.json.scope === 'string' ? req.json.scope : 'read:work-orders';

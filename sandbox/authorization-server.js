@@ -5,6 +5,7 @@
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
+import { readBody } from './http.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
@@ -202,14 +203,7 @@ async function countRequests(ctx, next) {
 }
 
 async function readForm(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 16_384) throw new Error('form too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return new URLSearchParams(await readBody(req, 16_384));
 }
 
 function sendHtml(res, status, html) {

@@ -2,6 +2,7 @@
 // validated by oauth4webapi against its JWKS (RFC 9068), with RFC 6750 challenges on failure.
 
 import * as oauth from 'oauth4webapi';
+import { readBody } from './http.js';
 import { SETTINGS } from './settings.js';
 
 let metadata;
@@ -38,12 +39,5 @@ export async function authenticate(req, baseUrl, audience) {
 
 /** Reads a JSON request body of at most 64 KB. */
 export async function readJson(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 65_536) throw new Error('The body is larger than 64 KB.');
-    chunks.push(chunk);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return JSON.parse(await readBody(req));
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { handleAdmin } from './admin.js';
 import { createProvider, handleInteraction } from './authorization-server.js';
 import { handleApi } from './fentu-api.js';
+import { readBody } from './http.js';
 import { handleM2m } from './m2m-api.js';
 import { errorPage } from './pages.js';
 import { SETTINGS } from './settings.js';
@@ -36,17 +37,6 @@ const issuerServer = createServer(
 );
 const apiServer = createServer(guard(handleApi));
 const m2mServer = createServer(guard(handleM2m));
-
-async function readBody(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 65_536) break;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function listen(server, port, name) {
   return new Promise((resolve, reject) => {
