@@ -122,20 +122,27 @@ export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: 
   // Every test: nothing the browser received — any response body or header, from any origin —
   // contains a configured client secret or a service token the sandbox issued (#81, #82).
   noSecretsReachTheBrowser: [
-    async ({ page, request }, use) => {
+    async ({ context, request }, use) => {
       const received: Promise<string>[] = [];
-      page.on('response', (response) => {
+      context.on('response', (response) => {
         received.push(
-          response
-            .text()
-            .catch(() => '')
-            .then((body) => `${JSON.stringify(response.headers())}\n${body}`),
+          Promise.all([response.allHeaders(), response.body().catch(() => Buffer.alloc(0))]).then(
+            ([headers, body]) => `${JSON.stringify(headers)}\n${body.toString('latin1')}`,
+          ),
         );
       });
       await use();
       const everything = (await Promise.all(received)).join('\n');
       const serviceTokens = Object.values((await sandboxStats(request)).clientCredentials.issued).flat();
-      for (const secret of [CANARY.fenergoSecret, CANARY.fenrisSecret, ...serviceTokens]) {
+      const basic = (id: string, secret: string) => Buffer.from(`${id}:${secret}`).toString('base64');
+      const forbidden = [
+        CANARY.fenergoSecret,
+        CANARY.fenrisSecret,
+        basic('fenris-sandbox', CANARY.fenrisSecret),
+        basic('fenris%2Dsandbox', CANARY.fenrisSecret.replace(/-/g, '%2D')),
+        ...serviceTokens,
+      ];
+      for (const secret of forbidden) {
         expect(everything.includes(secret), 'a secret or service token reached the browser').toBe(false);
       }
     },

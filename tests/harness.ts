@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // Where the end-to-end tests run the app and the sandbox: ports of their own, so a running
 // `npm run dev` (5173, 9000, 9100) does not get in the way.
 
@@ -9,11 +11,10 @@ export const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass', 
 export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
 export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
 
-/** Client secrets the tests give both the sandbox and the app, then search for where they must not be. */
-export const CANARY = {
-  fenergoSecret: 'canary-fenergo-7f3e9a1c5b2d',
-  fenrisSecret: 'canary-fenris-b41d22e0c9aa',
-} as const;
+/** Client secrets the tests give the sandbox, the app and its build, then search for where they must not be. */
+export const CANARY: { fenergoSecret: string; fenrisSecret: string } = JSON.parse(
+  readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'),
+);
 
 /** The app's machine-to-machine configuration in the tests, as M2M_* variables. */
 export const M2M_ENV: Record<string, string> = {

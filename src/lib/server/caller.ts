@@ -3,6 +3,9 @@ import type { ServerEndpoints } from '../oauth/authorization-server.js';
 import { httpOptions } from '../oauth/endpoints.js';
 import { splitScopes } from '../oauth/scopes.js';
 
+/** How far past `exp` (or before `iat`/`nbf`) a caller's token is still accepted. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
 /** Why a caller was refused, as RFC 6750 §3.1 names it. */
 export class CallerError extends Error {
   readonly status: 401 | 403;
@@ -40,7 +43,11 @@ export async function verifyCaller(request: Request, server: ServerEndpoints, au
   if (!request.headers.get('authorization'))
     throw new CallerError(401, 'Sign in first: the request has no access token');
   try {
-    const claims = await oauth.validateJwtAccessToken(server, request, audience, httpOptions(server.jwks_uri));
+    const claims = await oauth.validateJwtAccessToken(server, request, audience, {
+      ...httpOptions(server.jwks_uri),
+      // Server to server, clocks in step: 5 s of leeway, not the library's 30 s for devices.
+      [oauth.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
+    });
     return { sub: claims.sub, scopes: splitScopes(typeof claims.scope === 'string' ? claims.scope : '') };
   } catch {
     throw new CallerError(401, 'The access token is invalid or expired');

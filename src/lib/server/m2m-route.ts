@@ -29,6 +29,9 @@ function failure(err: unknown): Response {
 }
 
 async function caller(event: RequestEvent): Promise<Caller> {
+  // Without a token there is nothing to check: refuse before any outbound request (discovery).
+  if (!event.request.headers.get('authorization'))
+    throw new CallerError(401, 'Sign in first: the request has no access token');
   const context = serverContext(event.url.origin);
   const server = await context.authorizationServer().catch(() => {
     throw new M2mError('upstream_unavailable');
@@ -37,8 +40,8 @@ async function caller(event: RequestEvent): Promise<Caller> {
 }
 
 /**
- * GET /api/m2m: the providers a signed-in caller may use, with their allowed operations and whether
- * a service token is cached. No secret, token or upstream URL is included.
+ * GET /api/m2m: every configured provider, whether this caller may use it, its allowed operations
+ * and whether a service token is cached. No secret, token or upstream URL is included.
  */
 export async function listProviders(event: RequestEvent): Promise<Response> {
   try {
@@ -81,6 +84,9 @@ export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Prom
       if (body.length > MAX_REQUEST_BYTES) throw new M2mError('bad_request');
     }
     const result = await m2m.call(name, { method, path, search: event.url.search, body });
+    // Statuses without a body (204, 205) cannot carry JSON.
+    if (result.status === 204 || result.status === 205)
+      return new Response(null, { status: result.status, headers: noStore() });
     return json(result.body, { status: result.status, headers: noStore() });
   } catch (err) {
     return failure(err);

@@ -105,12 +105,11 @@ async function m2mFailure(promise: Promise<unknown>): Promise<M2mError> {
 }
 
 /** #81 #82: what the route shows the caller carries no secret, key or service token. */
+/** What the route sends for an M2mError (m2m-route.ts): code, message, Retry-After. None may hold a secret. */
 function expectNoSecrets(err: M2mError): void {
-  const shown = JSON.stringify({ code: err.code, message: err.message });
-  const own = JSON.stringify(err);
+  const shown = JSON.stringify({ error: err.code, message: err.message, retryAfter: err.retryAfter });
   for (const secret of [POST_SECRET, BASIC_SECRET, API_KEY, UPSTREAM_CANARY, ...issued]) {
     expect(shown).not.toContain(secret);
-    expect(own).not.toContain(secret);
   }
 }
 
@@ -238,13 +237,25 @@ describe('#85 resolveOperation and call: only allow-listed plain paths', () => {
     expect(apiRequests()[0].url).toBe(`${FENERGO_API}/entities?page=2&size=10`);
   });
 
-  it.each(['?next=http://evil.example/', '?a=b@evil.example', '?a=<script>', '?a=b#frag', 'page=2'])(
-    '#85 a query that is not plain (%j) is not passed on',
-    async (search) => {
-      await m2m.call('fenergo', { method: 'GET', path: '/entities', search });
-      expect(apiRequests()[0].url).toBe(`${FENERGO_API}/entities`);
-    },
-  );
+  it.each([
+    '?next=http://evil.example/',
+    '?a=b@evil.example',
+    '?a=<script>',
+    '?a=b#frag',
+    'page=2',
+    '?next=http%3A%2F%2F169.254.169.254',
+    '?u=a%40evil.example',
+    '?p=%5Cevil',
+  ])('#85 a query that is not plain (%j) is refused, and nothing is sent', async (search) => {
+    const err = await m2mFailure(m2m.call('fenergo', { method: 'GET', path: '/entities', search }));
+    expect(err.code).toBe('bad_request');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('#85 a plain query is passed on as it is', async () => {
+    await m2m.call('fenergo', { method: 'GET', path: '/entities', search: '?page=2&name=Old%20Mill' });
+    expect(apiRequests()[0].url).toBe(`${FENERGO_API}/entities?page=2&name=Old%20Mill`);
+  });
 
   it('#85 every request goes to the configured hosts only, with redirect: manual and a timeout signal', async () => {
     await getEntities();
@@ -267,8 +278,17 @@ describe('#85 resolveOperation and call: only allow-listed plain paths', () => {
   });
 
   it('returns only the upstream status and JSON body, not its headers', async () => {
-    api = () => jsonResponse(ENTITIES, 404, { 'set-cookie': 'a=b', 'x-upstream': 'yes' });
-    expect(await getEntities()).toEqual({ status: 404, body: ENTITIES });
+    api = () => jsonResponse(ENTITIES, 200, { 'set-cookie': 'a=b', 'x-upstream': 'yes' });
+    expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+  });
+
+  it.each([400, 404, 409, 422])('#89 an upstream %i passes on its status but never its body', async (status) => {
+    api = () => textResponse(UPSTREAM_CANARY, status);
+    const err = await m2mFailure(getEntities());
+    expect(err.code).toBe('upstream_rejected');
+    expect(err.status).toBe(status);
+    expectNoSecrets(err);
+    expect(JSON.stringify({ message: err.message })).not.toContain(UPSTREAM_CANARY);
   });
 
   it('an empty upstream body → body null', async () => {
@@ -407,7 +427,7 @@ describe('#86 #87 token cache', () => {
     },
   );
 
-  it('#87 the one in-flight token request answers 500 → every caller gets upstream_unavailable; nothing is cached; the next call tries again', async () => {
+  it('#87 the one in-flight token request answers 500 → every caller gets upstream_unavailable; nothing is cached; the next call after the back-off tries again', async () => {
     const gate = deferred<Response>();
     token = () => gate.promise;
 
@@ -425,7 +445,14 @@ describe('#86 #87 token cache', () => {
     expect(apiRequests()).toHaveLength(0);
     expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
 
+    // Within the back-off (at least 0.5 s after one failure) no token request is made.
+    const held = await m2mFailure(getEntities());
+    expect(held.status).toBe(503);
+    expect(held.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(tokenRequests()).toHaveLength(1);
+
     token = () => issue();
+    clock += 1_001;
     expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
     expect(tokenRequests()).toHaveLength(2);
     expect(apiRequests()[0].headers.authorization).toBe('Bearer svc-token-1');
@@ -498,6 +525,7 @@ describe('#86 upstream 401: drop the token, fetch one new one, retry once', () =
     expect(err.code).toBe('upstream_unavailable');
     expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
 
+    clock += 1_001; // past the back-off after one failed token request
     expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
     expect(tokenRequests()).toHaveLength(3);
     expect(apiRequests().map((r) => r.headers.authorization)).toEqual(['Bearer svc-token-1', 'Bearer svc-token-2']);
@@ -733,7 +761,7 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
   ];
 
   it.each(tokenFaults.map(fault))(
-    '#89 token endpoint $name → $code ($status); no API call; nothing cached; the next call asks again',
+    '#89 token endpoint $name → $code ($status); no API call; nothing cached; after the back-off the next call asks again',
     async ({ answer, code, status }) => {
       token = (_request, index) => (index === 0 ? answer() : issue());
 
@@ -747,10 +775,31 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
       expect(requests.every((r) => !r.url.includes('evil.example'))).toBe(true);
       expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
 
+      clock += 1_001; // past the back-off after one failed token request
       expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
       expect(tokenRequests()).toHaveLength(2);
     },
   );
+
+  it('#87 failed token requests back off exponentially: 1 s, 2 s, 4 s … (with jitter), then recover', async () => {
+    token = () => textResponse('down', 500);
+    let attempts = 0;
+    for (let i = 0; i < 5; i += 1) {
+      await m2mFailure(getEntities());
+      attempts = tokenRequests().length;
+      // Ask 100 times during the shortest possible wait for this step: no new token request.
+      const minimumWait = 1000 * 2 ** i * 0.5;
+      for (let t = 0; t < 100; t += 1) {
+        clock += minimumWait / 101;
+        await m2mFailure(getEntities());
+      }
+      expect(tokenRequests()).toHaveLength(attempts);
+      clock += 1000 * 2 ** i; // past the longest possible wait
+    }
+    expect(tokenRequests()).toHaveLength(5);
+    token = () => issue();
+    expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+  });
 
   it('#81 #90 a refused basic credential → upstream_auth_failed without the secret', async () => {
     token = () => jsonResponse({ error: 'invalid_client' }, 401, { 'www-authenticate': 'Basic realm="token"' });

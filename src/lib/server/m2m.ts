@@ -10,6 +10,7 @@ export type M2mErrorCode =
   | 'unknown_provider'
   | 'upstream_auth_failed'
   | 'upstream_forbidden'
+  | 'upstream_rejected'
   | 'upstream_unavailable'
   | 'upstream_timeout'
   | 'rate_limited';
@@ -21,6 +22,7 @@ const MESSAGES: Record<M2mErrorCode, string> = {
   upstream_auth_failed:
     'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
   upstream_forbidden: 'The credential lacks permission for this resource.',
+  upstream_rejected: 'The provider refused the request; check the path and the request body.',
   upstream_unavailable: 'The provider could not be reached or answered with an error.',
   upstream_timeout: 'The provider took too long to answer.',
   rate_limited: 'The provider is limiting requests; try again after the time given in Retry-After.',
@@ -32,6 +34,7 @@ const STATUS: Record<M2mErrorCode, number> = {
   unknown_provider: 404,
   upstream_auth_failed: 502,
   upstream_forbidden: 403,
+  upstream_rejected: 400,
   upstream_unavailable: 502,
   upstream_timeout: 504,
   rate_limited: 503,
@@ -61,8 +64,12 @@ export interface M2mResult {
 interface ProviderState {
   token?: { value: string; expiresAt: number };
   inflight?: Promise<string>;
-  /** While the token endpoint asked us to wait (429/503), no token request is made. */
+  /** While the token endpoint asked us to wait (429/503), or after it failed, no token request is made. */
   blockedUntil?: number;
+  /** What callers are told while blocked. */
+  blockedCode?: 'rate_limited' | 'upstream_unavailable';
+  /** Token requests that failed in a row, for the back-off. */
+  failures: number;
   /** While the upstream API asked us to wait (429/503), no call is passed on. */
   upstreamBlockedUntil?: number;
   tokenRequests: number;
@@ -96,8 +103,12 @@ export function resolveOperation(provider: M2mProvider, method: string, rawPath:
   );
   if (!allowed) throw new M2mError('not_allowed');
   const url = new URL(provider.apiBaseUrl + path);
-  // Only a plain query string is passed on; the host and path were fixed above.
-  if (search && /^\?[A-Za-z0-9._~\-=&%+]*$/.test(search)) url.search = search;
+  // Only a plain query string is passed on; anything else is refused, not silently dropped. Encoded
+  // slashes, backslashes, colons and at-signs could smuggle a URL to an upstream that follows one.
+  if (search && search !== '?') {
+    if (!/^\?[A-Za-z0-9._~\-=&%+,]*$/.test(search) || /%(2f|5c|3a|40)/i.test(search)) throw new M2mError('bad_request');
+    url.search = search;
+  }
   return url;
 }
 
@@ -140,7 +151,16 @@ export interface M2mDeps {
 export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps = {}) {
   const now = () => deps.now?.() ?? Date.now();
   const byName = new Map(providers.map((p) => [p.name, p]));
-  const states = new Map(providers.map((p) => [p.name, { tokenRequests: 0 } as ProviderState]));
+  const states = new Map(providers.map((p) => [p.name, { tokenRequests: 0, failures: 0 } as ProviderState]));
+
+  /** After a failed token request: wait 1 s, 2 s, 4 s … up to 60 s, with jitter, before the next. */
+  function backOff(state: ProviderState, err: M2mError): M2mError {
+    state.failures += 1;
+    const ms = Math.min(60_000, 1000 * 2 ** (state.failures - 1)) * (0.5 + Math.random() / 2);
+    state.blockedUntil = now() + ms;
+    state.blockedCode = 'upstream_unavailable';
+    return err;
+  }
 
   async function requestToken(provider: M2mProvider, state: ProviderState): Promise<string> {
     if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
@@ -158,11 +178,12 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
         ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
       });
     } catch (err) {
-      throw transportError(err);
+      throw backOff(state, transportError(err));
     }
     if (response.status === 429 || response.status === 503) {
       const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
       state.blockedUntil = now() + retryAfter * 1000;
+      state.blockedCode = 'rate_limited';
       throw new M2mError('rate_limited', { retryAfter });
     }
     let tokens: oauth.TokenEndpointResponse;
@@ -170,10 +191,12 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       tokens = await oauth.processClientCredentialsResponse(as, client, response);
     } catch (err) {
       const refused = response.status === 400 || response.status === 401;
-      throw new M2mError(refused ? 'upstream_auth_failed' : 'upstream_unavailable', { cause: err });
+      throw backOff(state, new M2mError(refused ? 'upstream_auth_failed' : 'upstream_unavailable', { cause: err }));
     }
+    state.failures = 0;
+    // expires_in 0 means the token must not be reused; a missing one gets the short default.
     const lifetime =
-      typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
+      typeof tokens.expires_in === 'number' && tokens.expires_in >= 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
     state.token = { value: tokens.access_token, expiresAt: now() + lifetime * 1000 - tokenMargin(lifetime) };
     return tokens.access_token;
   }
@@ -187,9 +210,8 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
     if (usable) return Promise.resolve(state.token!.value);
     if (state.inflight) return state.inflight;
     if (state.blockedUntil && now() < state.blockedUntil) {
-      return Promise.reject(
-        new M2mError('rate_limited', { retryAfter: Math.ceil((state.blockedUntil - now()) / 1000) }),
-      );
+      const retryAfter = Math.max(1, Math.ceil((state.blockedUntil - now()) / 1000));
+      return Promise.reject(new M2mError(state.blockedCode ?? 'rate_limited', { status: 503, retryAfter }));
     }
     state.token = undefined;
     state.inflight = requestToken(provider, state).finally(() => {
@@ -230,8 +252,15 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
   }
 
   async function read(response: Response): Promise<unknown> {
-    const text = await response.text();
-    if (text.length > MAX_BODY_BYTES) throw new M2mError('upstream_unavailable');
+    if (Number(response.headers.get('content-length')) > MAX_BODY_BYTES) throw new M2mError('upstream_unavailable');
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await response.arrayBuffer();
+    } catch (err) {
+      throw transportError(err);
+    }
+    if (bytes.byteLength > MAX_BODY_BYTES) throw new M2mError('upstream_unavailable');
+    const text = new TextDecoder().decode(bytes);
     if (!text) return null;
     try {
       return JSON.parse(text);
@@ -301,6 +330,11 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
         throw new M2mError('rate_limited', { status: upstream.status, retryAfter: wait });
       }
       if (upstream.status >= 500) throw new M2mError('upstream_unavailable');
+      // Only success bodies are passed on: an upstream's error text is not the caller's business.
+      if (upstream.status < 200 || upstream.status > 299) {
+        await upstream.body?.cancel();
+        throw new M2mError('upstream_rejected', { status: upstream.status });
+      }
       return { status: upstream.status, body: await read(upstream) };
     },
   };

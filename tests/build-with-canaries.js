@@ -1,0 +1,16 @@
+// `npm run test:e2e` builds with the tests' client secrets in the environment, as a careless
+// deployment would: the build-output test then proves none of them was compiled into the client.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const canaries = JSON.parse(readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'));
+const result = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build'], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    M2M_FENERGO_CLIENT_SECRET: canaries.fenergoSecret,
+    M2M_FENRIS_CLIENT_SECRET: canaries.fenrisSecret,
+  },
+});
+process.exit(result.status ?? 1);
