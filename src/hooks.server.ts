@@ -17,22 +17,32 @@ export const init: ServerInit = () => {
   }
 };
 
+const connectSources = new Map<string, string>();
+
+/** The CSP connect-src for an app origin: itself, the issuer, the API and hand-entered endpoints. */
+function connectSrc(appOrigin: string): string {
+  let value = connectSources.get(appOrigin);
+  if (value === undefined) {
+    const loaded = loadClientConfig(appOrigin);
+    const origins = new Set(["'self'"]);
+    if ('config' in loaded) {
+      const { issuer, apiBaseUrl, endpoints } = loaded.config;
+      for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
+    }
+    value = `connect-src ${[...origins].join(' ')}`;
+    connectSources.set(appOrigin, value);
+  }
+  return value;
+}
+
 /**
  * Security headers on every response. The CSP SvelteKit builds from `kit.csp` gets a connect-src
  * naming the configured authorization server and API, the only origins the browser must reach.
  */
 export const handle: Handle = async ({ event, resolve }) => {
   const response = await resolve(event);
-  const loaded = loadClientConfig(event.url.origin);
   const csp = response.headers.get('content-security-policy');
-  if (csp) {
-    const origins = new Set(["'self'"]);
-    if ('config' in loaded) {
-      const { issuer, apiBaseUrl, endpoints } = loaded.config;
-      for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
-    }
-    response.headers.set('content-security-policy', `${csp}; connect-src ${[...origins].join(' ')}`);
-  }
+  if (csp) response.headers.set('content-security-policy', `${csp}; ${connectSrc(event.url.origin)}`);
   response.headers.set('referrer-policy', 'no-referrer');
   response.headers.set('x-frame-options', 'DENY');
   response.headers.set('x-content-type-options', 'nosniff');

@@ -60,19 +60,20 @@ describe('#83 CallerError', () => {
 
 describe('#83 verifyCaller', () => {
   it.each([
-    ['no Authorization header', {}],
-    ['an empty Authorization header', { authorization: '' }],
-    ['a Basic credential', { authorization: 'Basic dXNlcjpwYXNz' }],
-    ['a Bearer value that is not a JWT', { authorization: 'Bearer not-a-jwt' }],
-  ])('%s → 401 invalid_token, without a network request', async (_name, headers) => {
+    ['no Authorization header', {}, false],
+    ['an empty Authorization header', { authorization: '' }, false],
+    ['a Basic credential', { authorization: 'Basic dXNlcjpwYXNz' }, true],
+    ['a Bearer value that is not a JWT', { authorization: 'Bearer not-a-jwt' }, true],
+  ])('%s → 401 invalid_token, without a network request', async (_name, headers, asksServer) => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no network in this test'));
     const request = new Request('https://app.example/api/m2m/fenergo/entities', { headers });
+    let asked = 0;
+    const server = async () => {
+      asked += 1;
+      return { ...TEST_SERVER, jwks_uri: 'https://as.example/jwks' };
+    };
 
-    const err = await verifyCaller(
-      request,
-      { ...TEST_SERVER, jwks_uri: 'https://as.example/jwks' },
-      'https://api.example',
-    ).then(
+    const err = await verifyCaller(request, server, 'https://api.example').then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -81,5 +82,7 @@ describe('#83 verifyCaller', () => {
     expect((err as CallerError).status).toBe(401);
     expect((err as CallerError).error).toBe('invalid_token');
     expect(fetchSpy).not.toHaveBeenCalled();
+    // Without a token the server's metadata (a discovery request in the route) is never asked for.
+    expect(asked).toBe(asksServer ? 1 : 0);
   });
 });

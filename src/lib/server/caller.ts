@@ -37,14 +37,20 @@ export interface Caller {
 /**
  * The user behind a request: their Fentu access token from the Authorization header, validated
  * by oauth4webapi as an RFC 9068 JWT against the issuer's JWKS — signature, `iss`, `aud`, `exp`.
- * A missing, invalid or expired token is a 401 (RFC 6750 §3.1).
+ * A missing, invalid or expired token is a 401 (RFC 6750 §3.1). `server` is asked for only when
+ * there is a token to check, so an anonymous request causes no outbound request (discovery).
  */
-export async function verifyCaller(request: Request, server: ServerEndpoints, audience: string): Promise<Caller> {
+export async function verifyCaller(
+  request: Request,
+  server: () => Promise<ServerEndpoints>,
+  audience: string,
+): Promise<Caller> {
   if (!request.headers.get('authorization'))
     throw new CallerError(401, 'Sign in first: the request has no access token');
+  const metadata = await server();
   try {
-    const claims = await oauth.validateJwtAccessToken(server, request, audience, {
-      ...httpOptions(server.jwks_uri),
+    const claims = await oauth.validateJwtAccessToken(metadata, request, audience, {
+      ...httpOptions(metadata.jwks_uri),
       // Server to server, clocks in step: 5 s of leeway, not the library's 30 s for devices.
       [oauth.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
     });
@@ -54,9 +60,14 @@ export async function verifyCaller(request: Request, server: ServerEndpoints, au
   }
 }
 
+/** True when the caller holds `scope`, or Fentu's `admin`, which allows everything. */
+export function hasScope(caller: Caller, scope: string): boolean {
+  return caller.scopes.includes(scope) || caller.scopes.includes('admin');
+}
+
 /** Refuses a caller without `scope` (or Fentu's `admin`) with 403 insufficient_scope. */
 export function requireScope(caller: Caller, scope: string): void {
-  if (!caller.scopes.includes(scope) && !caller.scopes.includes('admin')) {
+  if (!hasScope(caller, scope)) {
     throw new CallerError(403, `This needs the ${scope} permission`, scope);
   }
 }

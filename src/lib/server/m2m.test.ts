@@ -699,6 +699,26 @@ type Fault = [name: string, answer: () => Response | Promise<Response>, code: M2
 const fault = ([name, answer, code, status]: Fault) => ({ name, answer, code, status });
 
 describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
+  // Failures before any answer arrives: the same for the token endpoint and the upstream.
+  const TRANSPORT_FAULTS: Fault[] = [
+    [
+      'a thrown TypeError (unreachable)',
+      () => {
+        throw new TypeError('fetch failed');
+      },
+      'upstream_unavailable',
+      502,
+    ],
+    [
+      'a thrown TimeoutError',
+      () => {
+        throw new DOMException('The operation timed out.', 'TimeoutError');
+      },
+      'upstream_timeout',
+      504,
+    ],
+  ];
+
   const tokenFaults: Fault[] = [
     [
       '400 invalid_client',
@@ -734,22 +754,7 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
       'upstream_unavailable',
       502,
     ],
-    [
-      'a thrown TypeError (unreachable)',
-      () => {
-        throw new TypeError('fetch failed');
-      },
-      'upstream_unavailable',
-      502,
-    ],
-    [
-      'a thrown TimeoutError',
-      () => {
-        throw new DOMException('The operation timed out.', 'TimeoutError');
-      },
-      'upstream_timeout',
-      504,
-    ],
+    ...TRANSPORT_FAULTS,
     [
       'a thrown AbortError',
       () => {
@@ -829,22 +834,7 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
       'upstream_unavailable',
       502,
     ],
-    [
-      'a thrown TypeError (unreachable)',
-      () => {
-        throw new TypeError('fetch failed');
-      },
-      'upstream_unavailable',
-      502,
-    ],
-    [
-      'a thrown TimeoutError',
-      () => {
-        throw new DOMException('The operation timed out.', 'TimeoutError');
-      },
-      'upstream_timeout',
-      504,
-    ],
+    ...TRANSPORT_FAULTS,
   ];
 
   it.each(apiFaults.map(fault))(
