@@ -71,6 +71,8 @@ export function createProvider() {
         scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
         response_types: ['code'],
         redirect_uris: redirectUris,
+        // Every token the app gets is bound to its DPoP key (RFC 9449): a copy alone is useless.
+        dpop_bound_access_tokens: true,
       },
       // Confidential machine-to-machine clients: Fenergo sends its secret in the form body,
       // Fenris in an HTTP Basic header. oidc-provider refuses the other method for each.
@@ -106,6 +108,8 @@ export function createProvider() {
       introspection: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
+      // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       resourceIndicators: {
         enabled: true,
         // The app's users get tokens for the Fentu API; the M2M clients for the M2M API.
@@ -176,9 +180,11 @@ async function countRequests(ctx, next) {
   if (route !== 'token') return;
   const grantType = ctx.oidc.params?.grant_type ?? 'unknown';
   bump(stats.token, 'requests');
-  bump(stats.token.byGrantType, grantType);
   const error = ctx.status >= 400 ? ctx.body?.error : undefined;
   if (error) bump(stats.token.errors, error);
+  // A DPoP nonce challenge only asks for a new proof: it is not counted as an attempt at the grant.
+  if (error === 'use_dpop_nonce') return bump(stats.token, 'nonceChallenges');
+  bump(stats.token.byGrantType, grantType);
   if (grantType === 'client_credentials') {
     const clientId = ctx.oidc.client?.clientId ?? 'unknown';
     bump(stats.clientCredentials.byClient, clientId);
@@ -197,8 +203,10 @@ async function countRequests(ctx, next) {
       ].slice(-20);
   }
   if (grantType === 'refresh_token') {
-    if (!error) bump(stats.token.refresh, 'succeeded');
-    else bump(stats.token.refresh, 'rejected');
+    if (!error) {
+      bump(stats.token.refresh, 'succeeded');
+      stats.token.refreshTimes = [...stats.token.refreshTimes, Date.now()].slice(-500);
+    } else bump(stats.token.refresh, 'rejected');
   }
 }
 
@@ -274,7 +282,11 @@ export async function handleInteraction(provider, req, res) {
   return sendHtml(res, 404, errorPage('Unknown step.'));
 }
 
-/** Grants what the user ticked and records the rest as rejected, so the server grants fewer scopes. */
+/**
+ * Grants what the user ticked. Scopes left unticked are not recorded as refused: oidc-provider
+ * never asks again about a refused scope, and Fentu asks again whenever an app requests it
+ * (incremental consent).
+ */
 async function saveGrant(provider, details, chosen) {
   const { prompt, params, session, grantId } = details;
   const grant = grantId
@@ -283,14 +295,10 @@ async function saveGrant(provider, details, chosen) {
   const missingOidc = prompt.details.missingOIDCScope ?? [];
   const granted = missingOidc.filter((scope) => chosen.has(scope) || scope === 'openid');
   if (granted.length) grant.addOIDCScope(granted.join(' '));
-  const rejected = missingOidc.filter((scope) => !granted.includes(scope));
-  if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
   if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
   for (const [resource, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
     const yes = scopes.filter((scope) => chosen.has(scope));
-    const no = scopes.filter((scope) => !chosen.has(scope));
     if (yes.length) grant.addResourceScope(resource, yes.join(' '));
-    if (no.length) grant.rejectResourceScope(resource, no.join(' '));
   }
   return grant.save();
 }

@@ -15,16 +15,23 @@ async function authorizationServer() {
   return metadata;
 }
 
-/** A `WWW-Authenticate: Bearer` challenge (RFC 6750 §3). */
-export function challenge(error, description, extra = '') {
+/** A `WWW-Authenticate` challenge (RFC 6750 §3), in the DPoP scheme for DPoP requests (RFC 9449 §7.1). */
+export function challenge(error, description, extra = '', scheme = 'Bearer') {
   const params = error ? `, error="${error}", error_description="${description}"${extra}` : '';
-  return `Bearer realm="sandbox"${params}`;
+  const algs = scheme === 'DPoP' ? ', algs="ES256"' : '';
+  return `${scheme} realm="sandbox"${algs}${params}`;
+}
+
+/** The scheme the request used, for the challenge: DPoP when it sent a DPoP token or proof. */
+export function schemeOf(req) {
+  return /^dpop /i.test(req.headers.authorization ?? '') || req.headers.dpop ? 'DPoP' : 'Bearer';
 }
 
 /** The token's claims, or `failure: [challenge, description]` when it is missing, invalid or expired. */
 export async function authenticate(req, baseUrl, audience) {
   const request = new Request(new URL(req.url, baseUrl), { method: req.method, headers: req.headers });
-  if (!request.headers.get('authorization')) return { failure: [challenge(), 'The request has no access token.'] };
+  if (!request.headers.get('authorization'))
+    return { failure: [challenge(undefined, undefined, '', schemeOf(req)), 'The request has no access token.'] };
   try {
     const claims = await oauth.validateJwtAccessToken(await authorizationServer(), request, audience, {
       [oauth.allowInsecureRequests]: true,
@@ -33,7 +40,7 @@ export async function authenticate(req, baseUrl, audience) {
   } catch (err) {
     const expired = err?.code === oauth.JWT_TIMESTAMP_CHECK;
     const description = expired ? 'The access token expired' : 'The access token is invalid';
-    return { failure: [challenge('invalid_token', description), description] };
+    return { failure: [challenge('invalid_token', description, '', schemeOf(req)), description] };
   }
 }
 

@@ -2,7 +2,7 @@
 // tokens from the sandbox issuer (validated by oauth4webapi against the issuer's JWKS), with scope
 // checks, RFC 6750 errors and the X-RateLimit-* headers of the Fentu docs.
 
-import { authenticate, challenge, readJson } from './bearer.js';
+import { authenticate, challenge, readJson, schemeOf } from './bearer.js';
 import { PRIORITIES, assets, customers, workOrders } from './data.js';
 import { SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
@@ -120,7 +120,7 @@ export async function handleApi(req, res) {
       res,
       403,
       { error: 'insufficient_scope', error_description: description, scope: route.scope },
-      { 'www-authenticate': challenge('insufficient_scope', description, `, scope="${route.scope}"`) },
+      { 'www-authenticate': challenge('insufficient_scope', description, `, scope="${route.scope}"`, schemeOf(req)) },
     );
   }
   const { limited, headers } = rateLimit(claims);

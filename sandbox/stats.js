@@ -7,7 +7,11 @@ function emptyStats() {
     token: {
       requests: 0,
       byGrantType: {},
+      // Token requests answered with use_dpop_nonce; they are not counted by grant type.
+      nonceChallenges: 0,
       errors: {},
+      // When each refresh succeeded (epoch ms, the last 500), to check refreshes never race.
+      refreshTimes: [],
       refresh: { succeeded: 0, rejected: 0, reuseDetected: 0 },
     },
     revocation: { requests: 0, byHint: {} },

@@ -7,7 +7,9 @@ export interface SandboxStats {
   token: {
     requests: number;
     byGrantType: Record<string, number>;
+    nonceChallenges: number;
     errors: Record<string, number>;
+    refreshTimes: number[];
     refresh: { succeeded: number; rejected: number; reuseDetected: number };
   };
   revocation: { requests: number; byHint: Record<string, number> };
@@ -45,6 +47,63 @@ export async function presentRefreshToken(request: APIRequestContext, refreshTok
   return { status: response.status(), body: (await response.json()) as { error?: string; error_description?: string } };
 }
 
+/**
+ * Presents a refresh token with a DPoP proof signed in the page by the app's own stored key — what
+ * the app itself would send — to show what the server does with a token it already rotated.
+ */
+export async function presentRefreshTokenFromApp(page: Page, refreshToken: string) {
+  return page.evaluate(
+    async ({ issuer, refreshToken }) => {
+      const b64u = (bytes: ArrayBuffer | Uint8Array) =>
+        btoa(String.fromCharCode(...new Uint8Array(bytes)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
+      const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
+      const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
+        const open = indexedDB.open('fieldpass');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction('records').objectStore('records').get('key:dpop');
+          get.onsuccess = () => resolve(get.result as CryptoKeyPair);
+          get.onerror = () => reject(get.error);
+        };
+      });
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      const send = async (nonce?: string) => {
+        const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
+        const claims = {
+          jti: crypto.randomUUID(),
+          htm: 'POST',
+          htu: `${issuer}/token`,
+          iat: Math.floor(Date.now() / 1000),
+          nonce,
+        };
+        const input = `${text(header)}.${text(claims)}`;
+        const signature = await crypto.subtle.sign(
+          { name: 'ECDSA', hash: 'SHA-256' },
+          pair.privateKey,
+          new TextEncoder().encode(input),
+        );
+        return fetch(`${issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: `${input}.${b64u(signature)}` },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: refreshToken,
+            client_id: 'fieldpass',
+          }),
+        });
+      };
+      let response = await send();
+      const nonce = response.headers.get('dpop-nonce');
+      if (response.status === 400 && nonce) response = await send(nonce);
+      return { status: response.status, body: (await response.json()) as { error?: string } };
+    },
+    { issuer: ISSUER, refreshToken },
+  );
+}
+
 /** The records in the app's IndexedDB database, keyed by record name. */
 export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
   return page.evaluate(
@@ -66,6 +125,41 @@ export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
         };
       }),
   );
+}
+
+/** The app's records without its keys (`key:aes`, `key:dpop`), which stay on the device across sign-outs. */
+export async function appRecords(page: Page): Promise<Record<string, unknown>> {
+  const records = await idbRecords(page);
+  return Object.fromEntries(Object.entries(records).filter(([name]) => !name.startsWith('key:')));
+}
+
+/**
+ * The stored token set, opened in the page with the app's own AES-GCM key (which cannot be
+ * exported, only used there). Undefined when there is none.
+ */
+export async function storedSession(page: Page): Promise<Record<string, unknown> | undefined> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('fieldpass');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const read = (name: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const request = db.transaction('records').objectStore('records').get(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    const sealed = (await read('session')) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } | undefined;
+    if (!sealed) return undefined;
+    const key = (await read('key:aes')) as CryptoKey;
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode('fieldpass:session') },
+      key,
+      sealed.data,
+    );
+    return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+  });
 }
 
 /** Every token response body the page received from the sandbox, in order. */

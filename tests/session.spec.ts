@@ -2,8 +2,11 @@
 
 import {
   expect,
+  appRecords,
   idbRecords,
+  storedSession,
   presentRefreshToken,
+  presentRefreshTokenFromApp,
   recordTokenResponses,
   sandboxStats,
   signIn,
@@ -36,13 +39,14 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
 
   // The stored token set holds the rotated refresh token, not the first one.
   await expect
-    .poll(async () => ((await idbRecords(page)).session as { refresh_token: string }).refresh_token)
+    .poll(async () => ((await storedSession(page)) as { refresh_token: string }).refresh_token)
     .not.toBe(firstRefreshToken);
   expect(tokens[1].refresh_token).not.toBe(firstRefreshToken);
   expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
 
-  // The sandbox refuses the rotated-out token, and its reuse revokes the whole grant...
-  const replay = await presentRefreshToken(request, firstRefreshToken);
+  // The sandbox refuses the rotated-out token, even with a proof from the app's own key, and its
+  // reuse revokes the whole grant...
+  const replay = await presentRefreshTokenFromApp(page, firstRefreshToken);
   expect(replay.status).toBe(400);
   expect(replay.body.error).toBe('invalid_grant');
   expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected + 1);
@@ -86,7 +90,7 @@ test('sign out revokes the refresh token at the sandbox and clears IndexedDB (#5
   await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
   const after = await sandboxStats(request);
   expect(after.revocation.byHint.refresh_token - (before.revocation.byHint.refresh_token ?? 0)).toBe(1);
-  expect(await idbRecords(page)).toEqual({});
+  expect(await appRecords(page)).toEqual({});
 
   const replay = await presentRefreshToken(request, refreshToken);
   expect(replay.status).toBe(400);

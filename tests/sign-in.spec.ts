@@ -2,7 +2,16 @@
 // Fentu API. Each test asserts what the user sees and what the servers recorded.
 
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, idbRecords, recordTokenResponses, sandboxStats, signIn, test } from './fixtures';
+import {
+  appRecords,
+  expect,
+  idbRecords,
+  recordTokenResponses,
+  storedSession,
+  sandboxStats,
+  signIn,
+  test,
+} from './fixtures';
 
 test('the consent screen lists every Fentu scope, preselects reads only and flags admin (#71)', async ({ page }) => {
   await page.goto('/sign-in');
@@ -69,7 +78,7 @@ test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL 
   const { access_token, refresh_token } = tokens[0];
   expect(access_token).toBeTruthy();
   expect(refresh_token).toBeTruthy();
-  const stored = (await idbRecords(page)).session as { access_token: string; refresh_token: string };
+  const stored = (await storedSession(page)) as { access_token: string; refresh_token: string };
   expect(stored.refresh_token).toBe(refresh_token);
 
   const webStorage = await page.evaluate(
@@ -94,7 +103,8 @@ test('the server may grant fewer scopes than requested: the home page shows whic
 test('without read:work-orders the home page says so instead of failing', async ({ page }) => {
   await signIn(page, { untick: ['read:work-orders'] });
   await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-  await expect(page.getByText('You did not give Fieldpass permission to view work orders')).toBeVisible();
+  await expect(page.getByText('You have not allowed Fieldpass to view work orders')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Allow: View work orders' })).toBeVisible();
 });
 
 test('denying at the sandbox consent page gives a clear message and stores nothing (#25)', async ({
@@ -111,7 +121,7 @@ test('denying at the sandbox consent page gives a clear message and stores nothi
   const after = await sandboxStats(request);
   expect(after.authorization.denied - before.authorization.denied).toBe(1);
   expect(after.token.requests - before.token.requests).toBe(0);
-  expect(await idbRecords(page)).toEqual({});
+  expect(await appRecords(page)).toEqual({});
 
   await page.getByRole('link', { name: 'Start again' }).click();
   await expect(page.getByRole('button', { name: 'Continue to Fentu' })).toBeVisible();

@@ -81,11 +81,11 @@ const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
   },
   INSUFFICIENT_SCOPE: {
     title: 'You have not given Fieldpass this permission',
-    text: 'Sign in again and tick the permission named below to see this.',
+    text: 'Fentu needs the permission named below for this. Allow it and you will come straight back here; nothing else changes.',
   },
   RATE_LIMITED: {
     title: 'Too many requests for now',
-    text: 'Your Fentu plan’s hourly request limit is used up. Fieldpass will be able to load data again at the time shown.',
+    text: 'Fentu has asked Fieldpass to slow down. It will try again by itself at the time shown.',
   },
   API_ERROR: {
     title: 'Fentu could not answer that request',
@@ -97,8 +97,15 @@ const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
   },
 };
 
+/** A session that ended because the answer to a refresh never arrived (see ensureFreshSession). */
+const REFRESH_LOST: UserMessage = {
+  title: 'Your sign-in was lost on the way back from Fentu',
+  text: 'The connection dropped while Fieldpass was renewing your sign-in. Fentu had already issued the renewal, so it ended that sign-in to keep your account safe. Nothing you entered was lost. Sign in again to carry on where you were.',
+};
+
 /** The message for an error, chosen by its code. */
 export function messageFor(error: FieldpassError): UserMessage {
+  if (error.code === 'SESSION_ENDED' && error.details.reason === 'refresh_lost') return REFRESH_LOST;
   return MESSAGES[error.code];
 }
 

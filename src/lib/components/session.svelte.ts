@@ -1,35 +1,57 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
-import { asFieldpassError, type FieldpassError } from '../oauth/errors.js';
+import type { ServerEndpoints } from '../oauth/authorization-server.js';
+import { asFieldpassError, FieldpassError, type FieldpassErrorCode } from '../oauth/errors.js';
+import type { SessionChange } from '../oauth/runtime.js';
 import {
   ensureFreshSession,
   getSession,
+  grantedScopes,
   refreshMargin,
+  refreshRetryDelay,
   signOut,
   type Session,
   type SignOutResult,
 } from '../oauth/session.js';
-import { browserRuntime } from './runtime.js';
-
-/** How long to wait before trying a failed refresh again while the session is kept. */
-const RETRY_MS = 30_000;
+import { startSignIn } from '../oauth/sign-in.js';
+import { browserRuntime, onSessionChange } from './runtime.js';
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
 
-/** The session as the UI sees it: loaded from IndexedDB, kept fresh, ended on `invalid_grant`. */
+const ENDED: readonly FieldpassErrorCode[] = ['SESSION_ENDED', 'NOT_SIGNED_IN'];
+
+/** What a new authorization request needs when the session is gone: where it was, and what it asked for. */
+interface LastSignIn {
+  server: ServerEndpoints;
+  clientId: string;
+  scopes: string[];
+}
+
+/**
+ * The session as the UI sees it: loaded from IndexedDB, kept fresh on a timer and whenever the
+ * tab wakes or the device comes back online, retried with back-off while the server cannot be
+ * reached, and ended — in every tab, once — when the server says it is over.
+ */
 class SessionState {
   status = $state<Status>('loading');
   session = $state.raw<Session | undefined>(undefined);
   /** Why the last automatic step failed: an ended session, or a refresh that will be retried. */
   problem = $state.raw<FieldpassError | undefined>(undefined);
+  /** When the next refresh attempt is due after a failure (epoch ms); undefined when none is waiting. */
+  retryAt = $state<number | undefined>(undefined);
+  /** What the browser says about the network. */
+  online = $state(true);
+  /** The last session's server and scopes, so "Sign in again" can go straight to the server. */
+  lastSignIn = $state.raw<LastSignIn | undefined>(undefined);
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #listening = false;
 
   /** Reads the stored session and refreshes it if it is due (no redirect needed after days away). */
   async load(): Promise<void> {
+    this.#listen();
     try {
       const stored = await getSession(browserRuntime());
-      if (!stored) return this.#end(undefined);
-      this.session = stored;
-      this.status = 'signed-in';
+      if (!stored) return this.#end(this.status === 'signed-out' ? this.problem : undefined);
+      this.#show(stored);
       await this.keepFresh();
     } catch (err) {
       this.problem = asFieldpassError(err);
@@ -39,50 +61,126 @@ class SessionState {
 
   /** Takes a session that sign-in just stored. */
   adopt(session: Session): void {
-    this.session = session;
-    this.status = 'signed-in';
+    this.#listen();
+    this.#show(session);
     this.problem = undefined;
     this.#schedule();
   }
 
-  /** Refreshes the access token if it is due; keeps the session on transient failures. */
+  /** Refreshes the access token if it is due; keeps the session on transient failures and retries later. */
   async keepFresh(): Promise<void> {
     if (this.status !== 'signed-in') return;
     try {
-      this.session = await ensureFreshSession(browserRuntime());
+      this.#show(await ensureFreshSession(browserRuntime()));
       this.problem = undefined;
+      this.retryAt = undefined;
       this.#schedule();
     } catch (err) {
-      this.#fail(asFieldpassError(err));
+      await this.#fail(asFieldpassError(err));
     }
+  }
+
+  /** The device is back online or the tab is visible again: timers may have died, so check now. */
+  wake(): void {
+    this.online = navigator.onLine;
+    if (this.online && document.visibilityState === 'visible') void this.keepFresh();
   }
 
   /** Calls the API, ending the session if the server says it is over. */
   async api<T>(baseUrl: string, request: ApiRequest): Promise<ApiResult<T>> {
     try {
       const result = await callApi<T>(baseUrl, request, browserRuntime());
-      this.session = (await getSession(browserRuntime())) ?? this.session;
+      const stored = await getSession(browserRuntime());
+      if (stored) this.#show(stored);
       this.#schedule();
       return result;
     } catch (err) {
       const failure = asFieldpassError(err);
-      if (failure.code === 'SESSION_ENDED' || failure.code === 'NOT_SIGNED_IN') this.#end(failure);
+      if (ENDED.includes(failure.code)) this.#end(failure);
       throw failure;
     }
+  }
+
+  /**
+   * Starts a new authorization request straight at the server, without the consent screen: for
+   * one more scope (incremental consent: what is granted plus `scope`), or to sign in again with
+   * the same scopes after the session ended. Goes back to `returnTo` afterwards.
+   */
+  async authorizeAgain(options: { redirectUri: string; returnTo: string; scope?: string }): Promise<void> {
+    const last = this.session ? this.#lastSignInOf(this.session) : this.lastSignIn;
+    if (!last) throw new FieldpassError('NOT_SIGNED_IN', 'There is no earlier sign-in to repeat');
+    const scopes = this.session ? grantedScopes(this.session) : last.scopes;
+    const { url } = await startSignIn(
+      {
+        server: last.server,
+        clientId: last.clientId,
+        redirectUri: options.redirectUri,
+        scopes: options.scope ? [...scopes, options.scope] : scopes,
+        returnTo: options.returnTo,
+      },
+      browserRuntime(),
+    );
+    window.location.assign(url);
   }
 
   async signOut(): Promise<SignOutResult> {
     clearTimeout(this.#timer);
     const result = await signOut(browserRuntime());
+    this.lastSignIn = undefined;
     this.#end(undefined);
     return result;
   }
 
-  #fail(failure: FieldpassError): void {
-    if (failure.code === 'SESSION_ENDED' || failure.code === 'NOT_SIGNED_IN') return this.#end(failure);
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    this.online = navigator.onLine;
+    onSessionChange((change) => void this.#follow(change));
+  }
+
+  /** Follows a change made by this tab or another: new tokens, a sign-out, or a session the server ended. */
+  async #follow(change: SessionChange): Promise<void> {
+    if (change.kind === 'signed-out') {
+      this.lastSignIn = undefined;
+      return this.#end(undefined);
+    }
+    if (change.kind === 'ended') {
+      const reason = change.reason === 'refresh_lost' ? 'refresh_lost' : undefined;
+      return this.#end(new FieldpassError('SESSION_ENDED', 'The session ended in another tab', { reason }));
+    }
+    const stored = await getSession(browserRuntime());
+    if (!stored) return;
+    const wasSignedIn = this.status === 'signed-in';
+    this.#show(stored);
+    if (!wasSignedIn || stored.refresh_failures === undefined) {
+      this.problem = undefined;
+      this.retryAt = undefined;
+    }
+    this.#schedule();
+  }
+
+  async #fail(failure: FieldpassError): Promise<void> {
+    if (ENDED.includes(failure.code)) return this.#end(failure);
     this.problem = failure;
+    // The failure count and any pause the server asked for are kept with the session, for every tab.
+    const stored = await getSession(browserRuntime());
+    if (!stored) return this.#end(new FieldpassError('NOT_SIGNED_IN', 'The session is gone'));
+    this.session = stored;
+    const now = Date.now();
+    const delay = Math.max(refreshRetryDelay(stored.refresh_failures ?? 1), (stored.retry_not_before ?? 0) - now);
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.keepFresh(), RETRY_MS);
+    this.retryAt = now + delay;
+    this.#timer = setTimeout(() => void this.keepFresh(), delay);
+  }
+
+  #show(session: Session): void {
+    this.session = session;
+    this.status = 'signed-in';
+    this.lastSignIn = this.#lastSignInOf(session);
+  }
+
+  #lastSignInOf(session: Session): LastSignIn {
+    return { server: session.server, clientId: session.client_id, scopes: grantedScopes(session) };
   }
 
   #end(reason: FieldpassError | undefined): void {
@@ -90,12 +188,15 @@ class SessionState {
     this.session = undefined;
     this.status = 'signed-out';
     this.problem = reason;
+    this.retryAt = undefined;
   }
 
   #schedule(): void {
+    // While a failed refresh waits for its retry, that timer stands.
+    if (this.retryAt !== undefined) return;
     clearTimeout(this.#timer);
     if (!this.session) return;
-    // Timers stall in sleeping tabs; the layout also calls keepFresh() when the tab comes back.
+    // Timers stall in sleeping tabs; wake() also checks the token when the tab comes back.
     const delay = this.session.expires_at - refreshMargin(this.session) - Date.now();
     this.#timer = setTimeout(() => void this.keepFresh(), Math.max(delay, 1_000));
   }

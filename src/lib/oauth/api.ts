@@ -1,8 +1,9 @@
 import * as oauth from 'oauth4webapi';
 import { FieldpassError } from './errors.js';
-import { toFieldpassError } from './failures.js';
+import { retryAtFrom, toFieldpassError } from './failures.js';
 import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
-import { ensureFreshSession } from './session.js';
+import { requireDpopHandle } from './dpop.js';
+import { ensureFreshSession, type Session } from './session.js';
 
 /** The Fentu rate-limit headers of the last response (fentu-fsm-authentication.txt, "Rate Limit Headers"). */
 export interface RateLimit {
@@ -33,24 +34,7 @@ function readRateLimit(headers: Headers): RateLimit | undefined {
   return { limit, remaining, resetAt: reset * 1000 };
 }
 
-/** When a 429 says to come back: `Retry-After` (seconds or HTTP date), else X-RateLimit-Reset. */
-function retryAt(headers: Headers, now: number): number | undefined {
-  const retryAfter = headers.get('retry-after');
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds)) return now + seconds * 1000;
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return date;
-  }
-  return readRateLimit(headers)?.resetAt;
-}
-
-async function send(
-  runtime: CoreRuntime,
-  baseUrl: string,
-  accessToken: string,
-  request: ApiRequest,
-): Promise<Response> {
+async function send(runtime: CoreRuntime, baseUrl: string, session: Session, request: ApiRequest): Promise<Response> {
   const url = new URL(baseUrl + request.path);
   const headers = new Headers({ accept: 'application/json' });
   let body: string | undefined;
@@ -58,14 +42,12 @@ async function send(
     headers.set('content-type', 'application/json');
     body = JSON.stringify(request.body);
   }
-  return oauth.protectedResourceRequest(
-    accessToken,
-    request.method ?? 'GET',
-    url,
-    headers,
-    body,
-    requestOptions(runtime, url),
-  );
+  // A DPoP-bound token goes with a fresh proof for this method and URL (RFC 9449 §7).
+  const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
+  return oauth.protectedResourceRequest(session.access_token, request.method ?? 'GET', url, headers, body, {
+    ...requestOptions(runtime, url),
+    DPoP,
+  });
 }
 
 /**
@@ -75,12 +57,19 @@ async function send(
  */
 export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: CoreRuntime): Promise<ApiResult<T>> {
   let session = await ensureFreshSession(runtime);
+  let nonceRetried = false;
   for (let attempt = 0; ; attempt += 1) {
     let response: Response;
     try {
-      response = await send(runtime, baseUrl, session.access_token, request);
+      response = await send(runtime, baseUrl, session, request);
     } catch (err) {
       if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw toFieldpassError(err, 'api');
+      // The API wants a DPoP nonce: the handle has stored it; one more try (RFC 9449 §9).
+      if (oauth.isDPoPNonceError(err) && !nonceRetried) {
+        nonceRetried = true;
+        attempt -= 1;
+        continue;
+      }
       const challenge = err.cause.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop')?.parameters ?? {};
       const details = { status: err.status, error: challenge.error, description: challenge.error_description };
       if (err.status === 403 && challenge.error === 'insufficient_scope') {
@@ -104,7 +93,7 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
     if (response.status === 429) {
       throw new FieldpassError('RATE_LIMITED', 'The API rate limit is used up', {
         status: 429,
-        retryAt: retryAt(response.headers, nowOf(runtime)),
+        retryAt: retryAtFrom(response.headers, nowOf(runtime)),
       });
     }
     let body: unknown;

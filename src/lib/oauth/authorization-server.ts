@@ -30,6 +30,7 @@ function pick(as: oauth.AuthorizationServer): ServerEndpoints {
     code_challenge_methods_supported: as.code_challenge_methods_supported,
     scopes_supported: as.scopes_supported,
     jwks_uri: as.jwks_uri,
+    dpop_signing_alg_values_supported: as.dpop_signing_alg_values_supported,
   };
   for (const field of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'jwks_uri'] as const) {
     if (endpoints[field]) assertSecureEndpoint(endpoints[field], `the server's ${field}`);

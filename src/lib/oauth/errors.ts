@@ -63,6 +63,8 @@ export interface FieldpassErrorDetails {
   scope?: string;
   /** When a rate-limited call may be made again (epoch milliseconds). */
   retryAt?: number;
+  /** Why a session ended, when more is known than the server's code: `refresh_lost`. */
+  reason?: 'refresh_lost';
 }
 
 /** A failure of the core, sorted by `code`; the original error is kept in `cause`. */

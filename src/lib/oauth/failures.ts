@@ -4,18 +4,39 @@ import { FieldpassError, type FieldpassErrorCode } from './errors.js';
 /** Where a failure happened, which decides how an OAuth error code is read. */
 export type FailureContext = 'discovery' | 'code-exchange' | 'refresh' | 'revocation' | 'api';
 
+function responseOf(err: unknown): Response | undefined {
+  if (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) return err.response;
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause instanceof Response ? cause : undefined;
+}
+
 function statusOf(err: unknown): number | undefined {
   if (err instanceof oauth.ResponseBodyError) return err.status;
   if (err instanceof oauth.WWWAuthenticateChallengeError) return err.status;
-  const cause = (err as { cause?: unknown })?.cause;
-  return cause instanceof Response ? cause.status : undefined;
+  return responseOf(err)?.status;
+}
+
+/**
+ * When a refused request may be made again: `Retry-After` in seconds or as an HTTP date
+ * (RFC 9110 §10.2.3), else the Fentu API's `X-RateLimit-Reset` (epoch seconds).
+ */
+export function retryAtFrom(headers: Headers, now: number): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return now + seconds * 1000;
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return date;
+  }
+  const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN);
+  return Number.isFinite(reset) ? reset * 1000 : undefined;
 }
 
 /**
  * Sorts whatever oauth4webapi, fetch or the server threw into one FieldpassError. Transient kinds
  * (NETWORK, TIMEOUT, SERVER_ERROR) leave stored state alone; the caller decides what else to do.
  */
-export function toFieldpassError(err: unknown, context: FailureContext): FieldpassError {
+export function toFieldpassError(err: unknown, context: FailureContext, now = Date.now()): FieldpassError {
   if (err instanceof FieldpassError) return err;
   const name = (err as { name?: string })?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
@@ -26,6 +47,10 @@ export function toFieldpassError(err: unknown, context: FailureContext): Fieldpa
     return new FieldpassError('NETWORK', `The ${context} request could not reach the server`, {}, err);
   }
   const status = statusOf(err);
+  if (status === 429) {
+    const retryAt = retryAtFrom(responseOf(err)?.headers ?? new Headers(), now);
+    return new FieldpassError('RATE_LIMITED', `The server is limiting ${context} requests`, { status, retryAt }, err);
+  }
   if (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) {
     const challenge = err instanceof oauth.WWWAuthenticateChallengeError ? err.cause[0]?.parameters : undefined;
     const details = {

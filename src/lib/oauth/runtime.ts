@@ -19,7 +19,16 @@ export interface CoreRuntime {
   lock?: Lock;
   /** How long a request to the authorization server or API may take. */
   timeoutMs?: number;
+  /** Told whenever the stored token set is written or removed, so other tabs can follow (no tokens in it). */
+  onChange?: (change: SessionChange) => void;
 }
+
+/** What happened to the stored token set. */
+export type SessionChange =
+  | { kind: 'stored' }
+  | { kind: 'signed-out' }
+  /** The server ended the session; `code` and `reason` say why, for the other tabs' message. */
+  | { kind: 'ended'; code: string; reason?: string };
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 

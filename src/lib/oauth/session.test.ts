@@ -1,14 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
+import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
+import { jwkThumbprint, keyPairThumbprint, proofOf, tokenNonceError } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
-import type { CoreRuntime } from './runtime.js';
+import type { CoreRuntime, SessionChange } from './runtime.js';
 import {
   ensureFreshSession,
   grantedScopes,
   isDueForRefresh,
   refreshMargin,
+  refreshRetryDelay,
   SESSION_KEY,
   sessionFromTokenResponse,
   signOut,
@@ -49,6 +52,8 @@ let clock: number;
 let requests: RecordedRequest[];
 let respond: Responder;
 let runtime: CoreRuntime;
+/** What the core told the other tabs, in order. */
+let changes: SessionChange[];
 
 function useStore(initial: Record<string, unknown>) {
   store = createMemoryStore(initial);
@@ -61,8 +66,14 @@ beforeEach(() => {
   const fake = fakeFetch((request, index) => respond(request, index));
   requests = fake.requests;
   store = createMemoryStore();
-  runtime = { store, fetch: fake.fetch, now: () => clock };
+  changes = [];
+  runtime = { store, fetch: fake.fetch, now: () => clock, onChange: (change) => changes.push(change) };
 });
+
+/** The failure bookkeeping fields a refresh failure writes; a success leaves none of them. */
+const BOOKKEEPING = ['refresh_failures', 'refresh_in_doubt', 'retry_not_before'] as const;
+
+const storedSession = () => store.data.get(SESSION_KEY) as Session;
 
 describe('sessionFromTokenResponse', () => {
   it('#52 works out expiry from expires_in and the time the response arrived', () => {
@@ -119,6 +130,8 @@ describe('ensureFreshSession', () => {
     expect(requests[0].url).toBe(server.token_endpoint);
     expect(requests[0].method).toBe('POST');
     expect(requests[0].headers).not.toHaveProperty('authorization');
+    // A Bearer session sends no DPoP proof.
+    expect(requests[0].headers).not.toHaveProperty('dpop');
     expect(formOf(requests[0])).toEqual({
       grant_type: ['refresh_token'],
       refresh_token: ['rt-old'],
@@ -139,6 +152,7 @@ describe('ensureFreshSession', () => {
     expect(next).toEqual(stored);
     expect(JSON.stringify(stored)).not.toContain('rt-old');
     expect(JSON.stringify(stored)).not.toContain('at-old');
+    expect(changes).toEqual([{ kind: 'stored' }]);
   });
 
   it('#44 the next refresh presents the rotated refresh token', async () => {
@@ -237,6 +251,7 @@ describe('ensureFreshSession', () => {
     expect(err.code).toBe('SESSION_ENDED');
     expect(requests).toHaveLength(0);
     expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
   });
 
   it('#47 invalid_grant → SESSION_ENDED and the session record deleted', async () => {
@@ -248,19 +263,36 @@ describe('ensureFreshSession', () => {
     expect(requests).toHaveLength(1);
     expect(store.data.has(SESSION_KEY)).toBe(false);
     expect(store.data.get('other')).toBe('kept');
+    // #47: the other tabs are told once; the next call makes no request.
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NOT_SIGNED_IN');
+    expect(requests).toHaveLength(1);
   });
 
-  const transient: { name: string; respond: Responder; code: FieldpassErrorCode }[] = [
+  const transient: {
+    name: string;
+    respond: Responder;
+    code: FieldpassErrorCode;
+    /** Whether the request may have reached the server (and rotated the refresh token unseen). */
+    inDoubt: boolean;
+    /** The stored retry_not_before; 'unchecked' where the expected value is still open. */
+    retryNotBefore: number | undefined | 'unchecked';
+  }[] = [
     {
       name: '#49 503 with an HTML body',
       respond: () =>
         new Response('<h1>Service Unavailable</h1>', { status: 503, headers: { 'content-type': 'text/html' } }),
       code: 'SERVER_ERROR',
+      inDoubt: true,
+      retryNotBefore: undefined,
     },
     {
       name: '#49 503 temporarily_unavailable',
       respond: () => jsonResponse({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '5' }),
       code: 'SERVER_ERROR',
+      inDoubt: true,
+      // Only a 429's Retry-After is read today; #49 ("honour Retry-After") may want a 503's too.
+      retryNotBefore: 'unchecked',
     },
     {
       name: '#49 fetch TypeError',
@@ -268,22 +300,328 @@ describe('ensureFreshSession', () => {
         throw new TypeError('Failed to fetch');
       },
       code: 'NETWORK',
+      inDoubt: true,
+      retryNotBefore: undefined,
     },
     {
       name: '200 with a body that is not a token response',
       respond: () => jsonResponse({ token_type: 'Bearer' }),
       code: 'TOKEN_RESPONSE_INVALID',
+      inDoubt: true,
+      retryNotBefore: undefined,
+    },
+    {
+      name: '#49 429 with Retry-After seconds',
+      respond: () => jsonResponse({ error: 'slow_down' }, 429, { 'retry-after': '30' }),
+      code: 'RATE_LIMITED',
+      inDoubt: false,
+      retryNotBefore: T0 + 30_000,
+    },
+    {
+      name: '#49 429 with a Retry-After date',
+      respond: () => jsonResponse({}, 429, { 'retry-after': new Date(T0 + 120_000).toUTCString() }),
+      code: 'RATE_LIMITED',
+      inDoubt: false,
+      retryNotBefore: T0 + 120_000,
+    },
+    {
+      name: '#49 429 with only X-RateLimit-Reset',
+      respond: () => new Response(null, { status: 429, headers: { 'x-ratelimit-reset': String(T0 / 1000 + 90) } }),
+      code: 'RATE_LIMITED',
+      inDoubt: false,
+      retryNotBefore: T0 + 90_000,
+    },
+    {
+      name: '#49 429 with no hint when to retry',
+      respond: () => new Response('slow down', { status: 429 }),
+      code: 'RATE_LIMITED',
+      inDoubt: false,
+      retryNotBefore: undefined,
     },
   ];
 
-  it.each(transient)('$name → $code, the session record kept unchanged', async (fault) => {
+  it.each(transient)('$name → $code, the tokens kept and the failure counted', async (fault) => {
     const session = dueSession();
     useStore({ [SESSION_KEY]: session });
     respond = fault.respond;
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe(fault.code);
     expect(requests).toHaveLength(1);
-    expect(store.data.get(SESSION_KEY)).toEqual(session);
+    const stored = storedSession();
+    // #49: the tokens are untouched; only the failure bookkeeping was written.
+    const { refresh_failures, refresh_in_doubt, retry_not_before, ...rest } = stored;
+    expect(rest).toEqual(session);
+    expect(refresh_failures).toBe(1);
+    expect(refresh_in_doubt).toBe(fault.inDoubt);
+    if (fault.retryNotBefore !== 'unchecked') {
+      expect(retry_not_before).toBe(fault.retryNotBefore);
+      if (fault.code === 'RATE_LIMITED') expect(err.details.retryAt).toBe(fault.retryNotBefore);
+    }
+    // Nothing changed that the other tabs need to follow.
+    expect(changes).toEqual([]);
+  });
+
+  it('#38 #49 a refresh that outlives the timeout → TIMEOUT, the tokens kept, the refresh in doubt', async () => {
+    const session = dueSession();
+    useStore({ [SESSION_KEY]: session });
+    runtime.timeoutMs = 20;
+    respond = () => new Promise<Response>(() => undefined);
+    const err = await rejectionOf(ensureFreshSession(runtime));
+    expect(err.code).toBe('TIMEOUT');
+    expect(requests).toHaveLength(1);
+    expect(storedSession()).toEqual({ ...session, refresh_failures: 1, refresh_in_doubt: true });
+  });
+
+  it.each([
+    ['a 429 after 2 failures in doubt keeps the doubt', { refresh_failures: 2, refresh_in_doubt: true }, 429, true],
+    ['a 429 after 2 failures not in doubt adds none', { refresh_failures: 2, refresh_in_doubt: false }, 429, false],
+    ['a 503 after 2 failures not in doubt puts it in doubt', { refresh_failures: 2, refresh_in_doubt: false }, 503, true],
+    [
+      'a 503 after an expired wait clears retry_not_before',
+      { refresh_failures: 2, refresh_in_doubt: true, retry_not_before: T0 - 1 },
+      503,
+      true,
+    ],
+  ] as const)('#49 %s, and counts 3 failures', async (_name, before, status, inDoubt) => {
+    useStore({ [SESSION_KEY]: dueSession(before) });
+    respond = () => jsonResponse({ error: 'temporarily_unavailable' }, status);
+    await rejectionOf(ensureFreshSession(runtime));
+    expect(storedSession()).toMatchObject({ refresh_failures: 3, refresh_in_doubt: inDoubt, refresh_token: 'rt-old' });
+    expect(storedSession().retry_not_before).toBeUndefined();
+  });
+
+  it('#49 503 then 200 → the second call refreshes with the same refresh token and clears the failure fields', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    respond = (_request, index) =>
+      index === 0 ? jsonResponse({ error: 'temporarily_unavailable' }, 503) : jsonResponse(ROTATED);
+
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('SERVER_ERROR');
+    expect(storedSession()).toMatchObject({ refresh_token: 'rt-old', refresh_failures: 1, refresh_in_doubt: true });
+
+    clock = T0 + refreshRetryDelay(1, () => 1);
+    const next = await ensureFreshSession(runtime);
+
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-old']);
+    expect(next).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
+    expect(storedSession()).toEqual(next);
+    for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+    expect(changes).toEqual([{ kind: 'stored' }]);
+  });
+
+  it('#49 429 with Retry-After 30 → RATE_LIMITED, retry_not_before stored, no request before then', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    respond = (_request, index) =>
+      index === 0 ? jsonResponse({ error: 'slow_down' }, 429, { 'retry-after': '30' }) : jsonResponse(ROTATED);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.details.retryAt).toBe(T0 + 30_000);
+    expect(storedSession()).toMatchObject({ retry_not_before: T0 + 30_000, access_token: 'at-old' });
+
+    // Still before the retry time: the access token (valid until T0 + 30 s) is used as it is.
+    clock = T0 + 10_000;
+    expect((await ensureFreshSession(runtime)).access_token).toBe('at-old');
+    // The API has refused it: the wait is still honoured.
+    const waiting = await rejectionOf(ensureFreshSession(runtime, 'at-old'));
+    expect(waiting.code).toBe('RATE_LIMITED');
+    expect(waiting.details.retryAt).toBe(T0 + 30_000);
+    expect(requests).toHaveLength(1);
+
+    clock = T0 + 30_000;
+    expect((await ensureFreshSession(runtime)).access_token).toBe('at-new');
+    expect(requests).toHaveLength(2);
+    for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+  });
+
+  it.each([
+    ['the access token still valid', T0 + 10_000, undefined, 'session'],
+    ['the API refused another, older token', T0 + 10_000, 'at-older', 'session'],
+    ['the API refused this access token', T0 + 10_000, 'at-old', 'RATE_LIMITED'],
+    ['the access token expired', T0 + 45_000, undefined, 'RATE_LIMITED'],
+    ['the retry time reached', T0 + 60_000, undefined, 'refresh'],
+  ] as const)('#49 waiting until T0 + 60 s, with %s → %s', async (_name, now, rejected, outcome) => {
+    const session = dueSession({ refresh_failures: 1, refresh_in_doubt: false, retry_not_before: T0 + 60_000 });
+    useStore({ [SESSION_KEY]: session });
+    clock = now;
+    const result = await ensureFreshSession(runtime, rejected).catch((err: unknown) => err);
+    if (outcome === 'session') expect(result).toEqual(session);
+    if (outcome === 'RATE_LIMITED') expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
+    if (outcome === 'refresh') expect(result).toMatchObject({ access_token: 'at-new' });
+    expect(requests).toHaveLength(outcome === 'refresh' ? 1 : 0);
+    if (outcome !== 'refresh') expect(storedSession()).toEqual(session);
+  });
+
+  it('#47 #49 a timeout and then invalid_grant → SESSION_ENDED with reason refresh_lost, told once', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    runtime.timeoutMs = 20;
+    respond = (_request, index) =>
+      index === 0 ? new Promise<Response>(() => undefined) : jsonResponse({ error: 'invalid_grant' }, 400);
+
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('TIMEOUT');
+    expect(storedSession()).toMatchObject({ refresh_token: 'rt-old', refresh_in_doubt: true });
+    expect(changes).toEqual([]);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(err.details).toMatchObject({ error: 'invalid_grant', reason: 'refresh_lost' });
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-old']);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED', reason: 'refresh_lost' }]);
+    // #47: no loop; the next call finds no session and asks nothing.
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NOT_SIGNED_IN');
+    expect(requests).toHaveLength(2);
+    expect(changes).toHaveLength(1);
+  });
+
+  it.each([
+    ['no earlier failure', {}, undefined],
+    ['only a 429 before (refused before any work)', { refresh_failures: 1, refresh_in_doubt: false }, undefined],
+    ['an earlier failure in doubt', { refresh_failures: 1, refresh_in_doubt: true }, 'refresh_lost'],
+  ] as const)('#47 invalid_grant after %s → reason %s', async (_name, before, reason) => {
+    useStore({ [SESSION_KEY]: dueSession(before) });
+    respond = () => jsonResponse({ error: 'invalid_grant' }, 400);
+    const err = await rejectionOf(ensureFreshSession(runtime));
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(err.details.reason).toBe(reason);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toEqual({ kind: 'ended', code: 'SESSION_ENDED', reason });
+    expect((changes[0] as { reason?: string }).reason).toBe(reason);
+  });
+});
+
+describe('ensureFreshSession with a DPoP-bound session', () => {
+  const DPOP_ROTATED = { ...ROTATED, token_type: 'DPoP' };
+  let keyThumbprint: string;
+
+  beforeEach(async () => {
+    useStore({ [SESSION_KEY]: dueSession({ dpop: true, token_type: 'dpop' }) });
+    keyThumbprint = await keyPairThumbprint(await dpopKeyPair(runtime));
+    respond = () => jsonResponse(DPOP_ROTATED);
+  });
+
+  it('#79 #76 the refresh carries a proof from the stored key: dpop+jwt, ES256, POST to the token endpoint', async () => {
+    const next = await ensureFreshSession(runtime);
+
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request.headers).not.toHaveProperty('authorization');
+    expect(formOf(request)).toEqual({
+      grant_type: ['refresh_token'],
+      refresh_token: ['rt-old'],
+      client_id: ['fieldpass'],
+    });
+    const proof = await proofOf(request);
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(keyThumbprint);
+    expect(proof.header).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256' });
+    expect(proof.header.jwk).not.toHaveProperty('d');
+    expect(proof.payload).toMatchObject({ htm: 'POST', htu: server.token_endpoint, jti: expect.any(String) });
+    expect(proof.payload).not.toHaveProperty('ath');
+    expect(proof.payload).not.toHaveProperty('nonce');
+
+    expect(next).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new', token_type: 'dpop', dpop: true });
+    expect(storedSession()).toEqual(next);
+    // The key is the one the tokens are bound to: still there, unchanged.
+    expect(await keyPairThumbprint(store.data.get(DPOP_KEY) as CryptoKeyPair)).toBe(keyThumbprint);
+  });
+
+  it('#77 400 use_dpop_nonce → exactly one retry, whose proof carries the nonce', async () => {
+    respond = (_request, index) => (index === 0 ? tokenNonceError('nonce-1') : jsonResponse(DPOP_ROTATED));
+
+    const next = await ensureFreshSession(runtime);
+
+    expect(requests).toHaveLength(2);
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-old']);
+    const [first, second] = await Promise.all(requests.map(proofOf));
+    expect(first.payload).not.toHaveProperty('nonce');
+    expect(second.payload.nonce).toBe('nonce-1');
+    expect(second.payload.jti).not.toBe(first.payload.jti);
+    expect(await jwkThumbprint(second.header.jwk!)).toBe(keyThumbprint);
+    expect(next.access_token).toBe('at-new');
+    for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+  });
+
+  it('#77 two use_dpop_nonce in a row → an error after two requests; the tokens kept', async () => {
+    respond = (_request, index) => tokenNonceError(`nonce-${index + 1}`);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.details.error).toBe('use_dpop_nonce');
+    expect(err.code).not.toBe('SESSION_ENDED');
+    expect(requests).toHaveLength(2);
+    expect(storedSession()).toMatchObject({ access_token: 'at-old', refresh_token: 'rt-old', dpop: true });
+    expect(changes).toEqual([]);
+  });
+
+  it('#78 a Bearer token in answer to a DPoP refresh → TOKEN_RESPONSE_INVALID, not stored', async () => {
+    respond = () => jsonResponse(ROTATED);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('TOKEN_RESPONSE_INVALID');
+    expect(requests).toHaveLength(1);
+    const stored = storedSession();
+    expect(stored).toMatchObject({ access_token: 'at-old', refresh_token: 'rt-old', token_type: 'dpop', dpop: true });
+    expect(JSON.stringify(stored)).not.toContain('at-new');
+    expect(JSON.stringify(stored)).not.toContain('rt-new');
+  });
+
+  it('#79 the key gone (reset) → SESSION_ENDED with no request, no Bearer fallback, the session deleted', async () => {
+    store.data.delete(DPOP_KEY);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(requests).toHaveLength(0);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
+  });
+});
+
+describe('refreshRetryDelay (#49)', () => {
+  it.each([
+    [0, 0, 0],
+    [1, 1_000, 2_000],
+    [2, 2_000, 4_000],
+    [3, 4_000, 8_000],
+    [4, 8_000, 16_000],
+    [5, 16_000, 32_000],
+    [6, 30_000, 60_000],
+    [7, 30_000, 60_000],
+    [50, 30_000, 60_000],
+    [5_000, 30_000, 60_000],
+    [-1, 0, 0],
+  ])('%i failures → between %i ms (random 0) and %i ms (random 1)', (failures, low, high) => {
+    expect(refreshRetryDelay(failures, () => 0)).toBe(low);
+    expect(refreshRetryDelay(failures, () => 1)).toBe(high);
+  });
+
+  it('equal jitter: half the ceiling fixed, the other half scaled by the random draw', () => {
+    expect(refreshRetryDelay(3, () => 0.5)).toBe(6_000);
+    expect(refreshRetryDelay(3, () => 0.25)).toBe(5_000);
+  });
+
+  it('never exceeds 60 s, never falls below half the ceiling, and never shrinks as failures grow', () => {
+    for (const draw of [0, 0.25, 0.5, 0.999_999, 1]) {
+      let previous = 0;
+      for (let failures = 0; failures <= 200; failures += 1) {
+        const delay = refreshRetryDelay(failures, () => draw);
+        expect(delay).toBeGreaterThanOrEqual(previous);
+        expect(delay).toBeLessThanOrEqual(60_000);
+        if (failures > 0) expect(delay).toBeGreaterThanOrEqual(1_000);
+        previous = delay;
+      }
+    }
+  });
+
+  it('uses Math.random by default: delays spread within the bounds', () => {
+    const delays = Array.from({ length: 200 }, () => refreshRetryDelay(3));
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(4_000);
+      expect(delay).toBeLessThanOrEqual(8_000);
+    }
+    expect(new Set(delays).size).toBeGreaterThan(1);
   });
 });
 
@@ -326,6 +664,7 @@ describe('signOut', () => {
     const result = await signOut(runtime);
 
     expect(result).toEqual({ revoked: true });
+    expect(changes).toEqual([{ kind: 'signed-out' }]);
     expect(sessionPresentAtRequest).toEqual([false, false]);
     expect(store.data.size).toBe(0);
     expect(requests).toHaveLength(2);

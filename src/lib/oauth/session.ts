@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError } from './errors.js';
+import { assertTokenType, requireDpopHandle, withNonceRetry } from './dpop.js';
+import { FieldpassError, type FieldpassErrorCode } from './errors.js';
 import { toFieldpassError } from './failures.js';
 import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
 import { discardPendingAttempts } from './pending.js';
@@ -35,6 +36,40 @@ export interface Session {
   requested_scope: string;
   user?: SessionUser;
   updated_at: number;
+  /** True when the tokens are bound to the device's DPoP key (RFC 9449): every use needs a proof. */
+  dpop?: boolean;
+  /** Refresh attempts that failed in a row since the last success (network, 5xx, 429, bad answer). */
+  refresh_failures?: number;
+  /**
+   * True when a failed refresh may have reached the server: the server may then have rotated the
+   * refresh token and the answer carrying the new one was lost.
+   */
+  refresh_in_doubt?: boolean;
+  /** No refresh before this time (epoch ms): the server asked to wait (`Retry-After`). */
+  retry_not_before?: number;
+}
+
+/** Refresh failures that leave the session stored, to be retried with back-off. */
+const TRANSIENT: readonly FieldpassErrorCode[] = [
+  'NETWORK',
+  'TIMEOUT',
+  'SERVER_ERROR',
+  'RATE_LIMITED',
+  'TOKEN_RESPONSE_INVALID',
+];
+
+/** Back-off after failed refreshes: 2 s doubling to at most 60 s. */
+const BACKOFF_BASE_MS = 2_000;
+const BACKOFF_CAP_MS = 60_000;
+
+/**
+ * How long to wait before the next refresh attempt after `failures` failures in a row: exponential
+ * back-off with "equal jitter" (half fixed, half random), so tabs and devices do not retry in step.
+ */
+export function refreshRetryDelay(failures: number, random: () => number = Math.random): number {
+  if (failures <= 0) return 0;
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+  return ceiling / 2 + random() * (ceiling / 2);
 }
 
 /** Access tokens without `expires_in` are treated as living this long (RFC 6749 §5.1 makes it optional). */
@@ -47,6 +82,7 @@ interface SessionSource {
   receivedAt: number;
   claims?: oauth.IDToken;
   previous?: Session;
+  dpop?: boolean;
 }
 
 /** Turns a validated token response into the stored token set. */
@@ -74,6 +110,7 @@ export function sessionFromTokenResponse(tokens: oauth.TokenEndpointResponse, so
     requested_scope: source.requestedScope,
     user,
     updated_at: source.receivedAt,
+    dpop: source.dpop ?? source.previous?.dpop ?? false,
   };
 }
 
@@ -120,7 +157,10 @@ function lockName(session: Pick<Session, 'server' | 'client_id'>): string {
  * read again, so a refresh another holder already made is used instead of presenting the same
  * refresh token twice (which rotation's reuse detection answers by revoking the grant). The
  * rotated refresh token and the new access token are written together in one record.
- * `invalid_grant` ends the session (SESSION_ENDED); other failures leave it stored.
+ *
+ * `invalid_grant` ends the session (SESSION_ENDED, with `reason: 'refresh_lost'` when an earlier
+ * attempt may have reached the server and its answer was lost). Network errors, timeouts, 5xx, 429
+ * and unusable answers leave the token set stored and count the failure in it, for back-off.
  */
 export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessToken?: string): Promise<Session> {
   const needsWork = (s: Session) => s.access_token === rejectedAccessToken || isDueForRefresh(s, nowOf(runtime));
@@ -133,24 +173,38 @@ export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessTok
     const session = await getSession(runtime);
     if (!session) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while waiting to refresh');
     if (!needsWork(session)) return session;
-    if (!session.refresh_token) {
-      await runtime.store.del(SESSION_KEY);
-      throw new FieldpassError('SESSION_ENDED', 'The access token expired and there is no refresh token');
+    const now = nowOf(runtime);
+    if (session.retry_not_before !== undefined && session.retry_not_before > now) {
+      // The server asked for a pause: use the access token while it lasts, then say when to retry.
+      if (session.expires_at > now && session.access_token !== rejectedAccessToken) return session;
+      throw new FieldpassError('RATE_LIMITED', 'The server asked to wait before the next refresh', {
+        retryAt: session.retry_not_before,
+      });
     }
-    const client: oauth.Client = { client_id: session.client_id };
+    if (!session.refresh_token) {
+      return endSession(
+        runtime,
+        new FieldpassError('SESSION_ENDED', 'The access token expired and there is no refresh token'),
+      );
+    }
     let tokens: oauth.TokenEndpointResponse;
     try {
-      const response = await oauth.refreshTokenGrantRequest(
-        session.server,
-        client,
-        oauth.None(),
-        session.refresh_token,
-        requestOptions(runtime, session.server.token_endpoint),
-      );
-      tokens = await oauth.processRefreshTokenResponse(session.server, client, response);
+      tokens = await refreshRequest(runtime, session, session.refresh_token);
     } catch (err) {
-      const failure = toFieldpassError(err, 'refresh');
-      if (failure.code === 'SESSION_ENDED') await runtime.store.del(SESSION_KEY);
+      const failure = toFieldpassError(err, 'refresh', nowOf(runtime));
+      if (failure.code === 'SESSION_ENDED') {
+        if (session.refresh_in_doubt) failure.details.reason = 'refresh_lost';
+        return endSession(runtime, failure);
+      }
+      if (TRANSIENT.includes(failure.code)) {
+        await runtime.store.set(SESSION_KEY, {
+          ...session,
+          refresh_failures: (session.refresh_failures ?? 0) + 1,
+          // A 429 was refused before any work; anything else may have rotated the token unseen.
+          refresh_in_doubt: session.refresh_in_doubt || failure.code !== 'RATE_LIMITED',
+          retry_not_before: failure.details.retryAt,
+        } satisfies Session);
+      }
       throw failure;
     }
     const next = sessionFromTokenResponse(tokens, {
@@ -161,8 +215,31 @@ export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessTok
       previous: session,
     });
     await runtime.store.set(SESSION_KEY, next);
+    runtime.onChange?.({ kind: 'stored' });
     return next;
   });
+}
+
+/** One refresh request and its validated answer, with a DPoP proof when the tokens are bound. */
+async function refreshRequest(runtime: CoreRuntime, session: Session, refreshToken: string) {
+  const client: oauth.Client = { client_id: session.client_id };
+  const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
+  const tokens = await withNonceRetry(async () => {
+    const response = await oauth.refreshTokenGrantRequest(session.server, client, oauth.None(), refreshToken, {
+      ...requestOptions(runtime, session.server.token_endpoint),
+      DPoP,
+    });
+    return oauth.processRefreshTokenResponse(session.server, client, response);
+  });
+  assertTokenType(tokens, session.dpop === true);
+  return tokens;
+}
+
+/** Removes the token set because the server ended it, tells the other tabs, and throws why. */
+async function endSession(runtime: CoreRuntime, failure: FieldpassError): Promise<never> {
+  await runtime.store.del(SESSION_KEY);
+  runtime.onChange?.({ kind: 'ended', code: failure.code, reason: failure.details.reason });
+  throw failure;
 }
 
 /** What sign-out managed to tell the server. */
@@ -184,6 +261,7 @@ export async function signOut(runtime: CoreRuntime): Promise<SignOutResult> {
   const take = () => runtime.store.take<Session>(SESSION_KEY);
   const session = stored ? await lock(lockName(stored), take) : await take();
   await discardPendingAttempts(runtime);
+  runtime.onChange?.({ kind: 'signed-out' });
   if (!session) return { revoked: true };
   const endpoint = session.server.revocation_endpoint;
   if (!endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };

@@ -1,10 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
+import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
-import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
-import type { CoreRuntime } from './runtime.js';
+import { DPOP_SERVER, jwkThumbprint, keyPairThumbprint, proofOf, s256 } from './fake-fetch.test-util.js';
+import { TEST_SERVER, rejectionOf, tokenNonceError } from './fake-fetch.test-util.js';
+import type { CoreRuntime, SessionChange } from './runtime.js';
 import { SESSION_KEY, type Session } from './session.js';
 import { PENDING_PREFIX } from './pending.js';
 import { completeSignIn, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
@@ -41,20 +43,13 @@ function callbackUrl(params: [string, string][]): string {
   return url.href;
 }
 
-/** BASE64URL(SHA256(ascii)), computed here with WebCrypto rather than through oauth4webapi. */
-async function s256(ascii: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(ascii)));
-  return btoa(String.fromCharCode(...digest))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
-
 let store: ReturnType<typeof createMemoryStore>;
 let clock: number;
 let requests: RecordedRequest[];
 let respond: Responder;
 let runtime: CoreRuntime;
+/** What the core told the other tabs, in order. */
+let changes: SessionChange[];
 
 beforeEach(() => {
   store = createMemoryStore();
@@ -62,7 +57,8 @@ beforeEach(() => {
   respond = () => jsonResponse(TOKEN_RESPONSE);
   const fake = fakeFetch((request, index) => respond(request, index));
   requests = fake.requests;
-  runtime = { store, fetch: fake.fetch, now: () => clock };
+  changes = [];
+  runtime = { store, fetch: fake.fetch, now: () => clock, onChange: (change) => changes.push(change) };
 });
 
 describe('startSignIn', () => {
@@ -138,6 +134,8 @@ describe('startSignIn', () => {
       requested_scope: 'openid read:work-orders',
       return_to: '/dashboard?tab=1',
       created_at: T0,
+      // The server does not advertise DPoP: the tokens will be Bearer tokens.
+      dpop: false,
     });
     expect(requests).toHaveLength(0);
   });
@@ -188,6 +186,7 @@ describe('completeSignIn: success', () => {
     expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
     expect(request.headers).not.toHaveProperty('authorization');
     expect(request.headers).not.toHaveProperty('cookie');
+    expect(request.headers).not.toHaveProperty('dpop');
     expect(formOf(request)).toEqual({
       grant_type: ['authorization_code'],
       code: ['code-1'],
@@ -212,6 +211,8 @@ describe('completeSignIn: success', () => {
       server,
     });
     expect(result.session).toEqual(stored);
+    expect(stored.dpop).toBe(false);
+    expect(changes).toEqual([{ kind: 'stored' }]);
     // #9 #58: the attempt, with its verifier, is gone.
     expect([...store.data.keys()]).toEqual([SESSION_KEY]);
     expect(JSON.stringify([...store.data.values()])).not.toContain(pending.code_verifier);
@@ -612,6 +613,7 @@ describe('completeSignIn: token endpoint faults', () => {
     expect(store.data.has(SESSION_KEY)).toBe(false);
     expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
     expect(store.data.size).toBe(0);
+    expect(changes).toEqual([]);
   });
 
   it('#38 a request that outlives the timeout → TIMEOUT, nothing stored', async () => {
@@ -634,6 +636,178 @@ describe('completeSignIn: token endpoint faults', () => {
     );
     expect(err.code).toBe('TIMEOUT');
     expect(requests).toHaveLength(1);
+    expect(store.data.size).toBe(0);
+  });
+});
+
+describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
+  const DPOP_TOKENS = { ...TOKEN_RESPONSE, token_type: 'DPoP' };
+
+  beforeEach(() => {
+    respond = () => jsonResponse(DPOP_TOKENS);
+  });
+
+  /** Starts a sign-in with the DPoP server and returns its URL and the callback that completes it. */
+  async function start(overrides: Partial<StartSignInInput> = {}) {
+    const { url, pending } = await startSignIn(input({ server: DPOP_SERVER, ...overrides }), runtime);
+    const callback = callbackUrl([
+      ['code', 'code-1'],
+      ['state', pending.state],
+      ['iss', server.issuer],
+    ]);
+    return { url, pending, callback };
+  }
+
+  const storedKeyThumbprint = () => keyPairThumbprint(store.data.get(DPOP_KEY) as CryptoKeyPair);
+
+  it('#75 #76 #80 dpop_jkt in the authorization URL is the thumbprint of the key that signs the token request', async () => {
+    const { url, pending, callback } = await start();
+    expect(pending.dpop).toBe(true);
+    expect((store.data.get(`${PENDING_PREFIX}${pending.state}`) as PendingSignIn).dpop).toBe(true);
+    const jkt = url.searchParams.get('dpop_jkt');
+    expect(jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(jkt).toBe(await storedKeyThumbprint());
+    expect((store.data.get(DPOP_KEY) as CryptoKeyPair).privateKey.extractable).toBe(false);
+
+    clock = T0 + 5_000;
+    const { session } = await completeSignIn(callback, runtime);
+
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request.url).toBe(server.token_endpoint);
+    expect(request.headers).not.toHaveProperty('authorization');
+    expect(formOf(request)).toEqual({
+      grant_type: ['authorization_code'],
+      code: ['code-1'],
+      redirect_uri: [REDIRECT_URI],
+      code_verifier: [pending.code_verifier],
+      client_id: ['fieldpass'],
+    });
+    const proof = await proofOf(request);
+    expect(proof.header).toEqual({ typ: 'dpop+jwt', alg: 'ES256', jwk: expect.any(Object) });
+    expect(proof.header.jwk).not.toHaveProperty('d');
+    expect(proof.header.jwk).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) });
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(jkt);
+    expect(proof.payload).toEqual({
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
+      htm: 'POST',
+      htu: server.token_endpoint,
+      iat: expect.any(Number),
+    });
+    // oauth4webapi stamps proofs with the real clock, not the runtime's.
+    expect(Math.abs(proof.payload.iat! - Date.now() / 1000)).toBeLessThan(60);
+
+    expect(session).toMatchObject({ access_token: 'at-1', token_type: 'dpop', dpop: true });
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
+    expect(changes).toEqual([{ kind: 'stored' }]);
+  });
+
+  it.each([
+    ['no DPoP algorithms', undefined],
+    ['only RS256', ['RS256']],
+  ])('a server advertising %s gets no dpop_jkt, no key and no proof', async (_name, algs) => {
+    const plain: ServerEndpoints = { ...server, dpop_signing_alg_values_supported: algs };
+    respond = () => jsonResponse(TOKEN_RESPONSE);
+    const { url, pending } = await startSignIn(input({ server: plain }), runtime);
+    expect(url.searchParams.has('dpop_jkt')).toBe(false);
+    expect(pending.dpop).toBe(false);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'c'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    expect(requests[0].headers).not.toHaveProperty('dpop');
+    expect(store.data.has(DPOP_KEY)).toBe(false);
+    expect((store.data.get(SESSION_KEY) as Session).dpop).toBe(false);
+  });
+
+  it('#77 400 use_dpop_nonce → exactly two token requests, the second proof carrying the nonce', async () => {
+    respond = (_request, index) => (index === 0 ? tokenNonceError('nonce-1') : jsonResponse(DPOP_TOKENS));
+    const { url, callback } = await start();
+
+    await completeSignIn(callback, runtime);
+
+    expect(requests).toHaveLength(2);
+    expect(requests.map(formOf)).toEqual([formOf(requests[0]), formOf(requests[0])]);
+    const [first, second] = await Promise.all(requests.map(proofOf));
+    expect(first.payload).not.toHaveProperty('nonce');
+    expect(second.payload.nonce).toBe('nonce-1');
+    expect(second.payload.jti).not.toBe(first.payload.jti);
+    expect(await jwkThumbprint(second.header.jwk!)).toBe(url.searchParams.get('dpop_jkt'));
+    expect(store.data.get(SESSION_KEY)).toMatchObject({ access_token: 'at-1', dpop: true });
+  });
+
+  it('#77 two use_dpop_nonce in a row → an error after two requests, no loop, nothing stored', async () => {
+    respond = (_request, index) => tokenNonceError(`nonce-${index + 1}`);
+    const { pending, callback } = await start();
+
+    const err = await rejectionOf(completeSignIn(callback, runtime));
+
+    expect(err.code).toBe('CODE_REJECTED');
+    expect(err.details).toMatchObject({ status: 400, error: 'use_dpop_nonce' });
+    expect(requests).toHaveLength(2);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
+    expect(changes).toEqual([]);
+  });
+
+  it.each([
+    ['#78 a Bearer token when DPoP was used', DPOP_SERVER, { ...TOKEN_RESPONSE, token_type: 'Bearer' }],
+    ['#78 a lower-case bearer token when DPoP was used', DPOP_SERVER, { ...TOKEN_RESPONSE, token_type: 'bearer' }],
+    ['a DPoP token when DPoP was not used', server, { ...TOKEN_RESPONSE, token_type: 'DPoP' }],
+  ])('%s → TOKEN_RESPONSE_INVALID, nothing stored', async (_name, endpoints, answer) => {
+    respond = () => jsonResponse(answer);
+    const { pending, callback } = await start({ server: endpoints });
+
+    const err = await rejectionOf(completeSignIn(callback, runtime));
+
+    expect(err.code).toBe('TOKEN_RESPONSE_INVALID');
+    expect(requests).toHaveLength(1);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
+    expect(JSON.stringify([...store.data.values()])).not.toContain('at-1');
+    expect(changes).toEqual([]);
+  });
+
+  it('a fresh sign-in (no session stored) replaces the key; the new one signs the token request', async () => {
+    const old = await keyPairThumbprint(await dpopKeyPair(runtime));
+
+    const { url, callback } = await start();
+
+    const jkt = url.searchParams.get('dpop_jkt');
+    expect(jkt).not.toBe(old);
+    expect(await storedKeyThumbprint()).toBe(jkt);
+    await completeSignIn(callback, runtime);
+    expect(await jwkThumbprint((await proofOf(requests[0])).header.jwk!)).toBe(jkt);
+  });
+
+  it('an incremental sign-in (session stored) keeps the key the tokens are bound to', async () => {
+    const first = await start();
+    await completeSignIn(first.callback, runtime);
+    const bound = first.url.searchParams.get('dpop_jkt');
+
+    const more = await start({ scopes: ['read:work-orders', 'write:work-orders'] });
+    expect(more.url.searchParams.get('dpop_jkt')).toBe(bound);
+    expect(await storedKeyThumbprint()).toBe(bound);
+    await completeSignIn(more.callback, runtime);
+
+    expect(requests).toHaveLength(2);
+    const proofs = await Promise.all(requests.map(proofOf));
+    for (const proof of proofs) expect(await jwkThumbprint(proof.header.jwk!)).toBe(bound);
+  });
+
+  it('#79 the key deleted between start and callback → SESSION_ENDED, no token request, nothing stored', async () => {
+    const { callback } = await start();
+    store.data.delete(DPOP_KEY);
+
+    const err = await rejectionOf(completeSignIn(callback, runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(requests).toHaveLength(0);
     expect(store.data.size).toBe(0);
   });
 });

@@ -1,10 +1,11 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { FieldpassError } from './errors.js';
+import { assertTokenType, dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from './dpop.js';
 import { toFieldpassError } from './failures.js';
 import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
 import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
-import { SESSION_KEY, sessionFromTokenResponse, type Session } from './session.js';
+import { getSession, SESSION_KEY, sessionFromTokenResponse, type Session } from './session.js';
 
 /** A pending attempt lives 10 minutes, the longest an authorization code should (RFC 6749 §4.1.2). */
 export const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -24,6 +25,8 @@ export interface PendingSignIn {
   requested_scope: string;
   return_to: string;
   created_at: number;
+  /** True when the tokens are to be bound to the device's DPoP key (RFC 9449). */
+  dpop?: boolean;
 }
 
 export interface StartSignInInput {
@@ -46,6 +49,9 @@ export async function startSignIn(
 ): Promise<{ url: URL; pending: PendingSignIn }> {
   await discardPendingAttempts(runtime);
   const scope = [...new Set(input.scopes)].join(' ');
+  // A fresh sign-in gets a fresh DPoP key; asking for more scopes keeps the one the tokens are bound to.
+  const dpop = supportsDpop(input.server);
+  const keyPair = dpop ? await dpopKeyPair(runtime, !(await getSession(runtime))) : undefined;
   const pending: PendingSignIn = {
     state: oauth.generateRandomState(),
     code_verifier: oauth.generateRandomCodeVerifier(),
@@ -56,6 +62,7 @@ export async function startSignIn(
     requested_scope: scope,
     return_to: input.returnTo,
     created_at: nowOf(runtime),
+    dpop,
   };
   const url = new URL(input.server.authorization_endpoint);
   url.searchParams.set('response_type', 'code');
@@ -66,6 +73,8 @@ export async function startSignIn(
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.code_verifier));
   url.searchParams.set('code_challenge_method', 'S256');
   if (pending.nonce) url.searchParams.set('nonce', pending.nonce);
+  // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10).
+  if (keyPair) url.searchParams.set('dpop_jkt', await oauth.DPoP({}, keyPair).calculateThumbprint());
   await runtime.store.set(PENDING_PREFIX + pending.state, pending);
   return { url, pending };
 }
@@ -115,19 +124,23 @@ export async function completeSignIn(
 
   let tokens: oauth.TokenEndpointResponse;
   try {
-    const response = await oauth.authorizationCodeGrantRequest(
-      pending.server,
-      client,
-      oauth.None(),
-      validated,
-      pending.redirect_uri,
-      pending.code_verifier,
-      requestOptions(runtime, pending.server.token_endpoint),
-    );
-    tokens = await oauth.processAuthorizationCodeResponse(pending.server, client, response, {
-      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
-      requireIdToken: pending.nonce !== undefined,
+    const DPoP = pending.dpop ? await requireDpopHandle(runtime) : undefined;
+    tokens = await withNonceRetry(async () => {
+      const response = await oauth.authorizationCodeGrantRequest(
+        pending.server,
+        client,
+        oauth.None(),
+        validated,
+        pending.redirect_uri,
+        pending.code_verifier,
+        { ...requestOptions(runtime, pending.server.token_endpoint), DPoP },
+      );
+      return oauth.processAuthorizationCodeResponse(pending.server, client, response, {
+        expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+        requireIdToken: pending.nonce !== undefined,
+      });
     });
+    assertTokenType(tokens, pending.dpop === true);
   } catch (err) {
     throw toFieldpassError(err, 'code-exchange');
   }
@@ -138,7 +151,9 @@ export async function completeSignIn(
     requestedScope: pending.requested_scope,
     receivedAt: nowOf(runtime),
     claims: tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined,
+    dpop: pending.dpop === true,
   });
   await runtime.store.set(SESSION_KEY, session);
+  runtime.onChange?.({ kind: 'stored' });
   return { session, returnTo: pending.return_to };
 }

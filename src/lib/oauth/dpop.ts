@@ -1,0 +1,89 @@
+import * as oauth from 'oauth4webapi';
+import type { ServerEndpoints } from './authorization-server.js';
+import { FieldpassError } from './errors.js';
+import { defaultLock, type CoreRuntime } from './runtime.js';
+
+/** Where the DPoP key pair lives: a non-extractable P-256 private key, kept as a CryptoKey. */
+export const DPOP_KEY = 'key:dpop';
+
+/** The proof algorithm Fieldpass signs with (RFC 9449 §4.2: asymmetric; ES256 is the common one). */
+export const DPOP_ALG = 'ES256';
+
+/** True when the server says it accepts ES256 DPoP proofs (RFC 9449 §5.1). */
+export function supportsDpop(server: ServerEndpoints): boolean {
+  return server.dpop_signing_alg_values_supported?.includes(DPOP_ALG) === true;
+}
+
+// One proof handle per key pair, so the server's nonces (which the handle remembers) are reused.
+const handles = new WeakMap<object, { pair: CryptoKeyPair; handle: oauth.DPoPHandle }>();
+
+/**
+ * The device's DPoP key pair (RFC 9449 §2), created on first use with a private key that cannot
+ * be exported (checklist #75). `replace` makes a new one: a fresh sign-in gets a fresh key, while
+ * an incremental consent keeps the key the current tokens are bound to. Created under a lock and
+ * read again inside it, so two tabs never end up with different keys.
+ */
+export async function dpopKeyPair(runtime: CoreRuntime, replace = false): Promise<CryptoKeyPair> {
+  const lock = runtime.lock ?? defaultLock;
+  return lock('fieldpass-keys', async () => {
+    const stored = replace ? undefined : await runtime.store.get<CryptoKeyPair>(DPOP_KEY);
+    if (stored) return stored;
+    const fresh = await oauth.generateKeyPair(DPOP_ALG, { extractable: false });
+    await runtime.store.set(DPOP_KEY, fresh);
+    handles.delete(runtime.store);
+    return fresh;
+  });
+}
+
+/** The proof handle for the stored key pair; undefined when there is none (the session then fails). */
+export async function dpopHandle(runtime: CoreRuntime): Promise<oauth.DPoPHandle | undefined> {
+  const cached = handles.get(runtime.store);
+  const pair = await runtime.store.get<CryptoKeyPair>(DPOP_KEY);
+  if (!pair) return undefined;
+  // IndexedDB hands back a new object on every read: compare the keys by their public thumbprint.
+  if (cached && (await sameKey(cached.pair, pair))) return cached.handle;
+  const handle = oauth.DPoP({}, pair);
+  handles.set(runtime.store, { pair, handle });
+  return handle;
+}
+
+async function sameKey(a: CryptoKeyPair, b: CryptoKeyPair): Promise<boolean> {
+  if (a.publicKey === b.publicKey) return true;
+  const [x, y] = await Promise.all([a, b].map((p) => crypto.subtle.exportKey('jwk', p.publicKey)));
+  return x.x === y.x && x.y === y.y;
+}
+
+/**
+ * Runs a request that carries a DPoP proof; when the server answers `use_dpop_nonce`, runs it once
+ * more — the handle has then stored the nonce the server sent (RFC 9449 §8, §9; checklist #77).
+ * A second nonce error in a row is thrown, never looped on.
+ */
+export async function withNonceRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!oauth.isDPoPNonceError(err)) throw err;
+    return attempt();
+  }
+}
+
+/** The stored DPoP handle; its absence means the key was deleted after the attempt started. */
+export async function requireDpopHandle(runtime: CoreRuntime): Promise<oauth.DPoPHandle> {
+  const handle = await dpopHandle(runtime);
+  if (!handle) throw new FieldpassError('SESSION_ENDED', 'The DPoP key this sign-in is bound to is gone');
+  return handle;
+}
+
+/**
+ * Refuses a token of the wrong kind: a Bearer token when DPoP was asked for means the server did
+ * not bind it (RFC 9449 §5, checklist #78), and anything else is not a token Fieldpass can use.
+ */
+export function assertTokenType(tokens: oauth.TokenEndpointResponse, dpop: boolean): void {
+  const expected = dpop ? 'dpop' : 'bearer';
+  if (tokens.token_type.toLowerCase() !== expected) {
+    throw new FieldpassError(
+      'TOKEN_RESPONSE_INVALID',
+      `The server issued a ${tokens.token_type} token where a ${expected} token was expected`,
+    );
+  }
+}
