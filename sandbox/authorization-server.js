@@ -135,6 +135,7 @@ export function createProvider() {
     // Stock oidc-provider issues refresh tokens only with `offline_access` and `prompt=consent`;
     // Fentu issues one with every grant to a client allowed the refresh_token grant.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    loadExistingGrant,
     // Rotate on every use: a used refresh token is rejected, and presenting it again revokes the grant.
     rotateRefreshToken: () => true,
     // Tokens outlive the sandbox's login session, as a mobile or tablet user expects.
@@ -282,25 +283,40 @@ export async function handleInteraction(provider, req, res) {
   return sendHtml(res, 404, errorPage('Unknown step.'));
 }
 
-/**
- * Grants what the user ticked. Scopes left unticked are not recorded as refused: oidc-provider
- * never asks again about a refused scope, and Fentu asks again whenever an app requests it
- * (incremental consent).
- */
+/** Grants what the user ticked and records the rest as refused, so the server grants fewer scopes. */
 async function saveGrant(provider, details, chosen) {
   const { prompt, params, session, grantId } = details;
   const grant = grantId
     ? await provider.Grant.find(grantId)
     : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  // Earlier refusals were asked about again (see loadExistingGrant); this answer replaces them.
+  delete grant.rejected;
   const missingOidc = prompt.details.missingOIDCScope ?? [];
   const granted = missingOidc.filter((scope) => chosen.has(scope) || scope === 'openid');
   if (granted.length) grant.addOIDCScope(granted.join(' '));
+  const rejected = missingOidc.filter((scope) => !granted.includes(scope));
+  if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
   if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
   for (const [resource, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
     const yes = scopes.filter((scope) => chosen.has(scope));
+    const no = scopes.filter((scope) => !chosen.has(scope));
     if (yes.length) grant.addResourceScope(resource, yes.join(' '));
+    if (no.length) grant.rejectResourceScope(resource, no.join(' '));
   }
   return grant.save();
+}
+
+/**
+ * The grant an authorization request starts from. oidc-provider never asks again about a scope
+ * the user once refused; Fentu asks again whenever an app requests it (incremental consent), so
+ * a new request forgets earlier refusals. Right after the consent page they still count.
+ */
+async function loadExistingGrant(ctx) {
+  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+  if (!grantId) return undefined;
+  const grant = await ctx.oidc.provider.Grant.find(grantId);
+  if (grant && !ctx.oidc.result?.consent) delete grant.rejected;
+  return grant;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import { callApi } from './api.js';
+import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, jsonResponse, type RecordedRequest } from './fake-fetch.test-util.js';
+import { jwkThumbprint, keyPairThumbprint, proofOf, resourceNonceError, s256 } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
 import type { CoreRuntime } from './runtime.js';
 import { SESSION_KEY, type Session } from './session.js';
@@ -76,6 +78,7 @@ describe('callApi', () => {
     expect(request.url).toBe(`${API}/work-orders`);
     expect(request.method).toBe('GET');
     expect(request.headers.authorization).toBe('Bearer at-1');
+    expect(request.headers).not.toHaveProperty('dpop');
     expect(request.headers.accept).toBe('application/json');
     expect(request.url).not.toContain('at-1');
     expect(request.body).toBeUndefined();
@@ -216,6 +219,87 @@ describe('callApi', () => {
     await store.del(SESSION_KEY);
     const err = await rejectionOf(callApi(API, { path: '/work-orders' }, runtime));
     expect(err.code).toBe('NOT_SIGNED_IN');
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('callApi with a DPoP-bound session (RFC 9449 §7)', () => {
+  let keyThumbprint: string;
+
+  beforeEach(async () => {
+    await store.set(SESSION_KEY, session({ dpop: true, token_type: 'dpop' }));
+    keyThumbprint = await keyPairThumbprint(await dpopKeyPair(runtime));
+    token = () => jsonResponse({ access_token: 'at-2', token_type: 'DPoP', expires_in: 3600, refresh_token: 'rt-2' });
+  });
+
+  it('#76 sends Authorization: DPoP with a proof for this method and URL, bound to the token by ath', async () => {
+    const result = await callApi(API, { path: '/work-orders?status=open', method: 'POST', body: { a: 1 } }, runtime);
+
+    expect(result.body).toEqual(WORK_ORDERS);
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request.headers.authorization).toBe('DPoP at-1');
+    const proof = await proofOf(request);
+    expect(proof.header).toEqual({ typ: 'dpop+jwt', alg: 'ES256', jwk: expect.any(Object) });
+    expect(proof.header.jwk).not.toHaveProperty('d');
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(keyThumbprint);
+    expect(proof.payload).toEqual({
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
+      htm: 'POST',
+      // #76: no query or fragment in htu.
+      htu: `${API}/work-orders`,
+      iat: expect.any(Number),
+      ath: await s256('at-1'),
+    });
+  });
+
+  it('#77 a 401 use_dpop_nonce challenge → one retry with the nonce the API sent, no refresh', async () => {
+    api = (_request, index) => (index === 0 ? resourceNonceError('api-nonce-1') : jsonResponse(WORK_ORDERS));
+
+    const result = await callApi(API, { path: '/work-orders' }, runtime);
+
+    expect(result.body).toEqual(WORK_ORDERS);
+    expect(apiRequests()).toHaveLength(2);
+    expect(tokenRequests()).toHaveLength(0);
+    const [first, second] = await Promise.all(apiRequests().map(proofOf));
+    expect(first.payload).not.toHaveProperty('nonce');
+    expect(second.payload).toMatchObject({ nonce: 'api-nonce-1', ath: await s256('at-1'), htm: 'GET' });
+    expect(second.payload.jti).not.toBe(first.payload.jti);
+    expect(apiRequests().map((r) => r.headers.authorization)).toEqual(['DPoP at-1', 'DPoP at-1']);
+  });
+
+  it('#77 two use_dpop_nonce challenges in a row → an error after exactly two requests, no refresh', async () => {
+    api = (_request, index) => resourceNonceError(`api-nonce-${index + 1}`);
+
+    const err = await rejectionOf(callApi(API, { path: '/work-orders' }, runtime));
+
+    expect(err.details).toMatchObject({ status: 401, error: 'use_dpop_nonce' });
+    expect(apiRequests()).toHaveLength(2);
+    expect(tokenRequests()).toHaveLength(0);
+    expect(store.data.get(SESSION_KEY)).toMatchObject({ access_token: 'at-1', refresh_token: 'rt-1' });
+  });
+
+  it('#52 #79 401 invalid_token → one refresh with a proof from the same key, one retry with the new token', async () => {
+    api = (_request, index) =>
+      index === 0
+        ? new Response(null, { status: 401, headers: { 'www-authenticate': 'DPoP error="invalid_token"' } })
+        : jsonResponse(WORK_ORDERS);
+
+    await callApi(API, { path: '/work-orders' }, runtime);
+
+    expect(requests.map((r) => r.url)).toEqual([`${API}/work-orders`, server.token_endpoint, `${API}/work-orders`]);
+    const proofs = await Promise.all(requests.map(proofOf));
+    for (const proof of proofs) expect(await jwkThumbprint(proof.header.jwk!)).toBe(keyThumbprint);
+    expect(requests[2].headers.authorization).toBe('DPoP at-2');
+    expect(proofs[2].payload.ath).toBe(await s256('at-2'));
+  });
+
+  it('#79 the key gone → an error with no request: the token is never sent as a Bearer token', async () => {
+    store.data.delete(DPOP_KEY);
+
+    const err = await rejectionOf(callApi(API, { path: '/work-orders' }, runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
     expect(requests).toHaveLength(0);
   });
 });

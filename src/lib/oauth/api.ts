@@ -58,16 +58,17 @@ async function send(runtime: CoreRuntime, baseUrl: string, session: Session, req
 export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: CoreRuntime): Promise<ApiResult<T>> {
   let session = await ensureFreshSession(runtime);
   let nonceRetried = false;
-  for (let attempt = 0; ; attempt += 1) {
+  let refreshed = false;
+  for (;;) {
     let response: Response;
     try {
       response = await send(runtime, baseUrl, session, request);
     } catch (err) {
       if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw toFieldpassError(err, 'api');
-      // The API wants a DPoP nonce: the handle has stored it; one more try (RFC 9449 §9).
-      if (oauth.isDPoPNonceError(err) && !nonceRetried) {
+      const nonceError = oauth.isDPoPNonceError(err);
+      // The API wants a DPoP nonce: the handle has stored it; one more try (RFC 9449 §9), never two.
+      if (nonceError && !nonceRetried) {
         nonceRetried = true;
-        attempt -= 1;
         continue;
       }
       const challenge = err.cause.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop')?.parameters ?? {};
@@ -78,7 +79,8 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
           scope: challenge.scope,
         });
       }
-      if (err.status === 401 && attempt === 0) {
+      if (err.status === 401 && !refreshed && !nonceError) {
+        refreshed = true;
         session = await ensureFreshSession(runtime, session.access_token);
         continue;
       }

@@ -12,7 +12,15 @@ import {
   withNonceRetry,
 } from './dpop.js';
 import { FieldpassError } from './errors.js';
-import { jwkThumbprint, jwtPart, keyPairThumbprint, proofOf, rejectionOf, s256, TEST_SERVER } from './fake-fetch.test-util.js';
+import {
+  jwkThumbprint,
+  jwtPart,
+  keyPairThumbprint,
+  proofOf,
+  rejectionOf,
+  s256,
+  TEST_SERVER,
+} from './fake-fetch.test-util.js';
 import { inProcessLock, type CoreRuntime, type Lock } from './runtime.js';
 
 let store: ReturnType<typeof createMemoryStore>;
@@ -23,11 +31,23 @@ beforeEach(() => {
   runtime = { store };
 });
 
-/** The proof a handle makes for one request, decoded and signature-checked. */
-async function proofFrom(handle: oauth.DPoPHandle, url: string, method = 'POST', accessToken?: string) {
-  const headers = new Headers();
-  await handle.addProof(new URL(url), headers, method, accessToken);
-  return proofOf({ headers: { dpop: headers.get('dpop')! } });
+/** The DPoP header a handle puts on one resource request (RFC 9449 §7), as the server receives it. */
+async function proofHeader(handle: oauth.DPoPHandle, url: string, method = 'GET', accessToken = 'at-1') {
+  let dpop: string | undefined;
+  await oauth.protectedResourceRequest(accessToken, method, new URL(url), new Headers(), undefined, {
+    DPoP: handle,
+    [oauth.customFetch]: async (_url, options) => {
+      dpop = new Headers(options.headers).get('dpop') ?? undefined;
+      return new Response(null, { status: 204 });
+    },
+  });
+  expect(dpop).toEqual(expect.any(String));
+  return dpop!;
+}
+
+/** That proof, decoded and signature-checked. */
+async function proofFrom(handle: oauth.DPoPHandle, url: string, method?: string, accessToken?: string) {
+  return proofOf({ headers: { dpop: await proofHeader(handle, url, method, accessToken) } });
 }
 
 const storedThumbprint = async () => keyPairThumbprint(store.data.get(DPOP_KEY) as CryptoKeyPair);
@@ -53,7 +73,7 @@ describe('dpopKeyPair', () => {
 
     const reloaded: CoreRuntime = { store };
     expect(await keyPairThumbprint(await dpopKeyPair(reloaded))).toBe(first);
-    const proof = await proofFrom((await dpopHandle(reloaded))!, 'https://as.example/token');
+    const proof = await proofFrom((await dpopHandle(reloaded))!, 'https://rs.example/x');
     expect(await jwkThumbprint(proof.header.jwk!)).toBe(first);
     expect(store.data.size).toBe(1);
   });
@@ -91,11 +111,11 @@ describe('dpopHandle and requireDpopHandle', () => {
 
   it('#79 the handle signs with the stored key, and with the new one after a replace', async () => {
     await dpopKeyPair(runtime);
-    const before = await proofFrom(await requireDpopHandle(runtime), 'https://as.example/token');
+    const before = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(before.header.jwk!)).toBe(await storedThumbprint());
 
     await dpopKeyPair(runtime, true);
-    const after = await proofFrom(await requireDpopHandle(runtime), 'https://as.example/token');
+    const after = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(after.header.jwk!)).toBe(await storedThumbprint());
     expect(after.header.jwk).not.toEqual(before.header.jwk);
   });
@@ -119,11 +139,8 @@ describe('dpopHandle and requireDpopHandle', () => {
     await dpopKeyPair(runtime);
     const handle = await requireDpopHandle(runtime);
     const jtis = new Set<string>();
-    const url = new URL('https://as.example/token');
     for (let i = 0; i < 1000; i += 1) {
-      const headers = new Headers();
-      await handle.addProof(url, headers, 'POST');
-      jtis.add(jwtPart<{ jti: string }>(headers.get('dpop')!, 1).jti);
+      jtis.add(jwtPart<{ jti: string }>(await proofHeader(handle, 'https://rs.example/x'), 1).jti);
     }
     expect(jtis.size).toBe(1000);
   });
@@ -163,7 +180,12 @@ describe('withNonceRetry (#77)', () => {
       result: 'second',
     },
     { name: 'another OAuth error', outcomes: [otherBodyError, 'ok'], calls: 1, result: 'first' },
-    { name: 'a Bearer challenge naming use_dpop_nonce', outcomes: [bearerChallengeError, 'ok'], calls: 1, result: 'first' },
+    {
+      name: 'a Bearer challenge naming use_dpop_nonce',
+      outcomes: [bearerChallengeError, 'ok'],
+      calls: 1,
+      result: 'first',
+    },
     { name: 'a network error', outcomes: [() => new TypeError('Failed to fetch'), 'ok'], calls: 1, result: 'first' },
   ];
 

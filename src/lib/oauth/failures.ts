@@ -37,6 +37,15 @@ export function retryAtFrom(headers: Headers, now: number): number | undefined {
  * (NETWORK, TIMEOUT, SERVER_ERROR) leave stored state alone; the caller decides what else to do.
  */
 export function toFieldpassError(err: unknown, context: FailureContext, now = Date.now()): FieldpassError {
+  const failure = classify(err, context, now);
+  // A 503 may say when to come back too (RFC 9110 §10.2.3); a refresh waits at least that long.
+  if (failure.details.status === 503 && failure.details.retryAt === undefined) {
+    failure.details.retryAt = retryAtFrom(responseOf(err)?.headers ?? new Headers(), now);
+  }
+  return failure;
+}
+
+function classify(err: unknown, context: FailureContext, now: number): FieldpassError {
   if (err instanceof FieldpassError) return err;
   const name = (err as { name?: string })?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {

@@ -375,7 +375,12 @@ describe('ensureFreshSession', () => {
   it.each([
     ['a 429 after 2 failures in doubt keeps the doubt', { refresh_failures: 2, refresh_in_doubt: true }, 429, true],
     ['a 429 after 2 failures not in doubt adds none', { refresh_failures: 2, refresh_in_doubt: false }, 429, false],
-    ['a 503 after 2 failures not in doubt puts it in doubt', { refresh_failures: 2, refresh_in_doubt: false }, 503, true],
+    [
+      'a 503 after 2 failures not in doubt puts it in doubt',
+      { refresh_failures: 2, refresh_in_doubt: false },
+      503,
+      true,
+    ],
     [
       'a 503 after an expired wait clears retry_not_before',
       { refresh_failures: 2, refresh_in_doubt: true, retry_not_before: T0 - 1 },
@@ -445,7 +450,8 @@ describe('ensureFreshSession', () => {
     clock = now;
     const result = await ensureFreshSession(runtime, rejected).catch((err: unknown) => err);
     if (outcome === 'session') expect(result).toEqual(session);
-    if (outcome === 'RATE_LIMITED') expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
+    if (outcome === 'RATE_LIMITED')
+      expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
     if (outcome === 'refresh') expect(result).toMatchObject({ access_token: 'at-new' });
     expect(requests).toHaveLength(outcome === 'refresh' ? 1 : 0);
     if (outcome !== 'refresh') expect(storedSession()).toEqual(session);

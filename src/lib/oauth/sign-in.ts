@@ -89,13 +89,21 @@ export async function completeSignIn(
   callbackUrl: string,
   runtime: CoreRuntime,
 ): Promise<{ session: Session; returnTo: string }> {
+  // A callback refused before its attempt can be found still spends every pending attempt: none
+  // may be finished later by whatever sent it.
+  const refuse = async (failure: FieldpassError): Promise<never> => {
+    await discardPendingAttempts(runtime);
+    throw failure;
+  };
   if (callbackUrl.length > MAX_CALLBACK_URL_LENGTH) {
-    throw new FieldpassError('CALLBACK_INVALID', 'The callback URL is longer than any real sign-in response');
+    return refuse(new FieldpassError('CALLBACK_INVALID', 'The callback URL is longer than any real sign-in response'));
   }
   const params = new URL(callbackUrl).searchParams;
   const states = params.getAll('state');
-  if (states.length === 0) throw new FieldpassError('STATE_MISSING', 'The callback has no state parameter');
-  if (states.length > 1) throw new FieldpassError('CALLBACK_INVALID', 'The callback has more than one state parameter');
+  if (states.length === 0) return refuse(new FieldpassError('STATE_MISSING', 'The callback has no state parameter'));
+  if (states.length > 1) {
+    return refuse(new FieldpassError('CALLBACK_INVALID', 'The callback has more than one state parameter'));
+  }
 
   // Taking the record deletes it: the attempt is single-use whatever happens next.
   const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);

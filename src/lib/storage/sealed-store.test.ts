@@ -239,25 +239,21 @@ describe('createSealedStore (#61)', () => {
       name: 'the lock fails once',
       make: (base) => {
         let failures = 1;
-        const lock: Lock = (name, work) =>
-          failures-- > 0 ? Promise.reject(unavailable()) : inProcessLock(name, work);
+        const lock: Lock = (name, work) => (failures-- > 0 ? Promise.reject(unavailable()) : inProcessLock(name, work));
         return { inner: base, lock };
       },
     },
   ];
 
-  it.each(keyFailures)(
-    '#61 when $name, the read fails and the record is kept (not read as lost)',
-    async ({ make }) => {
-      await store.set('session', SESSION);
-      const reload = make(inner);
-      const reloaded = createSealedStore(reload.inner, reload.lock);
+  it.each(keyFailures)('#61 when $name, the read fails and the record is kept (not read as lost)', async ({ make }) => {
+    await store.set('session', SESSION);
+    const reload = make(inner);
+    const reloaded = createSealedStore(reload.inner, reload.lock);
 
-      await expect(reloaded.get('session')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
-      expect(inner.data.has('session')).toBe(true);
-      expect(await reloaded.get('session')).toEqual(SESSION);
-    },
-  );
+    await expect(reloaded.get('session')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    expect(inner.data.has('session')).toBe(true);
+    expect(await reloaded.get('session')).toEqual(SESSION);
+  });
 });
 
 function unavailable() {

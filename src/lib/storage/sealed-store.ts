@@ -59,10 +59,12 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
     if (value === undefined || name.startsWith(KEY_PREFIX)) return value as T | undefined;
     // Records written before sealing existed are read once and sealed on their next write.
     if (!isSealed(value)) return value as T;
+    // A key that cannot be read is a storage failure, thrown; only a record that does not open is lost.
+    const key = await sealingKey();
     try {
       const plain = await crypto.subtle.decrypt(
         { name: 'AES-GCM', iv: value.iv, additionalData: additionalData(name) },
-        await sealingKey(),
+        key,
         value.data,
       );
       return JSON.parse(new TextDecoder().decode(plain)) as T;

@@ -1,0 +1,312 @@
+// A session that survives real life: several tabs, lost answers, offline periods, stolen tokens,
+// rate limits and missing permissions — observed in the browser and at the sandbox.
+
+import type { Page } from '@playwright/test';
+import {
+  configureSandbox,
+  expect,
+  idbRecords,
+  presentRefreshToken,
+  recordTokenResponses,
+  sandboxStats,
+  signIn,
+  storedSession,
+  test,
+} from './fixtures';
+import { API_BASE_URL, DEMO, ISSUER } from './harness';
+
+const signedIn = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
+const isRefresh = (body: string | null) => new URLSearchParams(body ?? '').get('grant_type') === 'refresh_token';
+
+test('sign-in and sign-out reach every open tab within a second (#47)', async ({ context, page }) => {
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+
+  await signIn(page);
+  await expect(signedIn(page)).toBeVisible();
+  await expect(signedIn(other)).toBeVisible({ timeout: 1_000 });
+
+  await other.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible({ timeout: 1_000 });
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+});
+
+test('tokens are DPoP-bound: the refresh token and access token are refused without the app key (#75, #79)', async ({
+  page,
+  request,
+}) => {
+  const tokens = recordTokenResponses(page);
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const issued = tokens.at(-1)!;
+  expect(issued.token_type).toBe('DPoP');
+  const before = await sandboxStats(request);
+
+  // A copy of the refresh token alone is refused, and it does not even count as reuse.
+  const stolenRefresh = await presentRefreshToken(request, issued.refresh_token);
+  expect(stolenRefresh.status).toBe(400);
+  expect(['invalid_grant', 'invalid_dpop_proof', 'invalid_request']).toContain(stolenRefresh.body.error);
+  // A copy of the access token alone, as a Bearer token, is refused by the API.
+  const stolenAccess = await request.get(`${API_BASE_URL}/work-orders`, {
+    headers: { authorization: `Bearer ${issued.access_token}` },
+  });
+  expect(stolenAccess.status()).toBe(401);
+  const after = await sandboxStats(request);
+  expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+
+  // The app itself, holding the key, carries on.
+  await page.getByRole('button', { name: 'Reload' }).first().click();
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+
+  // The private key cannot be exported, and the stored token set is ciphertext (#61, #75).
+  const keys = await page.evaluate(async () => {
+    const open = indexedDB.open('fieldpass');
+    const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
+    const get = (name: string) =>
+      new Promise<unknown>((resolve) => {
+        const request = db.transaction('records').objectStore('records').get(name);
+        request.onsuccess = () => resolve(request.result);
+      });
+    const dpop = (await get('key:dpop')) as CryptoKeyPair;
+    const aes = (await get('key:aes')) as CryptoKey;
+    const refuses = (key: CryptoKey) =>
+      crypto.subtle.exportKey('jwk', key).then(
+        () => false,
+        () => true,
+      );
+    return {
+      dpopExtractable: dpop.privateKey.extractable,
+      dpopExportRefused: await refuses(dpop.privateKey),
+      aesExtractable: aes.extractable,
+      aesExportRefused: await refuses(aes),
+    };
+  });
+  expect(keys).toEqual({
+    dpopExtractable: false,
+    dpopExportRefused: true,
+    aesExtractable: false,
+    aesExportRefused: true,
+  });
+  const raw = JSON.stringify(await idbRecords(page), (_key, value: unknown) =>
+    value instanceof Object && 'byteLength' in value ? '[bytes]' : value,
+  );
+  const rawBytes = await page.evaluate(async () => {
+    const open = indexedDB.open('fieldpass');
+    const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
+    const record = await new Promise<{ data: ArrayBuffer }>((resolve) => {
+      const request = db.transaction('records').objectStore('records').get('session');
+      request.onsuccess = () => resolve(request.result);
+    });
+    return new TextDecoder('latin1').decode(record.data);
+  });
+  for (const token of [issued.access_token, issued.refresh_token]) {
+    expect(raw).not.toContain(token);
+    expect(rawBytes).not.toContain(token);
+  }
+  expect((await storedSession(page))?.refresh_token).toBe(issued.refresh_token);
+});
+
+test('a refresh whose answer was lost: one reuse detection, a plain message, back in with two taps', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const before = await sandboxStats(request);
+
+  // The server rotates the refresh token, then the connection drops before its answer arrives.
+  let dropped = false;
+  await page.route(`${ISSUER}/token`, async (route) => {
+    if (dropped || !isRefresh(route.request().postData())) return route.fallback();
+    const response = await route.fetch();
+    if (response.status() !== 200) return route.fulfill({ response });
+    dropped = true;
+    return route.abort('connectionreset');
+  });
+
+  await expect(page.getByRole('heading', { name: 'Your sign-in was lost on the way back from Fentu' })).toBeVisible({
+    timeout: 20_000,
+  });
+  const ended = await sandboxStats(request);
+  expect(ended.token.refresh.succeeded - before.token.refresh.succeeded).toBe(1);
+  expect(ended.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(1);
+  expect(await storedSession(page)).toBeUndefined();
+  // No loop: nothing more is sent once the session has ended.
+  await page.waitForTimeout(5_000);
+  expect((await sandboxStats(request)).token.refresh.rejected).toBe(ended.token.refresh.rejected);
+
+  // Tap one: Sign in again goes straight to Fentu with the same permissions. Tap two: Allow
+  // (the grant was revoked, so Fentu asks again; the login itself is remembered).
+  await page.getByRole('button', { name: 'Sign in again' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  await expect(page.getByLabel('Password')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await expect(signedIn(page)).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+});
+
+test('refresh fails while the server is down: the session stays, a quiet line says so, and it recovers (#49)', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const refreshToken = (await storedSession(page))?.refresh_token;
+  let down = true;
+  const refused: number[] = [];
+  await page.route(`${ISSUER}/token`, (route) => {
+    if (!down || !isRefresh(route.request().postData())) return route.fallback();
+    refused.push(Date.now());
+    return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"temporarily_unavailable"}' });
+  });
+
+  await expect(page.getByTestId('connection')).toContainText('Cannot reach Fentu to renew your sign-in', {
+    timeout: 15_000,
+  });
+  await expect.poll(() => refused.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+  // Back-off: the second attempt waited at least the first delay (1 s, the lower bound with jitter).
+  expect(refused[1] - refused[0]).toBeGreaterThanOrEqual(1_000);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  expect((await storedSession(page))?.refresh_token).toBe(refreshToken);
+
+  const before = await sandboxStats(request);
+  down = false;
+  await expect(page.getByTestId('connection')).toHaveCount(0, { timeout: 30_000 });
+  expect((await sandboxStats(request)).token.refresh.succeeded).toBeGreaterThan(before.token.refresh.succeeded);
+  expect((await storedSession(page))?.refresh_token).not.toBe(refreshToken);
+  await expect(page.getByRole('heading', { name: 'Your session has ended' })).toHaveCount(0);
+});
+
+test('offline: the app says so, keeps the session, and refreshes as soon as the device is back online', async ({
+  context,
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await context.setOffline(true);
+  await expect(page.getByTestId('connection')).toContainText('Offline');
+  await page.waitForTimeout(6_000);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  const before = await sandboxStats(request);
+
+  await context.setOffline(false);
+
+  await expect(page.getByTestId('connection')).toHaveCount(0, { timeout: 5_000 });
+  await expect
+    .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded)
+    .toBeGreaterThanOrEqual(1);
+  await page.getByRole('button', { name: 'Reload' }).first().click();
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+});
+
+test('the API rate limit: a countdown to Retry-After, then exactly one retry that succeeds', async ({
+  page,
+  request,
+}) => {
+  // Three lists on the home page use up the limit of 3; the window resets after 5 s.
+  await configureSandbox(request, { rateLimit: 3, rateLimitWindow: 5 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const before = await sandboxStats(request);
+
+  await page.getByRole('button', { name: 'Reload' }).first().click();
+
+  await expect(page.getByRole('heading', { name: 'Too many requests for now' })).toBeVisible();
+  await expect(page.getByTestId('countdown')).toContainText(/Trying again in \d+ s/);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible({ timeout: 10_000 });
+  const after = await sandboxStats(request);
+  expect((after.api.byStatus['429'] ?? 0) - (before.api.byStatus['429'] ?? 0)).toBe(1);
+  expect(after.api.byRoute['GET /work-orders'] - before.api.byRoute['GET /work-orders']).toBe(2);
+});
+
+test('403 insufficient_scope offers consent for exactly the missing scope, and then it is granted (#50)', async ({
+  page,
+  request,
+}) => {
+  // A server that leaves `scope` out of its token response (RFC 6749 §5.1), so the app assumes it
+  // got everything it asked for; the real sandbox always lists it, hence the rewrite.
+  await page.route(`${ISSUER}/token`, async (route) => {
+    const response = await route.fetch();
+    if (response.status() !== 200) return route.fulfill({ response });
+    const { scope: _dropped, ...rest } = (await response.json()) as Record<string, unknown>;
+    return route.fulfill({ response, json: rest });
+  });
+  await signIn(page, { refuseAtServer: ['read:customers'] });
+  await expect(signedIn(page)).toBeVisible();
+  await page.unroute(`${ISSUER}/token`);
+
+  // The API refuses the customer list: the app names the permission and offers exactly it.
+  const customers = page.getByRole('region', { name: 'Customers' });
+  const allow = customers.getByRole('button', { name: 'Allow: View customers' });
+  await expect(allow).toBeVisible();
+  await expect(customers.getByText('You have not given Fieldpass this permission')).toBeVisible();
+  const before = await sandboxStats(request);
+  const authorize = page.waitForRequest((r) => r.url().startsWith(`${ISSUER}/authorize`));
+  await allow.click();
+  const asked = new URL((await authorize).url()).searchParams.get('scope')!.split(' ');
+  expect(asked).toContain('read:customers');
+  expect(asked).not.toContain('admin');
+
+  await expect(page.getByRole('checkbox', { name: 'read:customers' })).toBeVisible();
+  await page.getByRole('button', { name: 'Allow' }).click();
+
+  await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+  expect(String((await storedSession(page))?.scope).split(' ')).toContain('read:customers');
+  const after = await sandboxStats(request);
+  expect(after.api.byStatus['403'] ?? 0).toBe(before.api.byStatus['403'] ?? 0);
+  // A new authorization, not a refresh, added the scope (#50).
+  expect(after.token.byGrantType.authorization_code).toBe((before.token.byGrantType.authorization_code ?? 0) + 1);
+});
+
+test('five tabs, twenty API calls each, across several expiries: one refresh per expiry, no reuse, all signed in (#46)', async ({
+  context,
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  const ttl = 6;
+  await configureSandbox(request, { accessTokenTtl: ttl });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const tabs = [page];
+  for (let i = 1; i < 5; i += 1) {
+    const tab = await context.newPage();
+    await tab.goto('/');
+    await expect(tab.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    tabs.push(tab);
+  }
+  const before = await sandboxStats(request);
+  const started = Date.now();
+
+  await Promise.all(
+    tabs.map(async (tab, index) => {
+      for (let call = 0; call < 20; call += 1) {
+        const answered = tab.waitForResponse(
+          (r) => r.url() === `${API_BASE_URL}/work-orders` && r.request().method() === 'GET',
+        );
+        await tab.getByRole('button', { name: 'Reload' }).first().click();
+        expect((await answered).status(), `tab ${index} call ${call}`).toBe(200);
+        await tab.waitForTimeout(500 + ((index * 137 + call * 71) % 400));
+      }
+    }),
+  );
+
+  const elapsed = Date.now() - started;
+  const after = await sandboxStats(request);
+  const refreshes = after.token.refreshTimes.filter((t) => t >= started);
+  // Several expiries were crossed, and each was refreshed once: with a 6 s token refreshed when
+  // 3 s are left, two refreshes for the same expiry would come within moments of each other.
+  expect(elapsed).toBeGreaterThan(3 * ttl * 1000);
+  expect(refreshes.length).toBeGreaterThanOrEqual(Math.floor(elapsed / (ttl * 1000)));
+  for (let i = 1; i < refreshes.length; i += 1) expect(refreshes[i] - refreshes[i - 1]).toBeGreaterThan(2_000);
+  expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+  expect(after.token.refresh.rejected).toBe(before.token.refresh.rejected);
+  expect((after.api.byStatus['401'] ?? 0) - (before.api.byStatus['401'] ?? 0)).toBe(0);
+  for (const tab of tabs) await expect(signedIn(tab)).toBeVisible();
+});
