@@ -469,7 +469,7 @@ describe('completeSignIn: hostile callbacks make no token request and store no s
         ['iss', ISS],
       ],
       code: 'CALLBACK_INVALID',
-      consumes: false,
+      consumes: true,
     },
     {
       name: '#28 duplicate iss',
@@ -521,7 +521,7 @@ describe('completeSignIn: hostile callbacks make no token request and store no s
         ['iss', ISS],
       ],
       code: 'CALLBACK_INVALID',
-      consumes: false,
+      consumes: true,
     },
   ];
 

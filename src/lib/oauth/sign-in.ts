@@ -89,8 +89,8 @@ export async function completeSignIn(
   callbackUrl: string,
   runtime: CoreRuntime,
 ): Promise<{ session: Session; returnTo: string }> {
-  // A callback refused before its attempt can be found still spends every pending attempt: none
-  // may be finished later by whatever sent it.
+  // A malformed callback that may carry a real attempt's state spends every pending attempt, so
+  // none can be finished later by whatever sent it. One without any state names no attempt.
   const refuse = async (failure: FieldpassError): Promise<never> => {
     await discardPendingAttempts(runtime);
     throw failure;
@@ -100,7 +100,7 @@ export async function completeSignIn(
   }
   const params = new URL(callbackUrl).searchParams;
   const states = params.getAll('state');
-  if (states.length === 0) return refuse(new FieldpassError('STATE_MISSING', 'The callback has no state parameter'));
+  if (states.length === 0) throw new FieldpassError('STATE_MISSING', 'The callback has no state parameter');
   if (states.length > 1) {
     return refuse(new FieldpassError('CALLBACK_INVALID', 'The callback has more than one state parameter'));
   }
