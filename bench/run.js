@@ -1,10 +1,12 @@
 // `npm run bench`: figures for the production build, compared with bench/budget.json.
 // Starts its own sandbox and app on ports of their own (9020/9120/9220, 4183), so nothing else
 // needs to run. Prints each figure and says which is over budget; exits 1 if any is.
+// `npm run bench -- --soak [seconds]` runs the session soak (bench/soak.js) instead.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { soak } from './soak.js';
 
 const PORTS = { issuer: 9020, api: 9120, m2m: 9220, app: 4183 };
 const ISSUER = `http://127.0.0.1:${PORTS.issuer}`;
@@ -15,6 +17,8 @@ const SECRET = 'bench-fenergo-secret';
 const CALLS = 2000;
 const CONCURRENCY = 16;
 const ROUNDS = 4;
+const soakFlag = process.argv.indexOf('--soak');
+const SOAK_SECONDS = soakFlag === -1 ? 0 : Number(process.argv[soakFlag + 1] ?? 120) || 120;
 
 const children = [];
 function start(name, args, env) {
@@ -103,9 +107,8 @@ start('app', ['build/index.js'], {
   M2M_FENERGO_USER_SCOPE: 'read:customers',
 });
 
-try {
-  await waitFor(`${ISSUER}/.well-known/openid-configuration`);
-  await waitFor(APP);
+/** The client-credentials route's figures: token requests under a burst, latency and throughput. */
+async function m2mFigures() {
   const user = await fetch(`${ISSUER}/__sandbox/user-token`, {
     method: 'POST',
     body: JSON.stringify({ scope: 'read:customers' }),
@@ -144,7 +147,7 @@ try {
   const route = summarise(routeRounds);
   const upstream = summarise(directRounds);
 
-  const figures = {
+  return {
     'm2m.tokenRequestsPer1000ConcurrentCalls': tokenRequests,
     'm2m.route.medianMs': route.median,
     'm2m.route.p99Ms': route.p99,
@@ -156,11 +159,19 @@ try {
     'm2m.routeToDirect.p99Ratio': route.p99 / upstream.p99,
     'm2m.routeToDirect.throughputRatio': route.throughput / upstream.throughput,
   };
+}
+
+try {
+  await waitFor(`${ISSUER}/.well-known/openid-configuration`);
+  await waitFor(APP);
+  const figures = SOAK_SECONDS ? await soak({ app: APP, issuer: ISSUER, seconds: SOAK_SECONDS }) : await m2mFigures();
 
   const budget = JSON.parse(readFileSync(new URL('./budget.json', import.meta.url), 'utf8'));
   let over = 0;
   console.log(
-    `\nFieldpass bench — ${CALLS} calls each way in ${ROUNDS} alternating rounds, ${CONCURRENCY} at a time, Node ${process.version}\n`,
+    SOAK_SECONDS
+      ? `\nFieldpass soak — ${SOAK_SECONDS} s, five tabs, random offline periods, Node ${process.version}\n`
+      : `\nFieldpass bench — ${CALLS} calls each way in ${ROUNDS} alternating rounds, ${CONCURRENCY} at a time, Node ${process.version}\n`,
   );
   for (const [name, value] of Object.entries(figures)) {
     const limit = budget[name];

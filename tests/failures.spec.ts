@@ -42,7 +42,7 @@ test('the API rate limit: a clear message with the time to retry, and the sessio
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
-  await page.getByRole('button', { name: 'Reload' }).click();
+  await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();
 
   await expect(page.getByRole('heading', { name: 'Too many requests for now' })).toBeVisible();
   await expect(page.getByText(/Try again after/)).toBeVisible();

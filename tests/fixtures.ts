@@ -49,11 +49,16 @@ export async function presentRefreshToken(request: APIRequestContext, refreshTok
 
 /**
  * Presents a refresh token with a DPoP proof signed in the page by the app's own stored key — what
- * the app itself would send — to show what the server does with a token it already rotated.
+ * the app itself would send — to show what the server does with a token it already rotated; or,
+ * with `otherKey`, by a key of the caller's own, as a thief holding a copy of the token would.
  */
-export async function presentRefreshTokenFromApp(page: Page, refreshToken: string) {
+export async function presentRefreshTokenFromApp(
+  page: Page,
+  refreshToken: string,
+  options: { otherKey?: boolean } = {},
+) {
   return page.evaluate(
-    async ({ issuer, refreshToken }) => {
+    async ({ issuer, refreshToken, otherKey }) => {
       const b64u = (bytes: ArrayBuffer | Uint8Array) =>
         btoa(String.fromCharCode(...new Uint8Array(bytes)))
           .replace(/\+/g, '-')
@@ -69,7 +74,11 @@ export async function presentRefreshTokenFromApp(page: Page, refreshToken: strin
           get.onerror = () => reject(get.error);
         };
       });
-      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      // An attacker's own key, when asked: a proof, but not from the key the token is bound to.
+      const signer = otherKey
+        ? await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+        : pair;
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', signer.publicKey);
       const send = async (nonce?: string) => {
         const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
         const claims = {
@@ -82,7 +91,7 @@ export async function presentRefreshTokenFromApp(page: Page, refreshToken: strin
         const input = `${text(header)}.${text(claims)}`;
         const signature = await crypto.subtle.sign(
           { name: 'ECDSA', hash: 'SHA-256' },
-          pair.privateKey,
+          signer.privateKey,
           new TextEncoder().encode(input),
         );
         return fetch(`${issuer}/token`, {
@@ -97,10 +106,14 @@ export async function presentRefreshTokenFromApp(page: Page, refreshToken: strin
       };
       let response = await send();
       const nonce = response.headers.get('dpop-nonce');
-      if (response.status === 400 && nonce) response = await send(nonce);
+      // Read every body: Playwright's record of a response waits for it.
+      const first = await response.text();
+      if (response.status !== 400 || !nonce)
+        return { status: response.status, body: JSON.parse(first) as { error?: string } };
+      response = await send(nonce);
       return { status: response.status, body: (await response.json()) as { error?: string } };
     },
-    { issuer: ISSUER, refreshToken },
+    { issuer: ISSUER, refreshToken, otherKey: options.otherKey === true },
   );
 }
 
@@ -218,7 +231,22 @@ export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: 
   noSecretsReachTheBrowser: [
     async ({ context, request }, use) => {
       const received: Promise<string>[] = [];
+      // Tokens the app was given, and everything it logged or put in a URL (#59, #60).
+      const issuedTokens: Promise<string[]>[] = [];
+      const exposed: string[] = [];
+      context.on('console', (message) => exposed.push(message.text()));
+      context.on('weberror', (error) => exposed.push(String(error.error().stack ?? error.error())));
+      context.on('request', (r) => exposed.push(r.url()));
       context.on('response', (response) => {
+        if (response.url() === `${ISSUER}/token` && response.status() === 200) {
+          issuedTokens.push(
+            response.json().then(
+              (body: Record<string, unknown>) =>
+                ['access_token', 'refresh_token', 'id_token'].map((k) => body[k]).filter((v) => typeof v === 'string'),
+              () => [],
+            ),
+          );
+        }
         received.push(
           Promise.all([response.allHeaders(), response.body().catch(() => Buffer.alloc(0))]).then(
             ([headers, body]) => `${JSON.stringify(headers)}\n${body.toString('latin1')}`,
@@ -238,6 +266,10 @@ export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: 
       ];
       for (const secret of forbidden) {
         expect(everything.includes(secret), 'a secret or service token reached the browser').toBe(false);
+      }
+      const logged = exposed.join('\n');
+      for (const token of (await Promise.all(issuedTokens)).flat()) {
+        expect(logged.includes(token), 'a token appeared in the console, a page error or a URL').toBe(false);
       }
     },
     { auto: true },

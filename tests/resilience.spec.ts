@@ -7,6 +7,7 @@ import {
   expect,
   idbRecords,
   presentRefreshToken,
+  presentRefreshTokenFromApp,
   recordTokenResponses,
   sandboxStats,
   signIn,
@@ -32,6 +33,54 @@ test('sign-in and sign-out reach every open tab within a second (#47)', async ({
   await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
 });
 
+test('invalid_grant ends the session in every tab, once, with a plain message (#47)', async ({
+  context,
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  const tokens = recordTokenResponses(page);
+  await signIn(page);
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(signedIn(other)).toBeVisible();
+  // Another holder of the key replays a rotated-out token: the server revokes the grant.
+  await expect.poll(() => tokens.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  const replay = await presentRefreshTokenFromApp(page, tokens[0].refresh_token);
+  expect(replay.body.error).toBe('invalid_grant');
+  const before = await sandboxStats(request);
+
+  for (const tab of [page, other]) {
+    await expect(tab.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
+    await expect(tab.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  }
+  await page.waitForTimeout(5_000);
+  const after = await sandboxStats(request);
+  // One tab's refresh met invalid_grant; the other followed it without asking the server again.
+  expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(1);
+  expect(await storedSession(page)).toBeUndefined();
+});
+
+test('reopened after the refresh token expired: back to Sign in with the reason, no loop', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 2, refreshTokenTtl: 8 });
+  await signIn(page);
+  await expect(signedIn(page)).toBeVisible();
+  await page.goto('about:blank');
+  await page.waitForTimeout(9_000);
+
+  await page.goto('/');
+
+  await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible();
+  await expect(page.getByText('Your sign-in expired or was revoked.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign in again' })).toBeVisible();
+  const settled = (await sandboxStats(request)).token.refresh.rejected;
+  await page.waitForTimeout(3_000);
+  expect((await sandboxStats(request)).token.refresh.rejected).toBe(settled);
+});
+
 test('tokens are DPoP-bound: the refresh token and access token are refused without the app key (#75, #79)', async ({
   page,
   request,
@@ -47,6 +96,10 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
   const stolenRefresh = await presentRefreshToken(request, issued.refresh_token);
   expect(stolenRefresh.status).toBe(400);
   expect(['invalid_grant', 'invalid_dpop_proof', 'invalid_request']).toContain(stolenRefresh.body.error);
+  // With a proof from another key, it is refused too.
+  const otherKey = await presentRefreshTokenFromApp(page, issued.refresh_token, { otherKey: true });
+  expect(otherKey.status).toBe(400);
+  expect(otherKey.body.error).toBe('invalid_grant');
   // A copy of the access token alone, as a Bearer token, is refused by the API.
   const stolenAccess = await request.get(`${API_BASE_URL}/work-orders`, {
     headers: { authorization: `Bearer ${issued.access_token}` },
@@ -163,7 +216,7 @@ test('refresh fails while the server is down: the session stays, a quiet line sa
     return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"temporarily_unavailable"}' });
   });
 
-  await expect(page.getByTestId('connection')).toContainText('Cannot reach Fentu to renew your sign-in', {
+  await expect(page.getByTestId('connection')).toContainText('Fentu could not renew your sign-in just now', {
     timeout: 15_000,
   });
   await expect.poll(() => refused.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
@@ -234,8 +287,9 @@ test('403 insufficient_scope offers consent for exactly the missing scope, and t
   await page.route(`${ISSUER}/token`, async (route) => {
     const response = await route.fetch();
     if (response.status() !== 200) return route.fulfill({ response });
-    const { scope: _dropped, ...rest } = (await response.json()) as Record<string, unknown>;
-    return route.fulfill({ response, json: rest });
+    const body = (await response.json()) as Record<string, unknown>;
+    delete body.scope;
+    return route.fulfill({ response, json: body });
   });
   await signIn(page, { refuseAtServer: ['read:customers'] });
   await expect(signedIn(page)).toBeVisible();
@@ -292,7 +346,7 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
         );
         await tab.getByRole('button', { name: 'Reload' }).first().click();
         expect((await answered).status(), `tab ${index} call ${call}`).toBe(200);
-        await tab.waitForTimeout(500 + ((index * 137 + call * 71) % 400));
+        await tab.waitForTimeout(700 + ((index * 137 + call * 71) % 400));
       }
     }),
   );
@@ -302,8 +356,8 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
   const refreshes = after.token.refreshTimes.filter((t) => t >= started);
   // Several expiries were crossed, and each was refreshed once: with a 6 s token refreshed when
   // 3 s are left, two refreshes for the same expiry would come within moments of each other.
-  expect(elapsed).toBeGreaterThan(3 * ttl * 1000);
-  expect(refreshes.length).toBeGreaterThanOrEqual(Math.floor(elapsed / (ttl * 1000)));
+  expect(elapsed).toBeGreaterThan(2 * ttl * 1000);
+  expect(refreshes.length).toBeGreaterThanOrEqual(Math.max(3, Math.floor(elapsed / (ttl * 1000))));
   for (let i = 1; i < refreshes.length; i += 1) expect(refreshes[i] - refreshes[i - 1]).toBeGreaterThan(2_000);
   expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
   expect(after.token.refresh.rejected).toBe(before.token.refresh.rejected);

@@ -184,6 +184,8 @@ class SessionState {
   }
 
   #end(reason: FieldpassError | undefined): void {
+    // Calls still waiting when the session ended find nothing stored; the reason it ended stands.
+    if (this.status === 'signed-out' && this.problem && reason?.code === 'NOT_SIGNED_IN') return;
     clearTimeout(this.#timer);
     this.session = undefined;
     this.status = 'signed-out';

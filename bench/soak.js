@@ -1,0 +1,119 @@
+// `npm run bench -- --soak [seconds]`: five tabs of one browser keep calling the Fentu API through
+// short-lived access tokens while the device drops offline at random, for a set time. Counts what
+// a user would suffer: refreshes, reuse detections at the server, and forced sign-outs.
+
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+
+const TABS = 5;
+const ACCESS_TOKEN_TTL = 8;
+const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass' };
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+
+const random = (min, max) => min + Math.random() * (max - min);
+
+async function signIn(page, app, issuer) {
+  await page.goto(`${app}/sign-in`);
+  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
+  await page.waitForURL(`${issuer}/**`);
+  await page.getByLabel('Email').fill(DEMO.email);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${app}/**`);
+  await page.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+}
+
+/** Runs the soak for `seconds` against a running app and sandbox; returns its figures. */
+export async function soak({ app, issuer, seconds }) {
+  const stats = () => fetch(`${issuer}/__sandbox/stats`).then((r) => r.json());
+  await fetch(`${issuer}/__sandbox/settings`, {
+    method: 'PUT',
+    body: JSON.stringify({ accessTokenTtl: ACCESS_TOKEN_TTL }),
+  });
+  const browser = await chromium.launch({
+    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+    args: CHROMIUM_ARGS,
+  });
+  const context = await browser.newContext();
+  const tally = { calls: 0, answered: 0, failedWhileOffline: 0, offlinePeriods: 0, offlineSeconds: 0 };
+  try {
+    const first = await context.newPage();
+    await signIn(first, app, issuer);
+    const tabs = [first];
+    for (let i = 1; i < TABS; i += 1) {
+      const tab = await context.newPage();
+      await tab.goto(app);
+      await tab.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+      tabs.push(tab);
+    }
+    const before = await stats();
+    const endAt = Date.now() + seconds * 1000;
+    let offline = false;
+
+    const network = (async () => {
+      while (Date.now() < endAt) {
+        await new Promise((resolve) => setTimeout(resolve, random(3_000, 12_000)));
+        if (Date.now() >= endAt) break;
+        const period = random(2_000, 15_000);
+        offline = true;
+        tally.offlinePeriods += 1;
+        tally.offlineSeconds += period / 1000;
+        await context.setOffline(true);
+        await new Promise((resolve) => setTimeout(resolve, period));
+        await context.setOffline(false);
+        offline = false;
+      }
+    })();
+
+    const callers = tabs.map(async (tab) => {
+      while (Date.now() < endAt) {
+        const reload = tab.getByRole('button', { name: 'Reload' }).first();
+        if (!(await reload.isVisible())) {
+          // The session ended in this tab: the failure this soak looks for, counted at the end.
+          if (await tab.getByRole('button', { name: 'Sign out' }).isHidden()) return;
+        } else if (await reload.isEnabled()) {
+          tally.calls += 1;
+          const wasOffline = offline;
+          const answered = tab
+            .waitForResponse((r) => r.url().endsWith('/work-orders') && r.request().method() === 'GET', {
+              timeout: 5_000,
+            })
+            .then(
+              () => true,
+              () => false,
+            );
+          await reload.click();
+          if (await answered) tally.answered += 1;
+          else if (wasOffline || offline) tally.failedWhileOffline += 1;
+        }
+        await tab.waitForTimeout(random(300, 1_500));
+      }
+    });
+    await Promise.all([network, ...callers]);
+    await context.setOffline(false);
+    // Give every tab the chance to recover after the last offline period, then count who is signed in.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const after = await stats();
+    const signedIn = (
+      await Promise.all(tabs.map((tab) => tab.getByRole('button', { name: 'Sign out' }).isVisible()))
+    ).filter(Boolean).length;
+    return {
+      'soak.seconds': seconds,
+      'soak.tabs': TABS,
+      'soak.accessTokenTtlSeconds': ACCESS_TOKEN_TTL,
+      'soak.offlinePeriods': tally.offlinePeriods,
+      'soak.offlineSeconds': tally.offlineSeconds,
+      'soak.apiCalls': tally.calls,
+      'soak.apiCallsAnswered': tally.answered,
+      'soak.apiCallsFailedOffline': tally.failedWhileOffline,
+      'soak.refreshes': after.token.refresh.succeeded - before.token.refresh.succeeded,
+      'soak.refreshesRejected': after.token.refresh.rejected - before.token.refresh.rejected,
+      'soak.reuseDetections': after.token.refresh.reuseDetected - before.token.refresh.reuseDetected,
+      'soak.forcedSignOuts': TABS - signedIn,
+      'soak.tabsSignedInAtEnd': signedIn,
+    };
+  } finally {
+    await browser.close();
+  }
+}
