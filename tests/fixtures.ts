@@ -1,4 +1,4 @@
-import { expect, test as base, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test as base, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
@@ -47,97 +47,118 @@ export async function presentRefreshToken(request: APIRequestContext, refreshTok
   return { status: response.status(), body: (await response.json()) as { error?: string; error_description?: string } };
 }
 
+/** What `fetchWithProof` sends: a token-endpoint form, or an API call with an access token. */
+interface ProofRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  form?: Record<string, string>;
+  /** Sent as `Authorization: DPoP <token>`, with the proof's `ath` (RFC 9449 §7). */
+  accessToken?: string;
+  /** Sign with a key of the caller's own instead of the app's, as a thief holding a copy would. */
+  otherKey?: boolean;
+}
+
 /**
- * Presents a refresh token with a DPoP proof signed in the page by the app's own stored key — what
- * the app itself would send — to show what the server does with a token it already rotated; or,
- * with `otherKey`, by a key of the caller's own, as a thief holding a copy of the token would.
+ * Makes a request from the page with a DPoP proof signed by the app's stored key (which cannot be
+ * exported, only used there) or, with `otherKey`, by a fresh key; answers a DPoP nonce challenge
+ * once. Returns the status and JSON body.
  */
+export async function fetchWithProof(page: Page, request: ProofRequest) {
+  return page.evaluate(async ({ url, method, form, accessToken, otherKey }) => {
+    const b64u = (bytes: ArrayBuffer | Uint8Array) =>
+      btoa(String.fromCharCode(...new Uint8Array(bytes)))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
+    const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
+    const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
+      const open = indexedDB.open('fieldpass');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const get = open.result.transaction('records').objectStore('records').get('key:dpop');
+        get.onsuccess = () => resolve(get.result as CryptoKeyPair);
+        get.onerror = () => reject(get.error);
+      };
+    });
+    const signer = otherKey
+      ? await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+      : pair;
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', signer.publicKey);
+    const ath = accessToken
+      ? b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)))
+      : undefined;
+    const send = async (nonce?: string) => {
+      const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
+      const target = new URL(url);
+      const claims = {
+        jti: crypto.randomUUID(),
+        htm: method,
+        htu: `${target.origin}${target.pathname}`,
+        iat: Math.floor(Date.now() / 1000),
+        nonce,
+        ath,
+      };
+      const input = `${text(header)}.${text(claims)}`;
+      const signature = await crypto.subtle.sign(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        signer.privateKey,
+        new TextEncoder().encode(input),
+      );
+      const headers: Record<string, string> = { dpop: `${input}.${b64u(signature)}` };
+      if (accessToken) headers.authorization = `DPoP ${accessToken}`;
+      if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+      return fetch(url, { method, headers, body: form ? new URLSearchParams(form) : undefined });
+    };
+    let response = await send();
+    const nonce = response.headers.get('dpop-nonce');
+    // Every body is read: Playwright's record of a response waits for it.
+    const first = await response.text();
+    if (!nonce || (response.status !== 400 && response.status !== 401)) {
+      return { status: response.status, body: JSON.parse(first) as { error?: string } };
+    }
+    response = await send(nonce);
+    return { status: response.status, body: (await response.json()) as { error?: string } };
+  }, request);
+}
+
+/** Presents a refresh token to the sandbox with a DPoP proof (see `fetchWithProof`). */
 export async function presentRefreshTokenFromApp(
   page: Page,
   refreshToken: string,
   options: { otherKey?: boolean } = {},
 ) {
-  return page.evaluate(
-    async ({ issuer, refreshToken, otherKey }) => {
-      const b64u = (bytes: ArrayBuffer | Uint8Array) =>
-        btoa(String.fromCharCode(...new Uint8Array(bytes)))
-          .replace(/\+/g, '-')
-          .replace(/\//g, '_')
-          .replace(/=+$/, '');
-      const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
-      const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
-        const open = indexedDB.open('fieldpass');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const get = open.result.transaction('records').objectStore('records').get('key:dpop');
-          get.onsuccess = () => resolve(get.result as CryptoKeyPair);
-          get.onerror = () => reject(get.error);
-        };
-      });
-      // An attacker's own key, when asked: a proof, but not from the key the token is bound to.
-      const signer = otherKey
-        ? await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
-        : pair;
-      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', signer.publicKey);
-      const send = async (nonce?: string) => {
-        const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
-        const claims = {
-          jti: crypto.randomUUID(),
-          htm: 'POST',
-          htu: `${issuer}/token`,
-          iat: Math.floor(Date.now() / 1000),
-          nonce,
-        };
-        const input = `${text(header)}.${text(claims)}`;
-        const signature = await crypto.subtle.sign(
-          { name: 'ECDSA', hash: 'SHA-256' },
-          signer.privateKey,
-          new TextEncoder().encode(input),
-        );
-        return fetch(`${issuer}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: `${input}.${b64u(signature)}` },
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            refresh_token: refreshToken,
-            client_id: 'fieldpass',
-          }),
-        });
-      };
-      let response = await send();
-      const nonce = response.headers.get('dpop-nonce');
-      // Read every body: Playwright's record of a response waits for it.
-      const first = await response.text();
-      if (response.status !== 400 || !nonce)
-        return { status: response.status, body: JSON.parse(first) as { error?: string } };
-      response = await send(nonce);
-      return { status: response.status, body: (await response.json()) as { error?: string } };
-    },
-    { issuer: ISSUER, refreshToken, otherKey: options.otherKey === true },
-  );
+  return fetchWithProof(page, {
+    url: `${ISSUER}/token`,
+    method: 'POST',
+    form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'fieldpass' },
+    otherKey: options.otherKey,
+  });
 }
 
-/** The records in the app's IndexedDB database, keyed by record name. */
+/**
+ * The records in the app's IndexedDB database, keyed by record name; `{}` when the app has not
+ * created it (opening it here would create an empty one the app could then not set up).
+ */
 export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
-  return page.evaluate(
-    () =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const open = indexedDB.open('fieldpass');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('records')) return resolve({});
-          const out: Record<string, unknown> = {};
-          const cursor = db.transaction('records').objectStore('records').openCursor();
-          cursor.onsuccess = () => {
-            const c = cursor.result;
-            if (!c) return resolve(out);
-            out[String(c.key)] = c.value;
-            c.continue();
-          };
+  return page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'fieldpass')) return {};
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const open = indexedDB.open('fieldpass');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('records')) return resolve({});
+        const out: Record<string, unknown> = {};
+        const cursor = db.transaction('records').objectStore('records').openCursor();
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          if (!c) return resolve(out);
+          out[String(c.key)] = c.value;
+          c.continue();
         };
-      }),
-  );
+      };
+    });
+  });
 }
 
 /** The app's records without its keys (`key:aes`, `key:dpop`), which stay on the device across sign-outs. */
@@ -151,6 +172,7 @@ export async function appRecords(page: Page): Promise<Record<string, unknown>> {
  * exported, only used there). Undefined when there is none.
  */
 export async function storedSession(page: Page): Promise<Record<string, unknown> | undefined> {
+  if (!(await idbRecords(page)).session) return undefined;
   return page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open('fieldpass');
@@ -159,16 +181,14 @@ export async function storedSession(page: Page): Promise<Record<string, unknown>
     });
     const read = (name: string) =>
       new Promise<unknown>((resolve, reject) => {
-        const request = db.transaction('records').objectStore('records').get(name);
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
+        const get = db.transaction('records').objectStore('records').get(name);
+        get.onsuccess = () => resolve(get.result);
+        get.onerror = () => reject(get.error);
       });
-    const sealed = (await read('session')) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } | undefined;
-    if (!sealed) return undefined;
-    const key = (await read('key:aes')) as CryptoKey;
+    const sealed = (await read('session')) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
     const plain = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode('fieldpass:session') },
-      key,
+      (await read('key:aes')) as CryptoKey,
       sealed.data,
     );
     return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
@@ -176,9 +196,9 @@ export async function storedSession(page: Page): Promise<Record<string, unknown>
 }
 
 /** Every token response body the page received from the sandbox, in order. */
-export function recordTokenResponses(page: Page): Array<Record<string, string>> {
+export function recordTokenResponses(target: Page | BrowserContext): Array<Record<string, string>> {
   const bodies: Array<Record<string, string>> = [];
-  page.on('response', async (response) => {
+  target.on('response', async (response) => {
     if (response.url() === `${ISSUER}/token` && response.request().method() === 'POST' && response.ok()) {
       bodies.push(await response.json());
     }

@@ -223,10 +223,11 @@ test('a signed-in user sees partner data through the route; responses are no-sto
     if (r.url().startsWith(`${APP_ORIGIN}/api/m2m`)) partnerResponses.push({ headers: r.headers() });
   });
   await signIn(page);
-  await page.getByRole('button', { name: 'Load /entities' }).click();
-  await expect(page.getByText('Harbourside Medical Centre Ltd')).toBeVisible();
-  await page.getByRole('button', { name: 'Load /policies' }).click();
-  await expect(page.getByText('The Old Mill Hotel')).toBeVisible();
+  const partners = page.getByRole('region', { name: 'Partner services' });
+  await partners.getByRole('button', { name: 'Load /entities' }).click();
+  await expect(partners.getByText('Harbourside Medical Centre Ltd')).toBeVisible();
+  await partners.getByRole('button', { name: 'Load /policies' }).click();
+  await expect(partners.getByText('The Old Mill Hotel')).toBeVisible();
 
   expect(partnerResponses.length).toBeGreaterThanOrEqual(3);
   for (const { headers } of partnerResponses) {

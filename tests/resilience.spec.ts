@@ -5,6 +5,7 @@ import type { Page } from '@playwright/test';
 import {
   configureSandbox,
   expect,
+  fetchWithProof,
   idbRecords,
   presentRefreshToken,
   presentRefreshTokenFromApp,
@@ -39,7 +40,8 @@ test('invalid_grant ends the session in every tab, once, with a plain message (#
   request,
 }) => {
   await configureSandbox(request, { accessTokenTtl: 4 });
-  const tokens = recordTokenResponses(page);
+  // Every tab's token responses: whichever tab refreshes, the first refresh token is rotated out.
+  const tokens = recordTokenResponses(context);
   await signIn(page);
   const other = await context.newPage();
   await other.goto('/');
@@ -105,6 +107,21 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
     headers: { authorization: `Bearer ${issued.access_token}` },
   });
   expect(stolenAccess.status()).toBe(401);
+  // And with a proof signed by another key (#79).
+  const otherProof = await fetchWithProof(page, {
+    url: `${API_BASE_URL}/work-orders`,
+    method: 'GET',
+    accessToken: issued.access_token,
+    otherKey: true,
+  });
+  expect(otherProof.status).toBe(401);
+  // The same request with the app's own key is accepted: the refusals above are about the key.
+  const ownProof = await fetchWithProof(page, {
+    url: `${API_BASE_URL}/work-orders`,
+    method: 'GET',
+    accessToken: issued.access_token,
+  });
+  expect(ownProof.status).toBe(200);
   const after = await sandboxStats(request);
   expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
 
@@ -220,8 +237,17 @@ test('refresh fails while the server is down: the session stays, a quiet line sa
     timeout: 15_000,
   });
   await expect.poll(() => refused.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
-  // Back-off: the second attempt waited at least the first delay (1 s, the lower bound with jitter).
+  // Calls made meanwhile do not hurry the next attempt: the back-off is shared by every caller.
+  const beforeCalls = refused.length;
+  for (const panel of ['Work orders', 'Customers', 'Assets']) {
+    await page.getByRole('region', { name: panel }).getByRole('button', { name: 'Reload' }).click();
+  }
+  await page.waitForTimeout(500);
+  expect(refused.length - beforeCalls).toBeLessThanOrEqual(1);
+  await expect.poll(() => refused.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+  // Back-off with jitter grows: at least 1 s, then at least 2 s (the lower bounds of 1–2 s and 2–4 s).
   expect(refused[1] - refused[0]).toBeGreaterThanOrEqual(1_000);
+  expect(refused[2] - refused[1]).toBeGreaterThanOrEqual(2_000);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   expect((await storedSession(page))?.refresh_token).toBe(refreshToken);
 

@@ -5,7 +5,6 @@ import {
   appRecords,
   idbRecords,
   storedSession,
-  presentRefreshToken,
   presentRefreshTokenFromApp,
   recordTokenResponses,
   sandboxStats,
@@ -92,7 +91,9 @@ test('sign out revokes the refresh token at the sandbox and clears IndexedDB (#5
   expect(after.revocation.byHint.refresh_token - (before.revocation.byHint.refresh_token ?? 0)).toBe(1);
   expect(await appRecords(page)).toEqual({});
 
-  const replay = await presentRefreshToken(request, refreshToken);
+  // Presented with a proof from the app's own key (which stays on the device), so only the
+  // revocation can be why it is refused.
+  const replay = await presentRefreshTokenFromApp(page, refreshToken);
   expect(replay.status).toBe(400);
   expect(replay.body.error).toBe('invalid_grant');
 

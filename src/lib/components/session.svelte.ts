@@ -12,6 +12,7 @@ import {
   type Session,
   type SignOutResult,
 } from '../oauth/session.js';
+import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
 
@@ -44,13 +45,22 @@ class SessionState {
   lastSignIn = $state.raw<LastSignIn | undefined>(undefined);
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
+  /** Counts sign-outs and ends, so a read that started before one cannot bring the session back. */
+  #generation = 0;
 
-  /** Reads the stored session and refreshes it if it is due (no redirect needed after days away). */
-  async load(): Promise<void> {
+  /**
+   * Reads the stored session and refreshes it if it is due (no redirect needed after days away).
+   * A session for another issuer or client than the one configured now is signed out (#61).
+   */
+  async load(expected?: { issuer: string; clientId: string }): Promise<void> {
     this.#listen();
     try {
       const stored = await getSession(browserRuntime());
       if (!stored) return this.#end(this.status === 'signed-out' ? this.problem : undefined);
+      if (expected && (stored.server.issuer !== expected.issuer || stored.client_id !== expected.clientId)) {
+        await signOut(browserRuntime());
+        return this.#end(undefined);
+      }
       this.#show(stored);
       await this.keepFresh();
     } catch (err) {
@@ -67,11 +77,14 @@ class SessionState {
     this.#schedule();
   }
 
-  /** Refreshes the access token if it is due; keeps the session on transient failures and retries later. */
-  async keepFresh(): Promise<void> {
+  /**
+   * Refreshes the access token if it is due; keeps the session on transient failures and retries
+   * later. `now` skips the back-off wait: the device is back online or the tab visible again.
+   */
+  async keepFresh(now = false): Promise<void> {
     if (this.status !== 'signed-in') return;
     try {
-      this.#show(await ensureFreshSession(browserRuntime()));
+      this.#show(await ensureFreshSession(browserRuntime(), undefined, { ignoreBackoff: now }));
       this.problem = undefined;
       this.retryAt = undefined;
       this.#schedule();
@@ -83,7 +96,7 @@ class SessionState {
   /** The device is back online or the tab is visible again: timers may have died, so check now. */
   wake(): void {
     this.online = navigator.onLine;
-    if (this.online && document.visibilityState === 'visible') void this.keepFresh();
+    if (this.online && document.visibilityState === 'visible') void this.keepFresh(true);
   }
 
   /** Calls the API, ending the session if the server says it is over. */
@@ -116,7 +129,7 @@ class SessionState {
         clientId: last.clientId,
         redirectUri: options.redirectUri,
         scopes: options.scope ? [...scopes, options.scope] : scopes,
-        returnTo: options.returnTo,
+        returnTo: safeReturnTo(options.returnTo, window.location.origin),
       },
       browserRuntime(),
     );
@@ -148,8 +161,9 @@ class SessionState {
       const reason = change.reason === 'refresh_lost' ? 'refresh_lost' : undefined;
       return this.#end(new FieldpassError('SESSION_ENDED', 'The session ended in another tab', { reason }));
     }
+    const generation = this.#generation;
     const stored = await getSession(browserRuntime());
-    if (!stored) return;
+    if (!stored || generation !== this.#generation) return;
     const wasSignedIn = this.status === 'signed-in';
     this.#show(stored);
     if (!wasSignedIn || stored.refresh_failures === undefined) {
@@ -186,6 +200,7 @@ class SessionState {
   #end(reason: FieldpassError | undefined): void {
     // Calls still waiting when the session ended find nothing stored; the reason it ended stands.
     if (this.status === 'signed-out' && this.problem && reason?.code === 'NOT_SIGNED_IN') return;
+    this.#generation += 1;
     clearTimeout(this.#timer);
     this.session = undefined;
     this.status = 'signed-out';

@@ -80,13 +80,13 @@ describe('dpopKeyPair', () => {
 
   it('replace makes a different key and stores it in place of the old one', async () => {
     const old = await keyPairThumbprint(await dpopKeyPair(runtime));
-    const fresh = await keyPairThumbprint(await dpopKeyPair(runtime, true));
+    const fresh = await keyPairThumbprint(await dpopKeyPair(runtime, DPOP_KEY, true));
     expect(fresh).not.toBe(old);
     expect(await storedThumbprint()).toBe(fresh);
     expect([...store.data.keys()]).toEqual([DPOP_KEY]);
   });
 
-  it('two callers at once get one key, created under the fieldpass-keys lock', async () => {
+  it('two callers at once get one key, created under the fieldpass-dpop-key lock', async () => {
     const names: string[] = [];
     const lock: Lock = (name, work) => {
       names.push(name);
@@ -97,7 +97,7 @@ describe('dpopKeyPair', () => {
     const [a, b] = await Promise.all(pairs.map(keyPairThumbprint));
     expect(a).toBe(b);
     expect(await storedThumbprint()).toBe(a);
-    expect(names).toEqual(['fieldpass-keys', 'fieldpass-keys']);
+    expect(names).toEqual(['fieldpass-dpop-key', 'fieldpass-dpop-key']);
   });
 });
 
@@ -114,7 +114,7 @@ describe('dpopHandle and requireDpopHandle', () => {
     const before = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(before.header.jwk!)).toBe(await storedThumbprint());
 
-    await dpopKeyPair(runtime, true);
+    await dpopKeyPair(runtime, DPOP_KEY, true);
     const after = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(after.header.jwk!)).toBe(await storedThumbprint());
     expect(after.header.jwk).not.toEqual(before.header.jwk);

@@ -14,36 +14,41 @@ export function supportsDpop(server: ServerEndpoints): boolean {
   return server.dpop_signing_alg_values_supported?.includes(DPOP_ALG) === true;
 }
 
-// One proof handle per key pair, so the server's nonces (which the handle remembers) are reused.
-const handles = new WeakMap<object, { pair: CryptoKeyPair; handle: oauth.DPoPHandle }>();
+/** Where a sign-in attempt that starts without a session keeps its own new key until it completes. */
+export function attemptKeyName(state: string): string {
+  return `${DPOP_KEY}:${state}`;
+}
+
+// One proof handle per stored key, so the server's nonces (which the handle remembers) are reused.
+const handles = new WeakMap<object, Map<string, { pair: CryptoKeyPair; handle: oauth.DPoPHandle }>>();
 
 /**
- * The device's DPoP key pair (RFC 9449 §2), created on first use with a private key that cannot
- * be exported (checklist #75). `replace` makes a new one: a fresh sign-in gets a fresh key, while
- * an incremental consent keeps the key the current tokens are bound to. Created under a lock and
+ * A DPoP key pair (RFC 9449 §2) whose private key cannot be exported (checklist #75), stored under
+ * `name`. Without `create`, the pair already stored there, made on first use under a lock and
  * read again inside it, so two tabs never end up with different keys.
  */
-export async function dpopKeyPair(runtime: CoreRuntime, replace = false): Promise<CryptoKeyPair> {
+export async function dpopKeyPair(runtime: CoreRuntime, name = DPOP_KEY, create = false): Promise<CryptoKeyPair> {
   const lock = runtime.lock ?? defaultLock;
-  return lock('fieldpass-keys', async () => {
-    const stored = replace ? undefined : await runtime.store.get<CryptoKeyPair>(DPOP_KEY);
+  return lock('fieldpass-dpop-key', async () => {
+    const stored = create ? undefined : await runtime.store.get<CryptoKeyPair>(name);
     if (stored) return stored;
     const fresh = await oauth.generateKeyPair(DPOP_ALG, { extractable: false });
-    await runtime.store.set(DPOP_KEY, fresh);
-    handles.delete(runtime.store);
+    await runtime.store.set(name, fresh);
     return fresh;
   });
 }
 
-/** The proof handle for the stored key pair; undefined when there is none (the session then fails). */
-export async function dpopHandle(runtime: CoreRuntime): Promise<oauth.DPoPHandle | undefined> {
-  const cached = handles.get(runtime.store);
-  const pair = await runtime.store.get<CryptoKeyPair>(DPOP_KEY);
+/** The proof handle for the key stored under `name`; undefined when there is none. */
+export async function dpopHandle(runtime: CoreRuntime, name = DPOP_KEY): Promise<oauth.DPoPHandle | undefined> {
+  const pair = await runtime.store.get<CryptoKeyPair>(name);
   if (!pair) return undefined;
-  // IndexedDB hands back a new object on every read: compare the keys by their public thumbprint.
+  let cache = handles.get(runtime.store);
+  if (!cache) handles.set(runtime.store, (cache = new Map()));
+  const cached = cache.get(name);
+  // IndexedDB hands back a new object on every read: compare the keys by their public part.
   if (cached && (await sameKey(cached.pair, pair))) return cached.handle;
   const handle = oauth.DPoP({}, pair);
-  handles.set(runtime.store, { pair, handle });
+  cache.set(name, { pair, handle });
   return handle;
 }
 
@@ -68,8 +73,8 @@ export async function withNonceRetry<T>(attempt: () => Promise<T>): Promise<T> {
 }
 
 /** The stored DPoP handle; its absence means the key was deleted after the attempt started. */
-export async function requireDpopHandle(runtime: CoreRuntime): Promise<oauth.DPoPHandle> {
-  const handle = await dpopHandle(runtime);
+export async function requireDpopHandle(runtime: CoreRuntime, name = DPOP_KEY): Promise<oauth.DPoPHandle> {
+  const handle = await dpopHandle(runtime, name);
   if (!handle) throw new FieldpassError('SESSION_ENDED', 'The DPoP key this sign-in is bound to is gone');
   return handle;
 }

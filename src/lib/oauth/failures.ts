@@ -68,7 +68,18 @@ function classify(err: unknown, context: FailureContext, now: number): Fieldpass
       description: err instanceof oauth.ResponseBodyError ? err.error_description : challenge?.error_description,
     };
     let code: FieldpassErrorCode = status !== undefined && status >= 500 ? 'SERVER_ERROR' : 'CODE_REJECTED';
-    if (context === 'refresh' && details.error === 'invalid_grant') code = 'SESSION_ENDED';
+    // A refresh the server refuses for good (invalid_grant, and other 4xx OAuth errors such as
+    // invalid_client or invalid_dpop_proof) will not succeed by retrying: the session is over. A
+    // DPoP nonce error is only a request to try again.
+    const refusedForGood =
+      details.error === 'invalid_grant' ||
+      (status !== undefined &&
+        status >= 400 &&
+        status < 500 &&
+        details.error !== undefined &&
+        details.error !== 'use_dpop_nonce');
+    if (context === 'refresh' && err instanceof oauth.ResponseBodyError && refusedForGood) code = 'SESSION_ENDED';
+    else if (context === 'refresh' && details.error === 'invalid_grant') code = 'SESSION_ENDED';
     else if (context !== 'code-exchange' && code === 'CODE_REJECTED') code = 'SERVER_ERROR';
     return new FieldpassError(
       code,

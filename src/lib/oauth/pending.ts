@@ -6,6 +6,7 @@ export const PENDING_PREFIX = 'pending:';
 /** Deletes every pending sign-in attempt: a new attempt or a sign-out makes them all void. */
 export async function discardPendingAttempts(runtime: CoreRuntime): Promise<void> {
   for (const key of await runtime.store.keys()) {
-    if (key.startsWith(PENDING_PREFIX)) await runtime.store.del(key);
+    // An attempt's own DPoP key (see startSignIn) goes with it.
+    if (key.startsWith(PENDING_PREFIX) || key.startsWith('key:dpop:')) await runtime.store.del(key);
   }
 }

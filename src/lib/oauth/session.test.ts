@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';
@@ -14,6 +14,7 @@ import {
   refreshRetryDelay,
   SESSION_KEY,
   sessionFromTokenResponse,
+  sessionLockName,
   signOut,
   type Session,
 } from './session.js';
@@ -70,8 +71,22 @@ beforeEach(() => {
   runtime = { store, fetch: fake.fetch, now: () => clock, onChange: (change) => changes.push(change) };
 });
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 /** The failure bookkeeping fields a refresh failure writes; a success leaves none of them. */
-const BOOKKEEPING = ['refresh_failures', 'refresh_in_doubt', 'retry_not_before'] as const;
+const BOOKKEEPING = ['refresh_failures', 'refresh_in_doubt', 'retry_not_before', 'refresh_error'] as const;
+
+/** The jitter draw the core's back-off makes, pinned so the stored retry time can be checked exactly. */
+const DRAW = 0.5;
+
+/** The back-off the core waits after `failures` failures in a row, with the pinned draw. */
+const backoff = (failures: number) => refreshRetryDelay(failures, () => DRAW);
+
+function pinJitter() {
+  vi.spyOn(Math, 'random').mockReturnValue(DRAW);
+}
 
 const storedSession = () => store.data.get(SESSION_KEY) as Session;
 
@@ -120,6 +135,8 @@ describe('refreshMargin and isDueForRefresh (#52)', () => {
 });
 
 describe('ensureFreshSession', () => {
+  beforeEach(pinJitter);
+
   it('#44 refreshes a due token once and writes the rotated set into the one session record', async () => {
     useStore({ [SESSION_KEY]: dueSession() });
     clock = T0 + 1_000;
@@ -216,6 +233,11 @@ describe('ensureFreshSession', () => {
     };
     await ensureFreshSession(runtime);
     expect(names).toEqual(['fieldpass-refresh:https://as.example:fieldpass']);
+    expect(sessionLockName(dueSession())).toBe('fieldpass-refresh:https://as.example:fieldpass');
+    expect(sessionLockName({ server: { ...server, issuer: 'https://other.example' }, client_id: 'fieldpass' })).toBe(
+      'fieldpass-refresh:https://other.example:fieldpass',
+    );
+    expect(sessionLockName({ server, client_id: 'other' })).toBe('fieldpass-refresh:https://as.example:other');
   });
 
   it('returns a session that is not due without any request', async () => {

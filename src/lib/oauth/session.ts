@@ -45,8 +45,10 @@ export interface Session {
    * refresh token and the answer carrying the new one was lost.
    */
   refresh_in_doubt?: boolean;
-  /** No refresh before this time (epoch ms): the server asked to wait (`Retry-After`). */
+  /** No automatic refresh before this time (epoch ms): back-off, or the server's `Retry-After`. */
   retry_not_before?: number;
+  /** The kind of the last refresh failure, for callers that arrive during the back-off. */
+  refresh_error?: FieldpassErrorCode;
 }
 
 /** Refresh failures that leave the session stored, to be retried with back-off. */
@@ -145,7 +147,8 @@ export function grantedScopes(session: Session): string[] {
   return [...new Set(granted)];
 }
 
-function lockName(session: Pick<Session, 'server' | 'client_id'>): string {
+/** The Web Lock every write of the token set for this server and client is made under. */
+export function sessionLockName(session: Pick<Session, 'server' | 'client_id'>): string {
   return `fieldpass-refresh:${session.server.issuer}:${session.client_id}`;
 }
 
@@ -162,22 +165,28 @@ function lockName(session: Pick<Session, 'server' | 'client_id'>): string {
  * attempt may have reached the server and its answer was lost). Network errors, timeouts, 5xx, 429
  * and unusable answers leave the token set stored and count the failure in it, for back-off.
  */
-export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessToken?: string): Promise<Session> {
+export async function ensureFreshSession(
+  runtime: CoreRuntime,
+  rejectedAccessToken?: string,
+  options: { ignoreBackoff?: boolean } = {},
+): Promise<Session> {
   const needsWork = (s: Session) => s.access_token === rejectedAccessToken || isDueForRefresh(s, nowOf(runtime));
   const current = await getSession(runtime);
   if (!current) throw new FieldpassError('NOT_SIGNED_IN', 'No session is stored');
   if (!needsWork(current)) return current;
 
   const lock = runtime.lock ?? defaultLock;
-  return lock(lockName(current), async () => {
+  return lock(sessionLockName(current), async () => {
     const session = await getSession(runtime);
     if (!session) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while waiting to refresh');
     if (!needsWork(session)) return session;
     const now = nowOf(runtime);
-    if (session.retry_not_before !== undefined && session.retry_not_before > now) {
-      // The server asked for a pause: use the access token while it lasts, then say when to retry.
+    // Back-off after failures, shared by every tab: use the access token while it lasts, then say
+    // when the next try is. Coming back online or to the tab skips it, unless the server set it.
+    const waiting = session.retry_not_before !== undefined && session.retry_not_before > now;
+    if (waiting && !(options.ignoreBackoff && session.refresh_error !== 'RATE_LIMITED')) {
       if (session.expires_at > now && session.access_token !== rejectedAccessToken) return session;
-      throw new FieldpassError('RATE_LIMITED', 'The server asked to wait before the next refresh', {
+      throw new FieldpassError(session.refresh_error ?? 'NETWORK', 'Renewing the sign-in failed; waiting to retry', {
         retryAt: session.retry_not_before,
       });
     }
@@ -188,23 +197,29 @@ export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessTok
       );
     }
     let tokens: oauth.TokenEndpointResponse;
+    const salvage: { refreshToken?: string } = {};
     try {
-      tokens = await refreshRequest(runtime, session, session.refresh_token);
+      tokens = await refreshRequest(runtime, session, session.refresh_token, salvage);
     } catch (err) {
       const failure = toFieldpassError(err, 'refresh', nowOf(runtime));
       if (failure.code === 'SESSION_ENDED') {
         if (session.refresh_in_doubt) failure.details.reason = 'refresh_lost';
         return endSession(runtime, failure);
       }
-      if (TRANSIENT.includes(failure.code)) {
-        await runtime.store.set(SESSION_KEY, {
-          ...session,
-          refresh_failures: (session.refresh_failures ?? 0) + 1,
-          // A 429 was refused before any work; anything else may have rotated the token unseen.
-          refresh_in_doubt: session.refresh_in_doubt || failure.code !== 'RATE_LIMITED',
-          retry_not_before: failure.details.retryAt,
-        } satisfies Session);
-      }
+      if (!TRANSIENT.includes(failure.code)) throw failure;
+      const failures = (session.refresh_failures ?? 0) + 1;
+      const backoffUntil = nowOf(runtime) + refreshRetryDelay(failures);
+      await runtime.store.set(SESSION_KEY, {
+        ...session,
+        // An answer that arrived but did not validate may still carry the rotated refresh token:
+        // keeping it is what stops the next try from presenting a spent one (reuse detection).
+        refresh_token: salvage.refreshToken ?? session.refresh_token,
+        refresh_failures: failures,
+        // Only a request that may have been processed with its answer lost leaves the token in doubt.
+        refresh_in_doubt: salvage.refreshToken ? false : session.refresh_in_doubt || inDoubt(failure),
+        retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
+        refresh_error: failure.code,
+      } satisfies Session);
       throw failure;
     }
     const next = sessionFromTokenResponse(tokens, {
@@ -220,19 +235,42 @@ export async function ensureFreshSession(runtime: CoreRuntime, rejectedAccessTok
   });
 }
 
-/** One refresh request and its validated answer, with a DPoP proof when the tokens are bound. */
-async function refreshRequest(runtime: CoreRuntime, session: Session, refreshToken: string) {
+/** True when a failed refresh may have been processed by the server and its answer lost. */
+function inDoubt(failure: FieldpassError): boolean {
+  if (failure.code === 'NETWORK' || failure.code === 'TIMEOUT' || failure.code === 'TOKEN_RESPONSE_INVALID')
+    return true;
+  return failure.code === 'SERVER_ERROR' && (failure.details.status === undefined || failure.details.status >= 500);
+}
+
+/**
+ * One refresh request and its validated answer, with a DPoP proof when the tokens are bound.
+ * When a 200 answer fails validation, a `refresh_token` it carries is put in `salvage`.
+ */
+async function refreshRequest(
+  runtime: CoreRuntime,
+  session: Session,
+  refreshToken: string,
+  salvage: { refreshToken?: string },
+) {
   const client: oauth.Client = { client_id: session.client_id };
   const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
-  const tokens = await withNonceRetry(async () => {
+  return withNonceRetry(async () => {
     const response = await oauth.refreshTokenGrantRequest(session.server, client, oauth.None(), refreshToken, {
       ...requestOptions(runtime, session.server.token_endpoint),
       DPoP,
     });
-    return oauth.processRefreshTokenResponse(session.server, client, response);
+    const copy = response.status === 200 ? response.clone() : undefined;
+    try {
+      const tokens = await oauth.processRefreshTokenResponse(session.server, client, response);
+      assertTokenType(tokens, session.dpop === true);
+      return tokens;
+    } catch (err) {
+      const body: unknown = await copy?.json().catch(() => undefined);
+      const rotated = (body as { refresh_token?: unknown } | undefined)?.refresh_token;
+      if (typeof rotated === 'string' && rotated.length > 0 && rotated.length <= 4096) salvage.refreshToken = rotated;
+      throw err;
+    }
   });
-  assertTokenType(tokens, session.dpop === true);
-  return tokens;
 }
 
 /** Removes the token set because the server ended it, tells the other tabs, and throws why. */
@@ -259,7 +297,7 @@ export async function signOut(runtime: CoreRuntime): Promise<SignOutResult> {
   const stored = await getSession(runtime);
   const lock = runtime.lock ?? defaultLock;
   const take = () => runtime.store.take<Session>(SESSION_KEY);
-  const session = stored ? await lock(lockName(stored), take) : await take();
+  const session = stored ? await lock(sessionLockName(stored), take) : await take();
   await discardPendingAttempts(runtime);
   runtime.onChange?.({ kind: 'signed-out' });
   if (!session) return { revoked: true };

@@ -1,11 +1,19 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { FieldpassError } from './errors.js';
-import { assertTokenType, dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from './dpop.js';
+import {
+  assertTokenType,
+  attemptKeyName,
+  DPOP_KEY,
+  dpopKeyPair,
+  requireDpopHandle,
+  supportsDpop,
+  withNonceRetry,
+} from './dpop.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
 import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
-import { getSession, SESSION_KEY, sessionFromTokenResponse, type Session } from './session.js';
+import { getSession, SESSION_KEY, sessionFromTokenResponse, sessionLockName, type Session } from './session.js';
 
 /** A pending attempt lives 10 minutes, the longest an authorization code should (RFC 6749 §4.1.2). */
 export const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -25,8 +33,10 @@ export interface PendingSignIn {
   requested_scope: string;
   return_to: string;
   created_at: number;
-  /** True when the tokens are to be bound to the device's DPoP key (RFC 9449). */
+  /** True when the tokens are to be bound to a DPoP key (RFC 9449). */
   dpop?: boolean;
+  /** Where that key is stored: the session's own key, or a new one for this attempt alone. */
+  dpop_key?: string;
 }
 
 export interface StartSignInInput {
@@ -49,11 +59,15 @@ export async function startSignIn(
 ): Promise<{ url: URL; pending: PendingSignIn }> {
   await discardPendingAttempts(runtime);
   const scope = [...new Set(input.scopes)].join(' ');
-  // A fresh sign-in gets a fresh DPoP key; asking for more scopes keeps the one the tokens are bound to.
+  // Asking for more scopes keeps the key the current tokens are bound to. A sign-in without a
+  // session gets a new key of its own, which replaces the device key only when the sign-in
+  // completes, so a session another tab is finishing meanwhile keeps the key it is bound to.
   const dpop = supportsDpop(input.server);
-  const keyPair = dpop ? await dpopKeyPair(runtime, !(await getSession(runtime))) : undefined;
+  const state = oauth.generateRandomState();
+  const dpopKey = dpop ? ((await getSession(runtime)) ? DPOP_KEY : attemptKeyName(state)) : undefined;
+  const keyPair = dpopKey ? await dpopKeyPair(runtime, dpopKey, dpopKey !== DPOP_KEY) : undefined;
   const pending: PendingSignIn = {
-    state: oauth.generateRandomState(),
+    state,
     code_verifier: oauth.generateRandomCodeVerifier(),
     nonce: input.scopes.includes('openid') ? oauth.generateRandomNonce() : undefined,
     server: input.server,
@@ -63,6 +77,7 @@ export async function startSignIn(
     return_to: input.returnTo,
     created_at: nowOf(runtime),
     dpop,
+    dpop_key: dpopKey,
   };
   const url = new URL(input.server.authorization_endpoint);
   url.searchParams.set('response_type', 'code');
@@ -132,7 +147,7 @@ export async function completeSignIn(
 
   let tokens: oauth.TokenEndpointResponse;
   try {
-    const DPoP = pending.dpop ? await requireDpopHandle(runtime) : undefined;
+    const DPoP = pending.dpop ? await requireDpopHandle(runtime, pending.dpop_key ?? DPOP_KEY) : undefined;
     tokens = await withNonceRetry(async () => {
       const response = await oauth.authorizationCodeGrantRequest(
         pending.server,
@@ -161,7 +176,14 @@ export async function completeSignIn(
     claims: tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined,
     dpop: pending.dpop === true,
   });
-  await runtime.store.set(SESSION_KEY, session);
+  // Under the refresh lock, so a refresh another tab is making cannot write its result over this.
+  await (runtime.lock ?? defaultLock)(sessionLockName(session), async () => {
+    if (pending.dpop_key && pending.dpop_key !== DPOP_KEY) {
+      await runtime.store.set(DPOP_KEY, await runtime.store.get(pending.dpop_key));
+      await runtime.store.del(pending.dpop_key);
+    }
+    await runtime.store.set(SESSION_KEY, session);
+  });
   runtime.onChange?.({ kind: 'stored' });
   return { session, returnTo: pending.return_to };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rejectionOf } from '../oauth/fake-fetch.test-util.js';
 import type { FieldpassError } from '../oauth/errors.js';
-import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from './fenergo-scopes.js';
+import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 import { parseM2mProviders, validateScope, type M2mEnv } from './m2m-config.js';
 
 /** A Fenergo-style provider: client_secret_post, Fenergo scope rules, a tenant header. */

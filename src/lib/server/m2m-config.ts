@@ -1,6 +1,6 @@
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
 import { FieldpassError } from '../oauth/errors.js';
-import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from './fenergo-scopes.js';
+import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 
 /** How the server authenticates to a provider's token endpoint (RFC 6749 §2.3.1), or a static key. */
 export type M2mAuth =

@@ -1,3 +1,4 @@
+import type { Lock } from '../oauth/runtime.js';
 import type { RecordStore } from './record-store.js';
 
 /** Where the AES-GCM key lives: in the same store, as a non-extractable CryptoKey. */
@@ -17,8 +18,6 @@ function isSealed(value: unknown): value is SealedRecord {
   return typeof value === 'object' && value !== null && (value as SealedRecord).sealed === 1;
 }
 
-type Lock = <T>(name: string, work: () => Promise<T>) => Promise<T>;
-
 /**
  * Wraps a store so every record except the keys is encrypted at rest with AES-GCM under a
  * non-extractable 256-bit key kept in the same store (checklist #61). A copy of the database files
@@ -31,7 +30,7 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
   let key: Promise<CryptoKey> | undefined;
   // One key for every tab: created under a lock, after reading again whether another tab made it.
   const sealingKey = () =>
-    (key ??= lock('fieldpass-keys', async () => {
+    (key ??= lock('fieldpass-sealing-key', async () => {
       const stored = await inner.get<CryptoKey>(SEALING_KEY);
       if (stored) return stored;
       const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
