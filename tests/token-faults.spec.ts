@@ -42,6 +42,8 @@ interface Fault {
   answer: (route: Route, real: APIResponse | undefined, released: Promise<void>) => Promise<void>;
   /** True when the request is never answered, so the page's clock has to reach the app's limit. */
   holds?: boolean;
+  /** True when the faulted answer still carries the server's rotated refresh token, which the app keeps. */
+  salvageable?: boolean;
 }
 
 /** The server's answer with its body replaced; its content-length would no longer match. */
@@ -95,6 +97,7 @@ const FAULTS: Fault[] = [
   {
     name: 'no access_token',
     forwards: true,
+    salvageable: true,
     title: 'The Fentu server sent an unexpected answer',
     exchangeItems: '#36',
     answer: async (route, real) => {
@@ -106,6 +109,7 @@ const FAULTS: Fault[] = [
   {
     name: "token_type 'mac'",
     forwards: true,
+    salvageable: true,
     title: 'The Fentu server sent an unexpected answer',
     exchangeItems: '#36',
     answer: async (route, real) =>
@@ -305,10 +309,14 @@ for (const fault of FAULTS) {
 for (const fault of FAULTS) {
   // Where the request reached the server, the server rotated the refresh token and the answer
   // carrying the new one never arrived: the app's retry with the old one is reuse (RFC 9700 §4.14.2).
-  const lost = fault.forwards;
+  // Unless the unusable answer still carried the rotated token: the app keeps that one instead.
+  const salvaged = fault.salvageable === true;
+  const lost = fault.forwards && !salvaged;
   const outcome = lost
     ? '"Your sign-in was lost" once, with Sign in again and no more refreshes (#49, #47)'
-    : 'still signed in, the same refresh token kept, recovers by itself (#49)';
+    : salvaged
+      ? 'the rotated refresh token in the answer is kept, and the retry with it recovers (#44, #49)'
+      : 'still signed in, the same refresh token kept, recovers by itself (#49)';
   test(`refresh, ${fault.name}: ${outcome}`, async ({ page, request }) => {
     const errors = pageErrors(page);
     const logged = consoleOutput(page);
@@ -341,22 +349,25 @@ for (const fault of FAULTS) {
     await expect.poll(() => injection.later.length, { message: 'the app retried' }).toBe(1);
     expect(injection.surprises).toEqual([]);
 
-    // Nothing half-written: the stored token set is the one from sign-in, and the retry presents
-    // the same refresh token the faulted request did.
+    // Nothing half-written: the stored token set is the one from sign-in (with the rotated refresh
+    // token where the answer carried one), and the retry presents what is stored.
     const issued = signInAnswer.tokens;
     const presented = injection.faulted?.get('refresh_token');
     expect(presented).toBeTruthy();
     expect(presented).toBe(issued?.refresh_token);
-    expect(injection.later[0].get('refresh_token')).toBe(presented);
+    const rotated = injection.real?.refresh_token;
+    const expectedNext = salvaged ? rotated : presented;
+    if (salvaged) expect(rotated).toBeTruthy();
+    expect(injection.later[0].get('refresh_token')).toBe(expectedNext);
     const kept = await storedSession(page);
-    expect(kept?.refresh_token).toBe(presented);
+    expect(kept?.refresh_token).toBe(expectedNext);
     expect(kept?.access_token).toBe(issued?.access_token);
     expect(kept?.refresh_failures).toBe(1);
     const during = await sandboxStats(request);
-    const reached = lost ? 1 : 0;
+    const reached = fault.forwards ? 1 : 0;
     expect((during.token.byGrantType.refresh_token ?? 0) - (before.token.byGrantType.refresh_token ?? 0)).toBe(reached);
     expect(during.token.refresh.succeeded - before.token.refresh.succeeded).toBe(reached);
-    if (lost) await expectNoTokenShown(page, logged, injection);
+    if (fault.forwards) await expectNoTokenShown(page, logged, injection);
 
     await injection.remove();
 

@@ -258,7 +258,10 @@ describe('compareRedirectUris (#15: exact string comparison)', () => {
 
 describe('compareRedirectUris (#16: loopback ports)', () => {
   it('#16 http://127.0.0.1:51004/cb against http://127.0.0.1/cb → MATCH only by the loopback port rule', () => {
-    const result = compareRedirectUris('http://127.0.0.1:51004/cb', ['https://app.example.com/cb', 'http://127.0.0.1/cb']);
+    const result = compareRedirectUris('http://127.0.0.1:51004/cb', [
+      'https://app.example.com/cb',
+      'http://127.0.0.1/cb',
+    ]);
     expect(result).toMatchObject({ exactMatch: false, match: 'loopback-any-port' });
     expect(result.closest?.registered).toBe('http://127.0.0.1/cb');
     expect(result.closest?.differences.map((d) => d.kind)).toEqual(['port']);

@@ -429,7 +429,7 @@ export function lintRedirectUri(uri: string): RedirectFinding[] {
     'loopback-port',
     'info',
     parts.port
-      ? `For native apps the server must accept any port on a loopback IP address, so a desktop app can take whatever port is free. For a web app most servers compare the port exactly: register :${parts.port} and keep your dev server on it (for example Vite's strictPort).`
+      ? `For native apps the server must accept any port on a loopback IP address, so a desktop app can take whatever port is free. For a web app most servers compare the port exactly: register :${parts.port} and keep your dev server on it (for example Vite’s strictPort).`
       : `There is no port, so the browser will use port ${DEFAULT_PORTS[scheme]}. A native app may register it like this and add any port at sign-in (the server must accept any port on a loopback IP address), but for a web app most servers compare the port exactly: add the port your dev server listens on, such as :5173.`,
     'RFC 8252 §7.3',
   );

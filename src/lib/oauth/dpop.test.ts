@@ -4,6 +4,7 @@ import { createMemoryStore } from '../storage/record-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import {
   assertTokenType,
+  attemptKeyName,
   DPOP_KEY,
   dpopHandle,
   dpopKeyPair,
@@ -78,7 +79,7 @@ describe('dpopKeyPair', () => {
     expect(store.data.size).toBe(1);
   });
 
-  it('replace makes a different key and stores it in place of the old one', async () => {
+  it('create makes a different key and stores it in place of the old one', async () => {
     const old = await keyPairThumbprint(await dpopKeyPair(runtime));
     const fresh = await keyPairThumbprint(await dpopKeyPair(runtime, DPOP_KEY, true));
     expect(fresh).not.toBe(old);
@@ -99,6 +100,44 @@ describe('dpopKeyPair', () => {
     expect(await storedThumbprint()).toBe(a);
     expect(names).toEqual(['fieldpass-dpop-key', 'fieldpass-dpop-key']);
   });
+
+  it('attemptKeyName puts an attempt’s key under key:dpop:<state>', () => {
+    expect(attemptKeyName('abc_-123')).toBe('key:dpop:abc_-123');
+    expect(attemptKeyName('abc')).not.toBe(DPOP_KEY);
+  });
+
+  it('a named key is stored under its name only, made under the same lock, and read again there', async () => {
+    const names: string[] = [];
+    runtime = {
+      store,
+      lock: (name, work) => {
+        names.push(name);
+        return inProcessLock(name, work);
+      },
+    };
+    const device = await keyPairThumbprint(await dpopKeyPair(runtime));
+    const name = attemptKeyName('state-1');
+
+    const made = await keyPairThumbprint(await dpopKeyPair(runtime, name, true));
+
+    expect(made).not.toBe(device);
+    expect(await keyPairThumbprint(store.data.get(name) as CryptoKeyPair)).toBe(made);
+    expect(await storedThumbprint()).toBe(device);
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, name]);
+    expect((store.data.get(name) as CryptoKeyPair).privateKey.extractable).toBe(false);
+    // Without create, the pair stored under the name is given back.
+    expect(await keyPairThumbprint(await dpopKeyPair(runtime, name))).toBe(made);
+    expect(names).toEqual(['fieldpass-dpop-key', 'fieldpass-dpop-key', 'fieldpass-dpop-key']);
+  });
+
+  it('create makes a new pair under a name even when one is stored there', async () => {
+    const name = attemptKeyName('state-1');
+    const first = await keyPairThumbprint(await dpopKeyPair(runtime, name, true));
+    const second = await keyPairThumbprint(await dpopKeyPair(runtime, name, true));
+    expect(second).not.toBe(first);
+    expect(await keyPairThumbprint(store.data.get(name) as CryptoKeyPair)).toBe(second);
+    expect([...store.data.keys()]).toEqual([name]);
+  });
 });
 
 describe('dpopHandle and requireDpopHandle', () => {
@@ -109,7 +148,7 @@ describe('dpopHandle and requireDpopHandle', () => {
     expect(store.data.size).toBe(0);
   });
 
-  it('#79 the handle signs with the stored key, and with the new one after a replace', async () => {
+  it('#79 the handle signs with the stored key, and with the new one after it is made again', async () => {
     await dpopKeyPair(runtime);
     const before = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(before.header.jwk!)).toBe(await storedThumbprint());
@@ -118,6 +157,29 @@ describe('dpopHandle and requireDpopHandle', () => {
     const after = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
     expect(await jwkThumbprint(after.header.jwk!)).toBe(await storedThumbprint());
     expect(after.header.jwk).not.toEqual(before.header.jwk);
+  });
+
+  it('each name has its own handle: a proof for a named key is signed by that key, not the device key', async () => {
+    const name = attemptKeyName('state-1');
+    await dpopKeyPair(runtime);
+    await dpopKeyPair(runtime, name, true);
+
+    const device = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/x');
+    const attempt = await proofFrom(await requireDpopHandle(runtime, name), 'https://rs.example/x');
+
+    expect(await jwkThumbprint(device.header.jwk!)).toBe(await storedThumbprint());
+    expect(await jwkThumbprint(attempt.header.jwk!)).toBe(
+      await keyPairThumbprint(store.data.get(name) as CryptoKeyPair),
+    );
+    expect(attempt.header.jwk).not.toEqual(device.header.jwk);
+  });
+
+  it('a missing named key → no handle and SESSION_ENDED, even with a device key stored', async () => {
+    await dpopKeyPair(runtime);
+    const name = attemptKeyName('gone');
+    expect(await dpopHandle(runtime, name)).toBeUndefined();
+    expect((await rejectionOf(requireDpopHandle(runtime, name))).code).toBe('SESSION_ENDED');
+    expect([...store.data.keys()]).toEqual([DPOP_KEY]);
   });
 
   it('#76 proof contents: dpop+jwt, ES256, public jwk only, htm, htu without query or fragment, iat, ath', async () => {

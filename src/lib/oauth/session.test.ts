@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
-import type { FieldpassErrorCode } from './errors.js';
+import { FieldpassError, type FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
 import { jwkThumbprint, keyPairThumbprint, proofOf, tokenNonceError } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';
@@ -276,29 +276,43 @@ describe('ensureFreshSession', () => {
     expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
   });
 
-  it('#47 invalid_grant → SESSION_ENDED and the session record deleted', async () => {
-    useStore({ [SESSION_KEY]: dueSession(), other: 'kept' });
-    respond = () => jsonResponse({ error: 'invalid_grant' }, 400);
-    const err = await rejectionOf(ensureFreshSession(runtime));
-    expect(err.code).toBe('SESSION_ENDED');
-    expect(err.details.error).toBe('invalid_grant');
-    expect(requests).toHaveLength(1);
-    expect(store.data.has(SESSION_KEY)).toBe(false);
-    expect(store.data.get('other')).toBe('kept');
-    // #47: the other tabs are told once; the next call makes no request.
-    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
-    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NOT_SIGNED_IN');
-    expect(requests).toHaveLength(1);
-  });
+  it.each([
+    ['#47 400 invalid_grant', 400, 'invalid_grant'],
+    ['400 invalid_request', 400, 'invalid_request'],
+    ['401 invalid_client', 401, 'invalid_client'],
+    ['400 unauthorized_client', 400, 'unauthorized_client'],
+    ['400 invalid_scope', 400, 'invalid_scope'],
+    ['400 invalid_dpop_proof', 400, 'invalid_dpop_proof'],
+  ] as const)(
+    '%s → SESSION_ENDED, the session record deleted, the other tabs told once',
+    async (_name, status, error) => {
+      useStore({ [SESSION_KEY]: dueSession(), other: 'kept' });
+      respond = () => jsonResponse({ error, error_description: 'refused for good' }, status);
+      const err = await rejectionOf(ensureFreshSession(runtime));
+      expect(err.code).toBe('SESSION_ENDED');
+      expect(err.details).toMatchObject({ error, status });
+      expect(requests).toHaveLength(1);
+      expect(formOf(requests[0]).refresh_token).toEqual(['rt-old']);
+      expect(store.data.has(SESSION_KEY)).toBe(false);
+      expect(store.data.get('other')).toBe('kept');
+      // #47: the other tabs are told once; the next call makes no request.
+      expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
+      expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NOT_SIGNED_IN');
+      expect(requests).toHaveLength(1);
+      expect(changes).toHaveLength(1);
+    },
+  );
 
   const transient: {
     name: string;
     respond: Responder;
     code: FieldpassErrorCode;
-    /** Whether the request may have reached the server (and rotated the refresh token unseen). */
+    /** Whether the request may have been processed with its answer lost (the refresh token rotated unseen). */
     inDoubt: boolean;
-    /** The stored retry_not_before; 'unchecked' where the expected value is still open. */
-    retryNotBefore: number | undefined | 'unchecked';
+    /** The stored retry_not_before: the back-off after one failure, or the server's time when later. */
+    retryNotBefore: number;
+    /** The retry time the server gave, carried by the error. */
+    serverRetryAt?: number;
   }[] = [
     {
       name: '#49 503 with an HTML body',
@@ -306,15 +320,30 @@ describe('ensureFreshSession', () => {
         new Response('<h1>Service Unavailable</h1>', { status: 503, headers: { 'content-type': 'text/html' } }),
       code: 'SERVER_ERROR',
       inDoubt: true,
-      retryNotBefore: undefined,
+      retryNotBefore: T0 + backoff(1),
     },
     {
-      name: '#49 503 temporarily_unavailable',
+      name: '#49 503 temporarily_unavailable with Retry-After 5 (longer than the back-off)',
       respond: () => jsonResponse({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '5' }),
       code: 'SERVER_ERROR',
       inDoubt: true,
-      // Only a 429's Retry-After is read today; #49 ("honour Retry-After") may want a 503's too.
-      retryNotBefore: 'unchecked',
+      retryNotBefore: T0 + 5_000,
+      serverRetryAt: T0 + 5_000,
+    },
+    {
+      name: '#49 503 with Retry-After 1 (shorter than the back-off)',
+      respond: () => jsonResponse({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '1' }),
+      code: 'SERVER_ERROR',
+      inDoubt: true,
+      retryNotBefore: T0 + backoff(1),
+      serverRetryAt: T0 + 1_000,
+    },
+    {
+      name: '500 server_error',
+      respond: () => jsonResponse({ error: 'server_error' }, 500),
+      code: 'SERVER_ERROR',
+      inDoubt: true,
+      retryNotBefore: T0 + backoff(1),
     },
     {
       name: '#49 fetch TypeError',
@@ -323,14 +352,22 @@ describe('ensureFreshSession', () => {
       },
       code: 'NETWORK',
       inDoubt: true,
-      retryNotBefore: undefined,
+      retryNotBefore: T0 + backoff(1),
     },
     {
       name: '200 with a body that is not a token response',
       respond: () => jsonResponse({ token_type: 'Bearer' }),
       code: 'TOKEN_RESPONSE_INVALID',
       inDoubt: true,
-      retryNotBefore: undefined,
+      retryNotBefore: T0 + backoff(1),
+    },
+    {
+      name: '200 with malformed JSON (nothing to salvage)',
+      respond: () =>
+        new Response('{"refresh_token":"rt-new"', { status: 200, headers: { 'content-type': 'application/json' } }),
+      code: 'TOKEN_RESPONSE_INVALID',
+      inDoubt: true,
+      retryNotBefore: T0 + backoff(1),
     },
     {
       name: '#49 429 with Retry-After seconds',
@@ -338,6 +375,7 @@ describe('ensureFreshSession', () => {
       code: 'RATE_LIMITED',
       inDoubt: false,
       retryNotBefore: T0 + 30_000,
+      serverRetryAt: T0 + 30_000,
     },
     {
       name: '#49 429 with a Retry-After date',
@@ -345,6 +383,7 @@ describe('ensureFreshSession', () => {
       code: 'RATE_LIMITED',
       inDoubt: false,
       retryNotBefore: T0 + 120_000,
+      serverRetryAt: T0 + 120_000,
     },
     {
       name: '#49 429 with only X-RateLimit-Reset',
@@ -352,13 +391,22 @@ describe('ensureFreshSession', () => {
       code: 'RATE_LIMITED',
       inDoubt: false,
       retryNotBefore: T0 + 90_000,
+      serverRetryAt: T0 + 90_000,
+    },
+    {
+      name: '#49 429 with Retry-After 0 (still waits the back-off)',
+      respond: () => jsonResponse({ error: 'slow_down' }, 429, { 'retry-after': '0' }),
+      code: 'RATE_LIMITED',
+      inDoubt: false,
+      retryNotBefore: T0 + backoff(1),
+      serverRetryAt: T0,
     },
     {
       name: '#49 429 with no hint when to retry',
       respond: () => new Response('slow down', { status: 429 }),
       code: 'RATE_LIMITED',
       inDoubt: false,
-      retryNotBefore: undefined,
+      retryNotBefore: T0 + backoff(1),
     },
   ];
 
@@ -368,17 +416,16 @@ describe('ensureFreshSession', () => {
     respond = fault.respond;
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe(fault.code);
+    if (fault.serverRetryAt !== undefined) expect(err.details.retryAt).toBe(fault.serverRetryAt);
     expect(requests).toHaveLength(1);
-    const stored = storedSession();
     // #49: the tokens are untouched; only the failure bookkeeping was written.
-    const { refresh_failures, refresh_in_doubt, retry_not_before, ...rest } = stored;
-    expect(rest).toEqual(session);
-    expect(refresh_failures).toBe(1);
-    expect(refresh_in_doubt).toBe(fault.inDoubt);
-    if (fault.retryNotBefore !== 'unchecked') {
-      expect(retry_not_before).toBe(fault.retryNotBefore);
-      if (fault.code === 'RATE_LIMITED') expect(err.details.retryAt).toBe(fault.retryNotBefore);
-    }
+    expect(storedSession()).toEqual({
+      ...session,
+      refresh_failures: 1,
+      refresh_in_doubt: fault.inDoubt,
+      retry_not_before: fault.retryNotBefore,
+      refresh_error: fault.code,
+    });
     // Nothing changed that the other tabs need to follow.
     expect(changes).toEqual([]);
   });
@@ -391,30 +438,110 @@ describe('ensureFreshSession', () => {
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe('TIMEOUT');
     expect(requests).toHaveLength(1);
-    expect(storedSession()).toEqual({ ...session, refresh_failures: 1, refresh_in_doubt: true });
+    expect(storedSession()).toEqual({
+      ...session,
+      refresh_failures: 1,
+      refresh_in_doubt: true,
+      retry_not_before: T0 + backoff(1),
+      refresh_error: 'TIMEOUT',
+    });
   });
 
   it.each([
-    ['a 429 after 2 failures in doubt keeps the doubt', { refresh_failures: 2, refresh_in_doubt: true }, 429, true],
-    ['a 429 after 2 failures not in doubt adds none', { refresh_failures: 2, refresh_in_doubt: false }, 429, false],
+    [
+      'a 429 after 2 failures in doubt keeps the doubt',
+      { refresh_failures: 2, refresh_in_doubt: true, refresh_error: 'TIMEOUT' },
+      429,
+      'RATE_LIMITED',
+      true,
+    ],
+    [
+      'a 429 after 2 failures not in doubt adds none',
+      { refresh_failures: 2, refresh_in_doubt: false, refresh_error: 'RATE_LIMITED' },
+      429,
+      'RATE_LIMITED',
+      false,
+    ],
     [
       'a 503 after 2 failures not in doubt puts it in doubt',
-      { refresh_failures: 2, refresh_in_doubt: false },
+      { refresh_failures: 2, refresh_in_doubt: false, refresh_error: 'RATE_LIMITED' },
       503,
+      'SERVER_ERROR',
       true,
     ],
     [
-      'a 503 after an expired wait clears retry_not_before',
-      { refresh_failures: 2, refresh_in_doubt: true, retry_not_before: T0 - 1 },
+      'a 503 after an expired wait sets a new one',
+      { refresh_failures: 2, refresh_in_doubt: true, retry_not_before: T0 - 1, refresh_error: 'NETWORK' },
       503,
+      'SERVER_ERROR',
       true,
     ],
-  ] as const)('#49 %s, and counts 3 failures', async (_name, before, status, inDoubt) => {
-    useStore({ [SESSION_KEY]: dueSession(before) });
-    respond = () => jsonResponse({ error: 'temporarily_unavailable' }, status);
+  ] as const)(
+    '#49 %s, counts 3 failures and waits the third back-off',
+    async (_name, before, status, code, inDoubt) => {
+      useStore({ [SESSION_KEY]: dueSession(before) });
+      respond = () => jsonResponse({ error: 'temporarily_unavailable' }, status);
+      expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe(code);
+      expect(requests).toHaveLength(1);
+      expect(storedSession()).toEqual({
+        ...dueSession(),
+        refresh_failures: 3,
+        refresh_in_doubt: inDoubt,
+        retry_not_before: T0 + backoff(3),
+        refresh_error: code,
+      });
+    },
+  );
+
+  it('#49 back-off in the core: no request before retry_not_before, which grows with each failure to a cap', async () => {
+    // An expired access token: every call during the wait fails instead of using it.
+    useStore({ [SESSION_KEY]: dueSession({ expires_at: T0 - 1 }) });
+    respond = () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const waits: number[] = [];
+    for (let failures = 1; failures <= 7; failures += 1) {
+      const failedAt = clock;
+      expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NETWORK');
+      expect(requests).toHaveLength(failures);
+      const stored = storedSession();
+      expect(stored.refresh_failures).toBe(failures);
+      waits.push(stored.retry_not_before! - failedAt);
+
+      // Just before the retry time: no request; the error names the last failure and the retry time.
+      clock = stored.retry_not_before! - 1;
+      const waiting = await rejectionOf(ensureFreshSession(runtime));
+      expect(waiting.code).toBe('NETWORK');
+      expect(waiting.details.retryAt).toBe(stored.retry_not_before);
+      expect(requests).toHaveLength(failures);
+      expect(storedSession()).toEqual(stored);
+      clock = stored.retry_not_before!;
+    }
+    // Equal jitter with the draw pinned at 0.5: three quarters of 2 s doubling, capped at 60 s.
+    expect(waits).toEqual([1_500, 3_000, 6_000, 12_000, 24_000, 45_000, 45_000]);
+    expect(changes).toEqual([]);
+  });
+
+  it('#49 the back-off is shared: another tab over the same store makes no request while it lasts', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    respond = () => jsonResponse({ error: 'temporarily_unavailable' }, 503);
     await rejectionOf(ensureFreshSession(runtime));
-    expect(storedSession()).toMatchObject({ refresh_failures: 3, refresh_in_doubt: inDoubt, refresh_token: 'rt-old' });
-    expect(storedSession().retry_not_before).toBeUndefined();
+    const otherFetch = fakeFetch(() => jsonResponse(ROTATED));
+    const otherTab: CoreRuntime = { store, fetch: otherFetch.fetch, now: () => clock };
+
+    clock = T0 + backoff(1) - 1;
+    // The access token (valid until T0 + 30 s) is used as it is.
+    expect(await ensureFreshSession(otherTab)).toEqual(storedSession());
+    // Once the API has refused it, the wait still stands.
+    const err = await rejectionOf(ensureFreshSession(otherTab, 'at-old'));
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.details.retryAt).toBe(T0 + backoff(1));
+    expect(otherFetch.requests).toHaveLength(0);
+
+    clock = T0 + backoff(1);
+    expect((await ensureFreshSession(otherTab)).access_token).toBe('at-new');
+    expect(otherFetch.requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old']);
+    expect(requests).toHaveLength(1);
   });
 
   it('#49 503 then 200 → the second call refreshes with the same refresh token and clears the failure fields', async () => {
@@ -423,9 +550,15 @@ describe('ensureFreshSession', () => {
       index === 0 ? jsonResponse({ error: 'temporarily_unavailable' }, 503) : jsonResponse(ROTATED);
 
     expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('SERVER_ERROR');
-    expect(storedSession()).toMatchObject({ refresh_token: 'rt-old', refresh_failures: 1, refresh_in_doubt: true });
+    expect(storedSession()).toMatchObject({
+      refresh_token: 'rt-old',
+      refresh_failures: 1,
+      refresh_in_doubt: true,
+      retry_not_before: T0 + backoff(1),
+      refresh_error: 'SERVER_ERROR',
+    });
 
-    clock = T0 + refreshRetryDelay(1, () => 1);
+    clock = T0 + backoff(1);
     const next = await ensureFreshSession(runtime);
 
     expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-old']);
@@ -443,7 +576,11 @@ describe('ensureFreshSession', () => {
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe('RATE_LIMITED');
     expect(err.details.retryAt).toBe(T0 + 30_000);
-    expect(storedSession()).toMatchObject({ retry_not_before: T0 + 30_000, access_token: 'at-old' });
+    expect(storedSession()).toMatchObject({
+      retry_not_before: T0 + 30_000,
+      refresh_error: 'RATE_LIMITED',
+      access_token: 'at-old',
+    });
 
     // Still before the retry time: the access token (valid until T0 + 30 s) is used as it is.
     clock = T0 + 10_000;
@@ -452,6 +589,10 @@ describe('ensureFreshSession', () => {
     const waiting = await rejectionOf(ensureFreshSession(runtime, 'at-old'));
     expect(waiting.code).toBe('RATE_LIMITED');
     expect(waiting.details.retryAt).toBe(T0 + 30_000);
+    // A pause the server set is honoured even when coming back online or to the tab.
+    const woken = await rejectionOf(ensureFreshSession(runtime, 'at-old', { ignoreBackoff: true }));
+    expect(woken.code).toBe('RATE_LIMITED');
+    expect(woken.details.retryAt).toBe(T0 + 30_000);
     expect(requests).toHaveLength(1);
 
     clock = T0 + 30_000;
@@ -463,20 +604,116 @@ describe('ensureFreshSession', () => {
   it.each([
     ['the access token still valid', T0 + 10_000, undefined, 'session'],
     ['the API refused another, older token', T0 + 10_000, 'at-older', 'session'],
-    ['the API refused this access token', T0 + 10_000, 'at-old', 'RATE_LIMITED'],
-    ['the access token expired', T0 + 45_000, undefined, 'RATE_LIMITED'],
+    ['the API refused this access token', T0 + 10_000, 'at-old', 'error'],
+    ['the access token expired', T0 + 45_000, undefined, 'error'],
     ['the retry time reached', T0 + 60_000, undefined, 'refresh'],
-  ] as const)('#49 waiting until T0 + 60 s, with %s → %s', async (_name, now, rejected, outcome) => {
-    const session = dueSession({ refresh_failures: 1, refresh_in_doubt: false, retry_not_before: T0 + 60_000 });
+  ] as const)('#49 waiting after a timeout until T0 + 60 s, with %s → %s', async (_name, now, rejected, outcome) => {
+    const session = dueSession({
+      refresh_failures: 1,
+      refresh_in_doubt: true,
+      retry_not_before: T0 + 60_000,
+      refresh_error: 'TIMEOUT',
+    });
     useStore({ [SESSION_KEY]: session });
     clock = now;
     const result = await ensureFreshSession(runtime, rejected).catch((err: unknown) => err);
     if (outcome === 'session') expect(result).toEqual(session);
-    if (outcome === 'RATE_LIMITED')
-      expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
+    if (outcome === 'error') {
+      expect(result).toBeInstanceOf(FieldpassError);
+      expect(result).toMatchObject({ code: 'TIMEOUT', details: { retryAt: T0 + 60_000 } });
+    }
     if (outcome === 'refresh') expect(result).toMatchObject({ access_token: 'at-new' });
     expect(requests).toHaveLength(outcome === 'refresh' ? 1 : 0);
     if (outcome !== 'refresh') expect(storedSession()).toEqual(session);
+    expect(changes).toEqual(outcome === 'refresh' ? [{ kind: 'stored' }] : []);
+  });
+
+  it.each([
+    ['NETWORK', 'NETWORK'],
+    ['TIMEOUT', 'TIMEOUT'],
+    ['SERVER_ERROR', 'SERVER_ERROR'],
+    ['RATE_LIMITED', 'RATE_LIMITED'],
+    ['TOKEN_RESPONSE_INVALID', 'TOKEN_RESPONSE_INVALID'],
+    // A record written before refresh_error existed.
+    [undefined, 'NETWORK'],
+  ] as const)('#49 during the wait, refresh_error %s is thrown as %s, with no request', async (stored, code) => {
+    const session = dueSession({
+      expires_at: T0 - 1,
+      refresh_failures: 2,
+      retry_not_before: T0 + 5_000,
+      refresh_error: stored,
+    });
+    useStore({ [SESSION_KEY]: session });
+    const err = await rejectionOf(ensureFreshSession(runtime));
+    expect(err.code).toBe(code);
+    expect(err.details).toEqual({ retryAt: T0 + 5_000 });
+    expect(requests).toHaveLength(0);
+    expect(storedSession()).toEqual(session);
+    expect(changes).toEqual([]);
+  });
+
+  it.each([
+    ['NETWORK', true],
+    ['TIMEOUT', true],
+    ['SERVER_ERROR', true],
+    ['TOKEN_RESPONSE_INVALID', true],
+    [undefined, true],
+    ['RATE_LIMITED', false],
+  ] as const)('#49 ignoreBackoff during a wait after %s → refreshes now: %s', async (refreshError, refreshes) => {
+    const session = dueSession({
+      expires_at: T0 - 1,
+      refresh_failures: 2,
+      refresh_in_doubt: false,
+      retry_not_before: T0 + 60_000,
+      refresh_error: refreshError,
+    });
+    useStore({ [SESSION_KEY]: session });
+
+    const result = await ensureFreshSession(runtime, undefined, { ignoreBackoff: true }).catch((err: unknown) => err);
+
+    if (refreshes) {
+      expect(requests).toHaveLength(1);
+      expect(formOf(requests[0]).refresh_token).toEqual(['rt-old']);
+      expect(result).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
+      expect(storedSession()).toEqual(result);
+      for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+    } else {
+      expect(requests).toHaveLength(0);
+      expect(result).toBeInstanceOf(FieldpassError);
+      expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
+      expect(storedSession()).toEqual(session);
+    }
+  });
+
+  it('#49 ignoreBackoff during a 429 wait still uses a valid access token, with no request', async () => {
+    const session = dueSession({ refresh_failures: 1, retry_not_before: T0 + 60_000, refresh_error: 'RATE_LIMITED' });
+    useStore({ [SESSION_KEY]: session });
+    expect(await ensureFreshSession(runtime, undefined, { ignoreBackoff: true })).toEqual(session);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('#49 ignoreBackoff that fails again counts the failure and waits the next back-off', async () => {
+    useStore({
+      [SESSION_KEY]: dueSession({
+        refresh_failures: 2,
+        refresh_in_doubt: false,
+        retry_not_before: T0 + 60_000,
+        refresh_error: 'NETWORK',
+      }),
+    });
+    respond = () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const err = await rejectionOf(ensureFreshSession(runtime, 'at-old', { ignoreBackoff: true }));
+    expect(err.code).toBe('NETWORK');
+    expect(requests).toHaveLength(1);
+    expect(storedSession()).toEqual({
+      ...dueSession(),
+      refresh_failures: 3,
+      refresh_in_doubt: true,
+      retry_not_before: T0 + backoff(3),
+      refresh_error: 'NETWORK',
+    });
   });
 
   it('#47 #49 a timeout and then invalid_grant → SESSION_ENDED with reason refresh_lost, told once', async () => {
@@ -486,9 +723,14 @@ describe('ensureFreshSession', () => {
       index === 0 ? new Promise<Response>(() => undefined) : jsonResponse({ error: 'invalid_grant' }, 400);
 
     expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('TIMEOUT');
-    expect(storedSession()).toMatchObject({ refresh_token: 'rt-old', refresh_in_doubt: true });
+    expect(storedSession()).toMatchObject({
+      refresh_token: 'rt-old',
+      refresh_in_doubt: true,
+      retry_not_before: T0 + backoff(1),
+    });
     expect(changes).toEqual([]);
 
+    clock = T0 + backoff(1);
     const err = await rejectionOf(ensureFreshSession(runtime));
 
     expect(err.code).toBe('SESSION_ENDED');
@@ -519,11 +761,131 @@ describe('ensureFreshSession', () => {
   });
 });
 
+describe('ensureFreshSession: a 200 answer that fails validation keeps the rotated refresh token it carries', () => {
+  beforeEach(pinJitter);
+
+  const LONGEST = 'r'.repeat(4096);
+  const cases: { name: string; respond: Responder; salvaged?: string }[] = [
+    {
+      name: 'no access_token',
+      respond: () => jsonResponse({ token_type: 'Bearer', refresh_token: 'rt-new' }),
+      salvaged: 'rt-new',
+    },
+    {
+      name: 'an unknown token_type',
+      respond: () => jsonResponse({ ...ROTATED, token_type: 'mac' }),
+      salvaged: 'rt-new',
+    },
+    {
+      name: 'a DPoP token for a Bearer session',
+      respond: () => jsonResponse({ ...ROTATED, token_type: 'DPoP' }),
+      salvaged: 'rt-new',
+    },
+    {
+      name: 'an expires_in that is no number',
+      respond: () => jsonResponse({ ...ROTATED, expires_in: 'soon' }),
+      salvaged: 'rt-new',
+    },
+    {
+      name: 'a refresh_token of 4096 characters',
+      respond: () => jsonResponse({ token_type: 'Bearer', refresh_token: LONGEST }),
+      salvaged: LONGEST,
+    },
+    {
+      name: 'a refresh_token of 4097 characters',
+      respond: () => jsonResponse({ token_type: 'Bearer', refresh_token: `${LONGEST}r` }),
+    },
+    { name: 'an empty refresh_token', respond: () => jsonResponse({ token_type: 'Bearer', refresh_token: '' }) },
+    { name: 'a numeric refresh_token', respond: () => jsonResponse({ ...ROTATED, refresh_token: 42 }) },
+    {
+      name: 'a refresh_token in an object',
+      respond: () => jsonResponse({ token_type: 'Bearer', refresh_token: { value: 'rt-new' } }),
+    },
+    { name: 'a JSON array', respond: () => jsonResponse([ROTATED]) },
+    {
+      name: 'malformed JSON',
+      respond: () =>
+        new Response('{"refresh_token":"rt-new",', { status: 200, headers: { 'content-type': 'application/json' } }),
+    },
+  ];
+
+  it.each(cases)('200 with $name → TOKEN_RESPONSE_INVALID; refresh token stored: $salvaged', async (c) => {
+    const session = dueSession();
+    useStore({ [SESSION_KEY]: session });
+    respond = c.respond;
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('TOKEN_RESPONSE_INVALID');
+    expect(requests).toHaveLength(1);
+    expect(storedSession()).toEqual({
+      ...session,
+      refresh_token: c.salvaged ?? 'rt-old',
+      refresh_failures: 1,
+      // A rotated token in hand is not in doubt; an answer without one may have spent the old one.
+      refresh_in_doubt: c.salvaged === undefined,
+      retry_not_before: T0 + backoff(1),
+      refresh_error: 'TOKEN_RESPONSE_INVALID',
+    });
+    // The access token of an answer that did not validate is never stored.
+    expect(JSON.stringify(storedSession())).not.toContain('at-new');
+    expect(changes).toEqual([]);
+  });
+
+  it('an error status is not salvaged: a 503 carrying a refresh_token leaves the old one, in doubt', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    respond = () => jsonResponse({ error: 'temporarily_unavailable', refresh_token: 'rt-new' }, 503);
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('SERVER_ERROR');
+    expect(storedSession()).toMatchObject({ refresh_token: 'rt-old', refresh_in_doubt: true });
+  });
+
+  it('a salvage clears an earlier doubt, and the next try presents the salvaged token, not the spent one', async () => {
+    useStore({ [SESSION_KEY]: dueSession({ refresh_failures: 2, refresh_in_doubt: true, refresh_error: 'TIMEOUT' }) });
+    respond = (_request, index) =>
+      index === 0 ? jsonResponse({ token_type: 'Bearer', refresh_token: 'rt-salvaged' }) : jsonResponse(ROTATED);
+
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('TOKEN_RESPONSE_INVALID');
+    expect(storedSession()).toMatchObject({
+      refresh_token: 'rt-salvaged',
+      refresh_in_doubt: false,
+      refresh_failures: 3,
+      refresh_error: 'TOKEN_RESPONSE_INVALID',
+    });
+
+    clock = T0 + backoff(3);
+    const next = await ensureFreshSession(runtime);
+
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-salvaged']);
+    expect(next).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
+    expect(storedSession()).toEqual(next);
+    for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+  });
+
+  it('invalid_grant for a salvaged token ends the session without reason refresh_lost', async () => {
+    useStore({ [SESSION_KEY]: dueSession({ refresh_failures: 1, refresh_in_doubt: true }) });
+    respond = (_request, index) =>
+      index === 0
+        ? jsonResponse({ token_type: 'Bearer', refresh_token: 'rt-salvaged' })
+        : jsonResponse({ error: 'invalid_grant' }, 400);
+
+    await rejectionOf(ensureFreshSession(runtime));
+    clock = T0 + backoff(2);
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(err.details.reason).toBeUndefined();
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-salvaged']);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
+  });
+});
+
 describe('ensureFreshSession with a DPoP-bound session', () => {
   const DPOP_ROTATED = { ...ROTATED, token_type: 'DPoP' };
   let keyThumbprint: string;
 
   beforeEach(async () => {
+    pinJitter();
     useStore({ [SESSION_KEY]: dueSession({ dpop: true, token_type: 'dpop' }) });
     keyThumbprint = await keyPairThumbprint(await dpopKeyPair(runtime));
     respond = () => jsonResponse(DPOP_ROTATED);
@@ -570,29 +932,64 @@ describe('ensureFreshSession with a DPoP-bound session', () => {
     for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
   });
 
-  it('#77 two use_dpop_nonce in a row → an error after two requests; the tokens kept', async () => {
+  it('#77 two use_dpop_nonce in a row → SERVER_ERROR after two requests; the tokens kept, not in doubt', async () => {
     respond = (_request, index) => tokenNonceError(`nonce-${index + 1}`);
 
     const err = await rejectionOf(ensureFreshSession(runtime));
 
-    expect(err.details.error).toBe('use_dpop_nonce');
-    expect(err.code).not.toBe('SESSION_ENDED');
+    // A nonce request is a 400 the server answered before using the refresh token: retry later.
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.details).toMatchObject({ error: 'use_dpop_nonce', status: 400 });
     expect(requests).toHaveLength(2);
-    expect(storedSession()).toMatchObject({ access_token: 'at-old', refresh_token: 'rt-old', dpop: true });
+    expect(storedSession()).toEqual({
+      ...dueSession({ dpop: true, token_type: 'dpop' }),
+      refresh_failures: 1,
+      refresh_in_doubt: false,
+      retry_not_before: T0 + backoff(1),
+      refresh_error: 'SERVER_ERROR',
+    });
     expect(changes).toEqual([]);
   });
 
-  it('#78 a Bearer token in answer to a DPoP refresh → TOKEN_RESPONSE_INVALID, not stored', async () => {
-    respond = () => jsonResponse(ROTATED);
+  it('#78 a Bearer token in answer to a DPoP refresh → TOKEN_RESPONSE_INVALID; only its refresh token kept', async () => {
+    respond = (_request, index) => (index === 0 ? jsonResponse(ROTATED) : jsonResponse(DPOP_ROTATED));
 
     const err = await rejectionOf(ensureFreshSession(runtime));
 
     expect(err.code).toBe('TOKEN_RESPONSE_INVALID');
     expect(requests).toHaveLength(1);
     const stored = storedSession();
-    expect(stored).toMatchObject({ access_token: 'at-old', refresh_token: 'rt-old', token_type: 'dpop', dpop: true });
+    expect(stored).toEqual({
+      ...dueSession({ dpop: true, token_type: 'dpop' }),
+      // The rotated refresh token is salvaged, so the next try does not present a spent one.
+      refresh_token: 'rt-new',
+      refresh_failures: 1,
+      refresh_in_doubt: false,
+      retry_not_before: T0 + backoff(1),
+      refresh_error: 'TOKEN_RESPONSE_INVALID',
+    });
     expect(JSON.stringify(stored)).not.toContain('at-new');
-    expect(JSON.stringify(stored)).not.toContain('rt-new');
+    expect(changes).toEqual([]);
+
+    clock = T0 + backoff(1);
+    const next = await ensureFreshSession(runtime);
+
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-new']);
+    expect(await jwkThumbprint((await proofOf(requests[1])).header.jwk!)).toBe(keyThumbprint);
+    expect(next).toMatchObject({ access_token: 'at-new', token_type: 'dpop', dpop: true });
+  });
+
+  it('400 invalid_dpop_proof → SESSION_ENDED, the session deleted, the other tabs told once', async () => {
+    respond = () => jsonResponse({ error: 'invalid_dpop_proof', error_description: 'bad proof' }, 400);
+
+    const err = await rejectionOf(ensureFreshSession(runtime));
+
+    expect(err.code).toBe('SESSION_ENDED');
+    expect(err.details).toMatchObject({ error: 'invalid_dpop_proof', status: 400 });
+    // Not a nonce request: no second try.
+    expect(requests).toHaveLength(1);
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(changes).toEqual([{ kind: 'ended', code: 'SESSION_ENDED' }]);
   });
 
   it('#79 the key gone (reset) → SESSION_ENDED with no request, no Bearer fallback, the session deleted', async () => {
@@ -778,10 +1175,17 @@ describe('signOut', () => {
     expect(store.data.size).toBe(0);
   });
 
-  it('#56 signed out already: pending attempts removed, other records kept, no request', async () => {
-    useStore({ [PENDING_A]: { x: 1 }, [PENDING_B]: { x: 2 }, preferences: { theme: 'dark' } });
+  it('#56 signed out already: pending attempts and their keys removed, the device key and others kept', async () => {
+    useStore({
+      [PENDING_A]: { x: 1 },
+      [PENDING_B]: { x: 2 },
+      'key:dpop:state-a': { pair: 'a' },
+      [DPOP_KEY]: { pair: 'device' },
+      'key:dpopular': { pair: 'not an attempt key' },
+      preferences: { theme: 'dark' },
+    });
     await signOut(runtime);
-    expect([...store.data.keys()]).toEqual(['preferences']);
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, 'key:dpopular', 'preferences']);
     expect(requests).toHaveLength(0);
   });
 });

@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../storage/record-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
-import { DPOP_KEY, dpopKeyPair } from './dpop.js';
+import { attemptKeyName, DPOP_KEY, dpopKeyPair, requireDpopHandle } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
 import { DPOP_SERVER, jwkThumbprint, keyPairThumbprint, proofOf, s256 } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf, tokenNonceError } from './fake-fetch.test-util.js';
-import type { CoreRuntime, SessionChange } from './runtime.js';
-import { SESSION_KEY, type Session } from './session.js';
+import { inProcessLock, type CoreRuntime, type Lock, type SessionChange } from './runtime.js';
+import { ensureFreshSession, SESSION_KEY, sessionLockName, type Session } from './session.js';
 import { PENDING_PREFIX } from './pending.js';
 import { completeSignIn, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
 
@@ -134,9 +134,11 @@ describe('startSignIn', () => {
       requested_scope: 'openid read:work-orders',
       return_to: '/dashboard?tab=1',
       created_at: T0,
-      // The server does not advertise DPoP: the tokens will be Bearer tokens.
+      // The server does not advertise DPoP: the tokens will be Bearer tokens, bound to no key.
       dpop: false,
+      dpop_key: undefined,
     });
+    expect(stored.dpop_key).toBeUndefined();
     expect(requests).toHaveLength(0);
   });
 
@@ -659,15 +661,20 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
   }
 
   const storedKeyThumbprint = () => keyPairThumbprint(store.data.get(DPOP_KEY) as CryptoKeyPair);
+  const keyThumbprintAt = (name: string) => keyPairThumbprint(store.data.get(name) as CryptoKeyPair);
 
-  it('#75 #76 #80 dpop_jkt in the authorization URL is the thumbprint of the key that signs the token request', async () => {
+  it('#75 #76 #80 without a session, a key of the attempt’s own signs the token request and becomes the device key', async () => {
     const { url, pending, callback } = await start();
-    expect(pending.dpop).toBe(true);
-    expect((store.data.get(`${PENDING_PREFIX}${pending.state}`) as PendingSignIn).dpop).toBe(true);
+    const attemptKey = attemptKeyName(pending.state);
+    expect(attemptKey).toBe(`key:dpop:${pending.state}`);
+    expect(pending).toMatchObject({ dpop: true, dpop_key: attemptKey });
+    expect(store.data.get(`${PENDING_PREFIX}${pending.state}`)).toMatchObject({ dpop: true, dpop_key: attemptKey });
     const jkt = url.searchParams.get('dpop_jkt');
     expect(jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(jkt).toBe(await storedKeyThumbprint());
-    expect((store.data.get(DPOP_KEY) as CryptoKeyPair).privateKey.extractable).toBe(false);
+    expect(jkt).toBe(await keyThumbprintAt(attemptKey));
+    expect((store.data.get(attemptKey) as CryptoKeyPair).privateKey.extractable).toBe(false);
+    // The device key is only written when the sign-in completes.
+    expect([...store.data.keys()].sort()).toEqual([attemptKey, `${PENDING_PREFIX}${pending.state}`]);
 
     clock = T0 + 5_000;
     const { session } = await completeSignIn(callback, runtime);
@@ -699,7 +706,10 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
 
     expect(session).toMatchObject({ access_token: 'at-1', token_type: 'dpop', dpop: true });
     expect(store.data.get(SESSION_KEY)).toEqual(session);
+    // The attempt's key is now the device key, stored once.
     expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
+    expect(await storedKeyThumbprint()).toBe(jkt);
+    expect((store.data.get(DPOP_KEY) as CryptoKeyPair).privateKey.extractable).toBe(false);
     expect(changes).toEqual([{ kind: 'stored' }]);
   });
 
@@ -712,6 +722,8 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
     const { url, pending } = await startSignIn(input({ server: plain }), runtime);
     expect(url.searchParams.has('dpop_jkt')).toBe(false);
     expect(pending.dpop).toBe(false);
+    expect(pending.dpop_key).toBeUndefined();
+    expect([...store.data.keys()]).toEqual([`${PENDING_PREFIX}${pending.state}`]);
     await completeSignIn(
       callbackUrl([
         ['code', 'c'],
@@ -721,7 +733,7 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
       runtime,
     );
     expect(requests[0].headers).not.toHaveProperty('dpop');
-    expect(store.data.has(DPOP_KEY)).toBe(false);
+    expect([...store.data.keys()]).toEqual([SESSION_KEY]);
     expect((store.data.get(SESSION_KEY) as Session).dpop).toBe(false);
   });
 
@@ -737,6 +749,7 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
     expect(first.payload).not.toHaveProperty('nonce');
     expect(second.payload.nonce).toBe('nonce-1');
     expect(second.payload.jti).not.toBe(first.payload.jti);
+    expect(await jwkThumbprint(first.header.jwk!)).toBe(url.searchParams.get('dpop_jkt'));
     expect(await jwkThumbprint(second.header.jwk!)).toBe(url.searchParams.get('dpop_jkt'));
     expect(store.data.get(SESSION_KEY)).toMatchObject({ access_token: 'at-1', dpop: true });
   });
@@ -751,6 +764,7 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
     expect(err.details).toMatchObject({ status: 400, error: 'use_dpop_nonce' });
     expect(requests).toHaveLength(2);
     expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(DPOP_KEY)).toBe(false);
     expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
     expect(changes).toEqual([]);
   });
@@ -768,21 +782,49 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
     expect(err.code).toBe('TOKEN_RESPONSE_INVALID');
     expect(requests).toHaveLength(1);
     expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect(store.data.has(DPOP_KEY)).toBe(false);
     expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(false);
     expect(JSON.stringify([...store.data.values()])).not.toContain('at-1');
     expect(changes).toEqual([]);
   });
 
-  it('a fresh sign-in (no session stored) replaces the key; the new one signs the token request', async () => {
+  it('without a session, an existing device key is left alone until the attempt completes, then replaced', async () => {
     const old = await keyPairThumbprint(await dpopKeyPair(runtime));
+    // A proof handle for the old key, cached as a refresh would have left it.
+    await requireDpopHandle(runtime);
 
-    const { url, callback } = await start();
+    const { url, pending, callback } = await start();
 
     const jkt = url.searchParams.get('dpop_jkt');
     expect(jkt).not.toBe(old);
-    expect(await storedKeyThumbprint()).toBe(jkt);
+    expect(pending.dpop_key).toBe(attemptKeyName(pending.state));
+    expect(await keyThumbprintAt(attemptKeyName(pending.state))).toBe(jkt);
+    expect(await storedKeyThumbprint()).toBe(old);
+
     await completeSignIn(callback, runtime);
+
     expect(await jwkThumbprint((await proofOf(requests[0])).header.jwk!)).toBe(jkt);
+    expect(await storedKeyThumbprint()).toBe(jkt);
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
+
+    // The refresh signs with the promoted key, not the old one its handle was cached for.
+    clock = T0 + 3_590_000;
+    respond = () => jsonResponse({ ...DPOP_TOKENS, access_token: 'at-2', refresh_token: 'rt-2' });
+    await ensureFreshSession(runtime);
+    expect(requests).toHaveLength(2);
+    expect(formOf(requests[1])).toMatchObject({ grant_type: ['refresh_token'], refresh_token: ['rt-1'] });
+    expect(await jwkThumbprint((await proofOf(requests[1])).header.jwk!)).toBe(jkt);
+  });
+
+  it('a newer attempt without a session discards the older attempt and its key', async () => {
+    const first = await start();
+    const second = await start();
+
+    expect(second.pending.dpop_key).toBe(attemptKeyName(second.pending.state));
+    expect(second.url.searchParams.get('dpop_jkt')).not.toBe(first.url.searchParams.get('dpop_jkt'));
+    expect([...store.data.keys()].sort()).toEqual(
+      [attemptKeyName(second.pending.state), `${PENDING_PREFIX}${second.pending.state}`].sort(),
+    );
   });
 
   it('an incremental sign-in (session stored) keeps the key the tokens are bound to', async () => {
@@ -791,23 +833,196 @@ describe('sign-in with a server that accepts DPoP (RFC 9449)', () => {
     const bound = first.url.searchParams.get('dpop_jkt');
 
     const more = await start({ scopes: ['read:work-orders', 'write:work-orders'] });
+    expect(more.pending.dpop_key).toBe(DPOP_KEY);
     expect(more.url.searchParams.get('dpop_jkt')).toBe(bound);
     expect(await storedKeyThumbprint()).toBe(bound);
+    // No key of its own.
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, `${PENDING_PREFIX}${more.pending.state}`, SESSION_KEY]);
     await completeSignIn(more.callback, runtime);
 
     expect(requests).toHaveLength(2);
     const proofs = await Promise.all(requests.map(proofOf));
     for (const proof of proofs) expect(await jwkThumbprint(proof.header.jwk!)).toBe(bound);
+    expect(await storedKeyThumbprint()).toBe(bound);
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
   });
 
-  it('#79 the key deleted between start and callback → SESSION_ENDED, no token request, nothing stored', async () => {
-    const { callback } = await start();
+  it('a session stored without a device key: the attempt creates one at key:dpop and uses it', async () => {
+    const session = { marker: 'stored session' };
+    await store.set(SESSION_KEY, session);
+
+    const { url, pending } = await start();
+
+    expect(pending.dpop_key).toBe(DPOP_KEY);
+    expect(url.searchParams.get('dpop_jkt')).toBe(await storedKeyThumbprint());
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, `${PENDING_PREFIX}${pending.state}`, SESSION_KEY]);
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+  });
+
+  it.each([
+    ['no device key', false],
+    ['a device key present', true],
+  ])(
+    '#79 the attempt’s key deleted before the callback, %s → SESSION_ENDED, no token request, nothing stored',
+    async (_name, withDeviceKey) => {
+      const device = withDeviceKey ? await keyPairThumbprint(await dpopKeyPair(runtime)) : undefined;
+      const { pending, callback } = await start();
+      store.data.delete(attemptKeyName(pending.state));
+
+      const err = await rejectionOf(completeSignIn(callback, runtime));
+
+      expect(err.code).toBe('SESSION_ENDED');
+      // Never signed with the device key instead.
+      expect(requests).toHaveLength(0);
+      expect([...store.data.keys()]).toEqual(withDeviceKey ? [DPOP_KEY] : []);
+      if (device) expect(await storedKeyThumbprint()).toBe(device);
+      expect(changes).toEqual([]);
+    },
+  );
+
+  it('#79 the device key deleted during an incremental attempt → SESSION_ENDED, no token request, session kept', async () => {
+    const first = await start();
+    await completeSignIn(first.callback, runtime);
+    const session = store.data.get(SESSION_KEY);
+    const more = await start({ scopes: ['read:work-orders', 'write:work-orders'] });
     store.data.delete(DPOP_KEY);
 
-    const err = await rejectionOf(completeSignIn(callback, runtime));
+    const err = await rejectionOf(completeSignIn(more.callback, runtime));
 
     expect(err.code).toBe('SESSION_ENDED');
-    expect(requests).toHaveLength(0);
-    expect(store.data.size).toBe(0);
+    expect(requests).toHaveLength(1);
+    expect([...store.data.keys()]).toEqual([SESSION_KEY]);
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+  });
+});
+
+describe('completeSignIn and the session lock', () => {
+  /** A lock that runs `work` through the in-process queue and records what the store held around it. */
+  function recordingLock() {
+    const held: { name: string; before: string[]; after: string[]; toldBeforeRelease: number }[] = [];
+    const lock: Lock = (name, work) =>
+      inProcessLock(name, async () => {
+        const before = [...store.data.keys()].sort();
+        const result = await work();
+        held.push({ name, before, after: [...store.data.keys()].sort(), toldBeforeRelease: changes.length });
+        return result;
+      });
+    return { lock, held };
+  }
+
+  const LOCK_NAME = sessionLockName({ server, client_id: 'fieldpass' });
+
+  it('writes the session under sessionLockName', async () => {
+    const { lock, held } = recordingLock();
+    runtime.lock = lock;
+    const { pending } = await startSignIn(input(), runtime);
+
+    const { session } = await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+
+    expect(LOCK_NAME).toBe('fieldpass-refresh:https://as.example:fieldpass');
+    expect(held).toEqual([{ name: LOCK_NAME, before: [], after: [SESSION_KEY], toldBeforeRelease: 0 }]);
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+    expect(changes).toEqual([{ kind: 'stored' }]);
+  });
+
+  it('promotes the attempt’s DPoP key to the device key under the same lock as the session write', async () => {
+    respond = () => jsonResponse({ ...TOKEN_RESPONSE, token_type: 'DPoP' });
+    const { lock, held } = recordingLock();
+    runtime.lock = lock;
+    const { url, pending } = await startSignIn(input({ server: DPOP_SERVER }), runtime);
+    const attemptKey = attemptKeyName(pending.state);
+    // Starting made the attempt's key under the key lock, not the session lock.
+    expect(held.map((h) => h.name)).toEqual(['fieldpass-dpop-key']);
+    held.length = 0;
+
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+
+    expect(held).toEqual([
+      { name: LOCK_NAME, before: [attemptKey], after: [DPOP_KEY, SESSION_KEY], toldBeforeRelease: 0 },
+    ]);
+    expect(await keyPairThumbprint(store.data.get(DPOP_KEY) as CryptoKeyPair)).toBe(url.searchParams.get('dpop_jkt'));
+  });
+
+  it('a refresh holding the lock finishes first; the sign-in’s token set is written after it, not under it', async () => {
+    const order: string[] = [];
+    runtime.lock = (name, work) =>
+      inProcessLock(name, async () => {
+        order.push(`enter ${name}`);
+        try {
+          return await work();
+        } finally {
+          order.push(`leave ${name}`);
+        }
+      });
+    // A session due for refresh, and an incremental sign-in for more scopes under way.
+    const first = await startSignIn(input(), runtime);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', first.pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    order.length = 0;
+    clock = T0 + 3_590_000;
+    let answerRefresh!: () => void;
+    respond = (request) =>
+      request.form?.get('grant_type') === 'refresh_token'
+        ? new Promise<Response>(
+            (resolve) =>
+              (answerRefresh = () =>
+                resolve(jsonResponse({ ...TOKEN_RESPONSE, access_token: 'at-refreshed', refresh_token: 'rt-2' }))),
+          )
+        : jsonResponse({ ...TOKEN_RESPONSE, access_token: 'at-consent', refresh_token: 'rt-consent' });
+    const more = await startSignIn(input({ scopes: ['read:work-orders', 'write:work-orders'] }), runtime);
+
+    const refreshing = ensureFreshSession(runtime);
+    await expect.poll(() => requests.length).toBe(2);
+    let signedIn = false;
+    const signingIn = completeSignIn(
+      callbackUrl([
+        ['code', 'code-2'],
+        ['state', more.pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    ).then((result) => {
+      signedIn = true;
+      return result;
+    });
+    await expect.poll(() => requests.length).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // The code was traded, but the token set waits for the refresh that holds the lock.
+    expect(signedIn).toBe(false);
+    expect((store.data.get(SESSION_KEY) as Session).access_token).toBe('at-1');
+    answerRefresh();
+    await refreshing;
+    const { session } = await signingIn;
+
+    expect(requests.map((r) => r.form?.get('grant_type'))).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'authorization_code',
+    ]);
+    expect(order).toEqual([`enter ${LOCK_NAME}`, `leave ${LOCK_NAME}`, `enter ${LOCK_NAME}`, `leave ${LOCK_NAME}`]);
+    // The sign-in's set stands; the refresh of the older grant did not write over it.
+    expect(session).toMatchObject({ access_token: 'at-consent', refresh_token: 'rt-consent' });
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
   });
 });

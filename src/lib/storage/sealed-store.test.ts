@@ -205,7 +205,7 @@ describe('createSealedStore (#61)', () => {
 
     await Promise.all([tabA.set('a', 'from A'), tabB.set('b', 'from B')]);
 
-    expect(names).toEqual(['fieldpass-keys', 'fieldpass-keys']);
+    expect(names).toEqual(['fieldpass-sealing-key', 'fieldpass-sealing-key']);
     expect(await tabA.get('b')).toBe('from B');
     expect(await tabB.get('a')).toBe('from A');
     expect(await createSealedStore(inner, inProcessLock).get('a')).toBe('from A');
