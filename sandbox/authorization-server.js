@@ -53,7 +53,8 @@ function fentuApiInfo() {
 }
 
 export function createProvider() {
-  const redirectUris = SETTINGS.appOrigins.map((origin) => `${origin}/callback`);
+  // The app's own callback, and the developer inspector's.
+  const redirectUris = SETTINGS.appOrigins.flatMap((origin) => [`${origin}/callback`, `${origin}/inspect/callback`]);
   const allowedOrigins = new Set(SETTINGS.appOrigins);
 
   const provider = new Provider(SETTINGS.issuer, {

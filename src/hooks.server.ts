@@ -2,6 +2,7 @@ import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { dev } from '$app/environment';
 import { isFieldpassError } from '$lib/oauth/errors';
 import { checkServerConfig } from '$lib/server/config';
+import { env } from '$env/dynamic/private';
 import { loadClientConfig } from '$lib/config';
 
 /** Fails at start-up, naming the variable, when the machine-to-machine configuration is unusable. */
@@ -19,9 +20,27 @@ export const init: ServerInit = () => {
 
 const connectSources = new Map<string, string>();
 
+/**
+ * Extra origins the developer inspector (/inspect) may call from the browser, from
+ * INSPECT_CONNECT_ORIGINS (space-separated): the authorization servers it is pointed at.
+ */
+function inspectOrigins(): string[] {
+  return (env.INSPECT_CONNECT_ORIGINS ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((value) => {
+      try {
+        return [new URL(value).origin];
+      } catch {
+        return [];
+      }
+    });
+}
+
 /** The CSP connect-src for an app origin: itself, the issuer, the API and hand-entered endpoints. */
-function connectSrc(appOrigin: string): string {
-  let value = connectSources.get(appOrigin);
+function connectSrc(appOrigin: string, inspector: boolean): string {
+  const cacheKey = `${appOrigin} ${inspector}`;
+  let value = connectSources.get(cacheKey);
   if (value === undefined) {
     const loaded = loadClientConfig(appOrigin);
     const origins = new Set(["'self'"]);
@@ -29,8 +48,9 @@ function connectSrc(appOrigin: string): string {
       const { issuer, apiBaseUrl, endpoints } = loaded.config;
       for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
     }
+    if (inspector) for (const origin of inspectOrigins()) origins.add(origin);
     value = `connect-src ${[...origins].join(' ')}`;
-    connectSources.set(appOrigin, value);
+    connectSources.set(cacheKey, value);
   }
   return value;
 }
@@ -42,11 +62,14 @@ function connectSrc(appOrigin: string): string {
 export const handle: Handle = async ({ event, resolve }) => {
   const response = await resolve(event);
   const csp = response.headers.get('content-security-policy');
-  if (csp) response.headers.set('content-security-policy', `${csp}; ${connectSrc(event.url.origin)}`);
+  const inspector = event.url.pathname.startsWith('/inspect');
+  if (csp) response.headers.set('content-security-policy', `${csp}; ${connectSrc(event.url.origin, inspector)}`);
   response.headers.set('referrer-policy', 'no-referrer');
   response.headers.set('x-frame-options', 'DENY');
   response.headers.set('x-content-type-options', 'nosniff');
-  if (event.url.pathname === '/callback') response.headers.set('cache-control', 'no-store');
+  if (event.url.pathname === '/callback' || event.url.pathname === '/inspect/callback') {
+    response.headers.set('cache-control', 'no-store');
+  }
   return response;
 };
 

@@ -1,6 +1,7 @@
 import { json, type RequestEvent } from '@sveltejs/kit';
 import { CallerError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
 import { serverContext } from './config.js';
+import { maskToken } from '../inspect/tokens.js';
 import { M2mError } from './m2m.js';
 
 const MAX_REQUEST_BYTES = 65_536;
@@ -86,6 +87,38 @@ export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Prom
     if (result.status === 204 || result.status === 205)
       return new Response(null, { status: result.status, headers: noStore() });
     return json(result.body, { status: result.status, headers: noStore() });
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/**
+ * POST /api/m2m-token/<provider>: the inspector's client-credentials tester. Gets the provider's
+ * service token through the server (cache first) and answers with its masked form and the cache
+ * state — never the token or the secret itself.
+ */
+export async function testToken(event: RequestEvent): Promise<Response> {
+  try {
+    const who = await caller(event);
+    const { m2m } = serverContext(event.url.origin);
+    const name = event.params.provider ?? '';
+    const provider = m2m.provider(name);
+    if (!provider) throw new M2mError('unknown_provider');
+    requireScope(who, provider.userScope);
+    const status = await m2m.tokenStatus(name);
+    const auth = provider.auth.mode === 'client_credentials' ? provider.auth : undefined;
+    return json(
+      {
+        provider: name,
+        fromCache: status.fromCache,
+        tokenRequests: status.tokenRequests,
+        expiresAt: new Date(status.expiresAt).toISOString(),
+        accessToken: maskToken(status.token),
+        clientAuth: auth?.method,
+        scope: auth?.scope ?? null,
+      },
+      { headers: noStore() },
+    );
   } catch (err) {
     return failure(err);
   }

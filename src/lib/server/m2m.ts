@@ -285,6 +285,22 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       return states.get(name)?.tokenRequests ?? 0;
     },
 
+    /**
+     * For the inspector's client-credentials tester: the provider's service token, from the cache or
+     * one new token request, and whether it came from the cache. The token itself stays here.
+     */
+    async tokenStatus(
+      name: string,
+    ): Promise<{ fromCache: boolean; token: string; expiresAt: number; tokenRequests: number }> {
+      const provider = byName.get(name);
+      const state = states.get(name);
+      if (!provider || !state) throw new M2mError('unknown_provider');
+      if (provider.auth.mode !== 'client_credentials') throw new M2mError('bad_request');
+      const fromCache = this.cacheState(name).cached;
+      const token = await serviceToken(provider, state);
+      return { fromCache, token, expiresAt: state.token?.expiresAt ?? now(), tokenRequests: state.tokenRequests };
+    },
+
     /** Whether a valid service token is cached for a provider, and until when. */
     cacheState(name: string): { cached: boolean; expiresAt?: number } {
       const token = states.get(name)?.token;

@@ -1,0 +1,4 @@
+import type { RequestHandler } from './$types';
+import { testToken } from '$lib/server/m2m-route';
+
+export const POST: RequestHandler = (event) => testToken(event);
