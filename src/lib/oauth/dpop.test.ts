@@ -174,6 +174,26 @@ describe('dpopHandle and requireDpopHandle', () => {
     expect(attempt.header.jwk).not.toEqual(device.header.jwk);
   });
 
+  it('#77 handles are kept per key: each remembers the nonce the server gave it while the other signs', async () => {
+    const name = attemptKeyName('state-1');
+    await dpopKeyPair(runtime);
+    await dpopKeyPair(runtime, name, true);
+    /** A resource request whose answer hands the handle a nonce (RFC 9449 §9). */
+    const learn = async (handle: oauth.DPoPHandle, nonce: string) =>
+      oauth.protectedResourceRequest('at-1', 'GET', new URL('https://rs.example/x'), new Headers(), undefined, {
+        DPoP: handle,
+        [oauth.customFetch]: async () => new Response(null, { status: 204, headers: { 'dpop-nonce': nonce } }),
+      });
+
+    await learn(await requireDpopHandle(runtime), 'nonce-device');
+    await learn(await requireDpopHandle(runtime, name), 'nonce-attempt');
+
+    const device = await proofFrom(await requireDpopHandle(runtime), 'https://rs.example/y');
+    const attempt = await proofFrom(await requireDpopHandle(runtime, name), 'https://rs.example/y');
+    expect(device.payload.nonce).toBe('nonce-device');
+    expect(attempt.payload.nonce).toBe('nonce-attempt');
+  });
+
   it('a missing named key → no handle and SESSION_ENDED, even with a device key stored', async () => {
     await dpopKeyPair(runtime);
     const name = attemptKeyName('gone');
