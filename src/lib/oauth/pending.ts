@@ -6,7 +6,10 @@ export const PENDING_PREFIX = 'pending:';
 /** Deletes every pending sign-in attempt: a new attempt or a sign-out makes them all void. */
 export async function discardPendingAttempts(runtime: CoreRuntime): Promise<void> {
   for (const key of await runtime.store.keys()) {
-    // An attempt's own DPoP key (see startSignIn) goes with it.
-    if (key.startsWith(PENDING_PREFIX) || key.startsWith('key:dpop:')) await runtime.store.del(key);
+    if (!key.startsWith(PENDING_PREFIX)) continue;
+    await runtime.store.del(key);
+    // The attempt's own DPoP key (see startSignIn) goes with it; one whose callback is being
+    // finished (its record already taken) keeps its key.
+    await runtime.store.del(`key:dpop:${key.slice(PENDING_PREFIX.length)}`);
   }
 }

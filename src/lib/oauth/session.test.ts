@@ -76,7 +76,13 @@ afterEach(() => {
 });
 
 /** The failure bookkeeping fields a refresh failure writes; a success leaves none of them. */
-const BOOKKEEPING = ['refresh_failures', 'refresh_in_doubt', 'retry_not_before', 'refresh_error'] as const;
+const BOOKKEEPING = [
+  'refresh_failures',
+  'refresh_in_doubt',
+  'retry_not_before',
+  'refresh_error',
+  'server_retry_at',
+] as const;
 
 /** The jitter draw the core's back-off makes, pinned so the stored retry time can be checked exactly. */
 const DRAW = 0.5;
@@ -425,6 +431,7 @@ describe('ensureFreshSession', () => {
       refresh_in_doubt: fault.inDoubt,
       retry_not_before: fault.retryNotBefore,
       refresh_error: fault.code,
+      server_retry_at: fault.serverRetryAt,
     });
     // Nothing changed that the other tabs need to follow.
     expect(changes).toEqual([]);
@@ -658,37 +665,51 @@ describe('ensureFreshSession', () => {
     ['SERVER_ERROR', true],
     ['TOKEN_RESPONSE_INVALID', true],
     [undefined, true],
-    ['RATE_LIMITED', false],
-  ] as const)('#49 ignoreBackoff during a wait after %s → refreshes now: %s', async (refreshError, refreshes) => {
+    ['RATE_LIMITED', true],
+  ] as const)(
+    '#49 ignoreBackoff during our own back-off after %s → refreshes now: %s',
+    async (refreshError, refreshes) => {
+      const session = dueSession({
+        expires_at: T0 - 1,
+        refresh_failures: 2,
+        refresh_in_doubt: false,
+        retry_not_before: T0 + 60_000,
+        refresh_error: refreshError,
+      });
+      useStore({ [SESSION_KEY]: session });
+
+      const result = await ensureFreshSession(runtime, undefined, { ignoreBackoff: true }).catch((err: unknown) => err);
+
+      if (refreshes) {
+        expect(requests).toHaveLength(1);
+        expect(formOf(requests[0]).refresh_token).toEqual(['rt-old']);
+        expect(result).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
+        expect(storedSession()).toEqual(result);
+        for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
+      } else {
+        expect(requests).toHaveLength(0);
+        expect(result).toBeInstanceOf(FieldpassError);
+        expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
+        expect(storedSession()).toEqual(session);
+      }
+    },
+  );
+
+  it('#49 ignoreBackoff never skips a pause the server asked for (Retry-After)', async () => {
     const session = dueSession({
-      expires_at: T0 - 1,
-      refresh_failures: 2,
-      refresh_in_doubt: false,
+      refresh_failures: 1,
       retry_not_before: T0 + 60_000,
-      refresh_error: refreshError,
+      server_retry_at: T0 + 60_000,
+      refresh_error: 'SERVER_ERROR',
     });
     useStore({ [SESSION_KEY]: session });
-
-    const result = await ensureFreshSession(runtime, undefined, { ignoreBackoff: true }).catch((err: unknown) => err);
-
-    if (refreshes) {
-      expect(requests).toHaveLength(1);
-      expect(formOf(requests[0]).refresh_token).toEqual(['rt-old']);
-      expect(result).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
-      expect(storedSession()).toEqual(result);
-      for (const field of BOOKKEEPING) expect(storedSession()).not.toHaveProperty(field);
-    } else {
-      expect(requests).toHaveLength(0);
-      expect(result).toBeInstanceOf(FieldpassError);
-      expect(result).toMatchObject({ code: 'RATE_LIMITED', details: { retryAt: T0 + 60_000 } });
-      expect(storedSession()).toEqual(session);
-    }
-  });
-
-  it('#49 ignoreBackoff during a 429 wait still uses a valid access token, with no request', async () => {
-    const session = dueSession({ refresh_failures: 1, retry_not_before: T0 + 60_000, refresh_error: 'RATE_LIMITED' });
-    useStore({ [SESSION_KEY]: session });
+    // A valid access token is still used, with no request...
     expect(await ensureFreshSession(runtime, undefined, { ignoreBackoff: true })).toEqual(session);
+    expect(requests).toHaveLength(0);
+    // ...and once it has expired, the caller is told when to come back, still with no request.
+    useStore({ [SESSION_KEY]: { ...session, expires_at: T0 - 1 } });
+    const err = await rejectionOf(ensureFreshSession(runtime, undefined, { ignoreBackoff: true }));
+    expect(err).toMatchObject({ code: 'SERVER_ERROR', details: { retryAt: T0 + 60_000 } });
     expect(requests).toHaveLength(0);
   });
 

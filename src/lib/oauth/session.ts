@@ -49,6 +49,8 @@ export interface Session {
   retry_not_before?: number;
   /** The kind of the last refresh failure, for callers that arrive during the back-off. */
   refresh_error?: FieldpassErrorCode;
+  /** The part of the wait the server asked for (`Retry-After`): never skipped. */
+  server_retry_at?: number;
 }
 
 /** Refresh failures that leave the session stored, to be retried with back-off. */
@@ -183,8 +185,9 @@ export async function ensureFreshSession(
     const now = nowOf(runtime);
     // Back-off after failures, shared by every tab: use the access token while it lasts, then say
     // when the next try is. Coming back online or to the tab skips it, unless the server set it.
-    const waiting = session.retry_not_before !== undefined && session.retry_not_before > now;
-    if (waiting && !(options.ignoreBackoff && session.refresh_error !== 'RATE_LIMITED')) {
+    const backingOff = session.retry_not_before !== undefined && session.retry_not_before > now;
+    const serverPause = session.server_retry_at !== undefined && session.server_retry_at > now;
+    if (serverPause || (backingOff && !options.ignoreBackoff)) {
       if (session.expires_at > now && session.access_token !== rejectedAccessToken) return session;
       throw new FieldpassError(session.refresh_error ?? 'NETWORK', 'Renewing the sign-in failed; waiting to retry', {
         retryAt: session.retry_not_before,
@@ -219,6 +222,7 @@ export async function ensureFreshSession(
         refresh_in_doubt: salvage.refreshToken ? false : session.refresh_in_doubt || inDoubt(failure),
         retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
         refresh_error: failure.code,
+        server_retry_at: failure.details.retryAt,
       } satisfies Session);
       throw failure;
     }

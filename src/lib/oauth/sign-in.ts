@@ -123,6 +123,21 @@ export async function completeSignIn(
   // Taking the record deletes it: the attempt is single-use whatever happens next.
   const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);
   if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No pending sign-in matches this state');
+  try {
+    return await finishAttempt(pending, params, runtime);
+  } catch (err) {
+    // A failed attempt's own DPoP key is of no further use.
+    if (pending.dpop_key && pending.dpop_key !== DPOP_KEY) await runtime.store.del(pending.dpop_key);
+    throw err;
+  }
+}
+
+/** The rest of `completeSignIn`, once the attempt is taken: checks, the exchange, the stored session. */
+async function finishAttempt(
+  pending: PendingSignIn,
+  params: URLSearchParams,
+  runtime: CoreRuntime,
+): Promise<{ session: Session; returnTo: string }> {
   if (nowOf(runtime) - pending.created_at > PENDING_TTL_MS) {
     throw new FieldpassError('STATE_EXPIRED', 'The sign-in attempt expired before the response arrived');
   }
@@ -179,7 +194,9 @@ export async function completeSignIn(
   // Under the refresh lock, so a refresh another tab is making cannot write its result over this.
   await (runtime.lock ?? defaultLock)(sessionLockName(session), async () => {
     if (pending.dpop_key && pending.dpop_key !== DPOP_KEY) {
-      await runtime.store.set(DPOP_KEY, await runtime.store.get(pending.dpop_key));
+      const pair = await runtime.store.get(pending.dpop_key);
+      if (!pair) throw new FieldpassError('SESSION_ENDED', 'The key this sign-in is bound to is gone');
+      await runtime.store.set(DPOP_KEY, pair);
       await runtime.store.del(pending.dpop_key);
     }
     await runtime.store.set(SESSION_KEY, session);

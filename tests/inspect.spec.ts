@@ -1,0 +1,217 @@
+// The developer inspector (/inspect), used as a developer would, against the sandbox.
+
+import { readFile } from 'node:fs/promises';
+import { expect, sandboxStats, signIn, test } from './fixtures';
+import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
+
+const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
+
+test('a redirect URI with a trailing-slash mismatch: the difference is shown and explained (#15)', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Redirect URI', { exact: true }).fill(`${CALLBACK}/`);
+  await page.getByLabel(/Registered redirect URIs/).fill(CALLBACK);
+
+  await expect(page.getByTestId('verdict')).toContainText('No exact match');
+  await expect(page.getByTestId('verdict')).toContainText('redirect_uri_mismatch');
+  // Character by character: the extra slash is the only thing added.
+  await expect(page.getByTestId('diff').locator('ins')).toHaveText(['/']);
+  await expect(page.getByTestId('diff').locator('del')).toHaveCount(0);
+  await expect(page.getByRole('list', { name: 'Differences' })).toContainText(/trailing slash/i);
+
+  // Fixed: an exact match.
+  await page.getByLabel('Redirect URI', { exact: true }).fill(CALLBACK);
+  await expect(page.getByTestId('verdict')).toContainText('Matches a registered URI');
+});
+
+/** Runs the inspector's flow to the callback page, signing in at the sandbox. */
+async function runFlow(page: import('@playwright/test').Page) {
+  await page.goto('/inspect');
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await expect(page.getByText(`${ISSUER}/token`).first()).toBeVisible();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  const parameters = page.getByRole('table', { name: 'Authorization request parameters' });
+  for (const name of [
+    'response_type',
+    'client_id',
+    'redirect_uri',
+    'scope',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'nonce',
+    'dpop_jkt',
+  ]) {
+    await expect(parameters.getByRole('cell', { name, exact: true })).toBeVisible();
+  }
+  const url = new URL((await page.getByTestId('authorization-url').textContent()) ?? '');
+  expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+  expect(url.searchParams.get('redirect_uri')).toBe(CALLBACK);
+  expect(url.searchParams.has('code_verifier')).toBe(false);
+  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  if (await page.getByLabel('Email').isVisible()) {
+    await page.getByLabel('Email').fill(DEMO.email);
+    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${CALLBACK}**`);
+}
+
+test('the full flow step by step: every check, the token request as curl, decoded tokens, refresh and userinfo', async ({
+  page,
+  request,
+}) => {
+  await runFlow(page);
+  // The code left the address bar at once.
+  await expect(page).toHaveURL(CALLBACK);
+  const checks = page.getByRole('list', { name: 'Callback checks' });
+  for (const name of [
+    'state is present, once',
+    'state matches an attempt started here',
+    'the attempt is fresh',
+    'iss names the expected server (RFC 9207)',
+    'no error in the answer',
+    'exactly one code',
+  ]) {
+    await expect(checks.getByText(`Passed: ${name}`)).toBeVisible();
+  }
+  await expect(checks.getByText(/^Failed/)).toHaveCount(0);
+
+  const before = await sandboxStats(request);
+  await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
+  const exchange = page.getByRole('region', { name: 'Code exchange' });
+  await expect(exchange.getByText('Tokens received.')).toBeVisible();
+  // The token request as curl, with the code and the verifier masked.
+  const curl = (await exchange.getByTestId('curl').last().textContent()) ?? '';
+  expect(curl).toContain(`curl`);
+  expect(curl).toContain(`${ISSUER}/token`);
+  expect(curl).toContain('grant_type=authorization_code');
+  expect(curl).toContain('<code_verifier>');
+  expect(curl).toContain('<code>');
+  expect(curl).toContain('<dpop_proof>');
+  expect((await sandboxStats(request)).token.byGrantType.authorization_code).toBe(
+    (before.token.byGrantType.authorization_code ?? 0) + 1,
+  );
+
+  // Tokens: masked, and the access token decoded with readable times and a countdown.
+  const access = page.getByRole('region', { name: 'Access token' });
+  await expect(access.getByTestId('masked-token')).toContainText('…');
+  await expect(access.getByTestId('claims')).toContainText(`"sub": "tech-0042"`);
+  await expect(access.getByTestId('expiry')).toContainText(/Expires in \d+/);
+  await expect(access.getByRole('cell', { name: 'exp' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'ID token' }).getByTestId('claims')).toContainText(
+    `"sub": "tech-0042"`,
+  );
+  await expect(page.getByTestId('token-response')).toContainText('"token_type": "DPoP"');
+
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByRole('region', { name: 'Refresh' }).getByText('New tokens received.')).toBeVisible();
+  await page.getByRole('button', { name: 'Call UserInfo' }).click();
+  await expect(page.getByRole('region', { name: 'UserInfo' }).getByText('sub: tech-0042')).toBeVisible();
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('region', { name: 'Revoke the refresh token' }).getByText('Revoked.')).toBeVisible();
+});
+
+test('a code exchanged twice: invalid_grant, explained beside the failure (#35)', async ({ page, request }) => {
+  await runFlow(page);
+  await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
+  await expect(page.getByText('Tokens received.')).toBeVisible();
+  const before = await sandboxStats(request);
+
+  await page.getByRole('button', { name: 'Exchange the same code again' }).click();
+
+  const replay = page.getByRole('region', { name: 'The same code, exchanged again' });
+  await expect(replay.getByText('The server refused: invalid_grant')).toBeVisible();
+  const explanation = replay.getByTestId('explanation');
+  await expect(explanation).toContainText('invalid_grant');
+  await expect(explanation).toContainText(/already (been )?used|used once|reuse/i);
+  const after = await sandboxStats(request);
+  expect(after.token.errors.invalid_grant - (before.token.errors.invalid_grant ?? 0)).toBe(1);
+});
+
+test('a hostile callback: the failed checks are shown and nothing is exchanged (#22)', async ({ page, request }) => {
+  const before = await sandboxStats(request);
+  await page.goto(`/inspect/callback?code=abc&state=forged&iss=${encodeURIComponent('https://evil.example')}`);
+  const checks = page.getByRole('list', { name: 'Callback checks' });
+  await expect(checks.getByText('Failed: state matches an attempt started here')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toHaveCount(0);
+  expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
+});
+
+test('decode a token pasted from anywhere, and read any error code in plain words', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Error code').fill('redirect_uri_mismatch');
+  await expect(page.getByTestId('explanation')).toContainText(/registered/i);
+  await page.getByLabel('Error code').fill('<img src=x onerror=window.__pwned=1>');
+  await expect(page.getByTestId('explanation')).toBeVisible();
+  expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+});
+
+test('export and import a profile: the file holds no secret, and comes back the same (#64)', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Name').fill('Sandbox for the export test');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Saved “Sandbox for the export test” in this browser.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Export profiles' }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download export' }).click();
+  const file = await readFile(await (await download).path());
+  const text = file.toString('utf8');
+  const exported = JSON.parse(text) as { format: string; profiles: Array<Record<string, unknown>> };
+  expect(exported.format).toBe('fieldpass-profiles');
+  expect(exported.profiles.map((p) => p.name)).toContain('Sandbox for the export test');
+  for (const secret of [CANARY.fenergoSecret, CANARY.fenrisSecret, 'client_secret', 'access_token', 'refresh_token']) {
+    expect(text).not.toContain(secret);
+  }
+
+  // A file with a smuggled secret: the profile comes in, the secret does not, and the user is told.
+  const hostile = JSON.parse(text) as { profiles: Array<Record<string, unknown>> };
+  hostile.profiles[0] = {
+    ...hostile.profiles[0],
+    id: 'imported-one',
+    name: 'Imported',
+    client_secret: 'smuggled-secret',
+  };
+  await page.getByText('Import profiles').click();
+  await page.getByLabel('Or paste JSON').fill(JSON.stringify(hostile));
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('status')).toContainText('Imported');
+  await expect(page.getByRole('status')).toContainText('secrets are never imported');
+  const stored = await page.evaluate(async () => {
+    const open = indexedDB.open('fieldpass');
+    const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
+    return new Promise<string[]>((resolve) => {
+      const keys = db.transaction('records').objectStore('records').getAllKeys();
+      keys.onsuccess = () => resolve(keys.result.map(String));
+    });
+  });
+  expect(stored.filter((k) => k.startsWith('profile:')).length).toBeGreaterThanOrEqual(2);
+  await page.reload();
+  await expect(page.getByRole('option', { name: 'Imported' })).toHaveCount(1);
+  // Nothing in the page's storage holds the smuggled value (profiles are sealed; search the opened form).
+  await page.getByRole('combobox', { name: 'Start from' }).selectOption({ label: 'Imported' });
+  await expect(page.getByLabel('Name')).toHaveValue('Imported');
+  expect(await page.content()).not.toContain('smuggled-secret');
+});
+
+test('the client-credentials tester: a masked token through the server, then from its cache (#81)', async ({
+  page,
+}) => {
+  await signIn(page);
+  await page.goto('/inspect');
+  await page.getByRole('combobox', { name: 'Start from' }).selectOption('fenergo-saas');
+  await page.getByLabel('Server-side provider (M2M_PROVIDERS)').fill('fenergo');
+  await page.getByRole('button', { name: 'Request a token through the server' }).click();
+  const result = page.getByTestId('cc-result');
+  await expect(result).toContainText('fenergo');
+  await expect(result).toContainText('…');
+  const requestsOf = (text: string) => Number(/tokenRequests\s*(\d+)/.exec(text)?.[1]);
+  const first = (await result.textContent()) ?? '';
+  expect(first).not.toContain(CANARY.fenergoSecret);
+  await page.getByRole('button', { name: 'Request a token through the server' }).click();
+  // The second ask is answered from the server's cache: no new token request.
+  await expect(result).toContainText(/fromCache\s*true/);
+  expect(requestsOf((await result.textContent()) ?? '')).toBe(requestsOf(first));
+});
