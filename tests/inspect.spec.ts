@@ -220,3 +220,15 @@ test('the client-credentials tester: a masked token through the server, then fro
   await expect(result).toContainText(/fromCache\s*true/);
   expect(requestsOf((await result.textContent()) ?? '')).toBe(requestsOf(first));
 });
+
+test('the scope builder counts against Fenergo’s 300-character limit and warns about fenx.all', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByRole('combobox', { name: 'Start from' }).selectOption('fenergo-saas');
+  await expect(page.getByTestId('scope-count')).toContainText('of 300 characters');
+  await page.getByRole('checkbox', { name: /fenx\.all/ }).check();
+  await expect(page.getByTestId('scope-value')).toContainText('fenx.all');
+  await expect(page.getByText(/every Fenergo API/).last()).toBeVisible();
+  // Ticking the whole catalog goes over the limit, and the count says by how much.
+  for (const box of await page.getByRole('region', { name: 'Scopes' }).getByRole('checkbox').all()) await box.check();
+  await expect(page.getByTestId('scope-count')).toContainText('over the limit by');
+});
