@@ -168,31 +168,36 @@ export async function appRecords(page: Page): Promise<Record<string, unknown>> {
 }
 
 /**
- * The stored token set, opened in the page with the app's own AES-GCM key (which cannot be
- * exported, only used there). Undefined when there is none.
+ * A sealed record, opened in the page with the app's own AES-GCM key (which cannot be exported,
+ * only used there). Undefined when there is none.
  */
-export async function storedSession(page: Page): Promise<Record<string, unknown> | undefined> {
-  if (!(await idbRecords(page)).session) return undefined;
-  return page.evaluate(async () => {
+export async function openRecord(page: Page, name: string): Promise<Record<string, unknown> | undefined> {
+  if (!(await idbRecords(page))[name]) return undefined;
+  return page.evaluate(async (name) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open('fieldpass');
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     });
-    const read = (name: string) =>
+    const read = (key: string) =>
       new Promise<unknown>((resolve, reject) => {
-        const get = db.transaction('records').objectStore('records').get(name);
+        const get = db.transaction('records').objectStore('records').get(key);
         get.onsuccess = () => resolve(get.result);
         get.onerror = () => reject(get.error);
       });
-    const sealed = (await read('session')) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
+    const sealed = (await read(name)) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
     const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode('fieldpass:session') },
+      { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
       (await read('key:aes')) as CryptoKey,
       sealed.data,
     );
     return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
-  });
+  }, name);
+}
+
+/** The stored token set, opened (see `openRecord`). */
+export async function storedSession(page: Page): Promise<Record<string, unknown> | undefined> {
+  return openRecord(page, 'session');
 }
 
 /** Every token response body the page received from the sandbox, in order. */

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { dpopHandle, dpopKeyPair, withNonceRetry } from '../oauth/dpop.js';
+import { dpopHandle, dpopKeyPair, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
 import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
@@ -57,6 +57,8 @@ export interface InspectionAttempt {
 
 /** Where attempts are kept; the rest of the key is the `state`. */
 export const INSPECT_PREFIX = 'inspect:';
+/** Where an attempt's DPoP key is kept; the rest of the key is the `state`. */
+export const INSPECT_KEY_PREFIX = 'key:inspect-dpop:';
 
 const MAX_BODY_SHOWN = 32_768;
 
@@ -79,15 +81,17 @@ function maskForm(form: Record<string, string>): string {
 }
 
 function maskBody(text: string): string {
+  const shown = text.slice(0, MAX_BODY_SHOWN);
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      return JSON.stringify(maskTokenResponse(parsed as Record<string, unknown>), null, 2);
+      return JSON.stringify(maskTokenResponse(parsed as Record<string, unknown>), null, 2).slice(0, MAX_BODY_SHOWN);
     }
   } catch {
-    // Not JSON: shown as it came, cut short.
+    // Not JSON: a form body has its credentials masked; anything else is shown as it came, cut short.
+    if (/^[\w.-]+=/.test(shown)) return maskForm(Object.fromEntries(new URLSearchParams(shown)));
   }
-  return text.slice(0, MAX_BODY_SHOWN);
+  return shown;
 }
 
 /** A `customFetch` that records each exchange (masked) into `log` before handing the response on. */
@@ -131,8 +135,12 @@ function options(log: RecordedExchange[], label: string, endpoint: string) {
   };
 }
 
-/** Sorts what oauth4webapi threw into an OAuth error code the explainer knows. */
-export function errorOf(err: unknown): NonNullable<StepResult<unknown>['error']> {
+/**
+ * Sorts what oauth4webapi threw into an OAuth error code the explainer knows. A `TypeError` is a
+ * blocked or failed request only when `transportFailed` (the recorded exchange got no answer);
+ * otherwise it is a mistake in the profile, reported as `invalid_request` with its message.
+ */
+export function errorOf(err: unknown, transportFailed = true): NonNullable<StepResult<unknown>['error']> {
   if (err instanceof oauth.ResponseBodyError) {
     return { code: err.error, description: err.error_description, status: err.status, message: err.message };
   }
@@ -150,7 +158,11 @@ export function errorOf(err: unknown): NonNullable<StepResult<unknown>['error']>
   }
   const name = (err as Error)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return { code: 'timeout', message: 'The request timed out' };
-  if (err instanceof TypeError) return { code: 'cors_blocked', message: err.message };
+  if (err instanceof TypeError) {
+    return transportFailed
+      ? { code: 'cors_blocked', message: err.message }
+      : { code: 'invalid_request', description: err.message, message: err.message };
+  }
   const status = ((err as { cause?: unknown })?.cause as Response | undefined)?.status;
   return { code: 'invalid_response', status, message: (err as Error)?.message ?? String(err) };
 }
@@ -159,7 +171,7 @@ async function step<T>(log: RecordedExchange[], work: () => Promise<T>): Promise
   try {
     return { exchanges: log, value: await work() };
   } catch (err) {
-    return { exchanges: log, error: errorOf(err) };
+    return { exchanges: log, error: errorOf(err, log.at(-1)?.failure !== undefined) };
   }
 }
 
@@ -170,7 +182,9 @@ async function step<T>(log: RecordedExchange[], work: () => Promise<T>): Promise
 export async function discoverServer(profile: Profile): Promise<StepResult<InspectedServer>> {
   const log: RecordedExchange[] = [];
   return step(log, async () => {
-    let metadata: oauth.AuthorizationServer = { issuer: profile.issuer ?? '' };
+    // The callback's `iss` check (RFC 9207) and oauth4webapi both need the issuer, endpoints or not.
+    if (!profile.issuer) throw new TypeError('Enter the issuer: the callback check compares iss with it');
+    let metadata: oauth.AuthorizationServer = { issuer: profile.issuer };
     if (profile.issuer && !profile.endpoints?.authorization_endpoint) {
       const issuer = assertSecureEndpoint(profile.issuer, 'issuer');
       let lastError: unknown;
@@ -240,8 +254,11 @@ export async function startInspection(
   const code_verifier = oauth.generateRandomCodeVerifier();
   const code_challenge = await oauth.calculatePKCECodeChallenge(code_verifier);
   const scope = profile.scopes.join(' ');
-  const dpop = server.dpop_signing_alg_values_supported?.includes('ES256') === true;
-  const dpop_key = dpop ? `key:inspect-dpop:${state}` : undefined;
+  // A new inspection voids earlier ones, their verifiers and keys (as a new sign-in does).
+  for (const key of await runtime.store.keys()) {
+    if (key.startsWith(INSPECT_PREFIX) || key.startsWith(INSPECT_KEY_PREFIX)) await runtime.store.del(key);
+  }
+  const dpop_key = supportsDpop(server) ? INSPECT_KEY_PREFIX + state : undefined;
   const attempt: InspectionAttempt = {
     state,
     code_verifier,
@@ -302,8 +319,12 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
     CALLBACK_PARAMS.map((name) => [name, search.getAll(name)]),
   ) as ReceivedCallback['params'];
   const state = params.state[0];
+  // Taken, not read: the attempt and its code_verifier leave storage as the callback reads them;
+  // the page keeps them in memory to exchange the code (and to replay it on request).
   const attempt =
-    state && params.state.length === 1 ? await runtime.store.get<InspectionAttempt>(INSPECT_PREFIX + state) : undefined;
+    state && params.state.length === 1
+      ? await runtime.store.take<InspectionAttempt>(INSPECT_PREFIX + state)
+      : undefined;
   const checks: CallbackCheck[] = [
     {
       name: 'state is present, once',
@@ -335,13 +356,15 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
       passed:
         iss.length === 1
           ? iss[0] === attempt.server.issuer
-          : !attempt.server.authorization_response_iss_parameter_supported,
+          : iss.length === 0 && !attempt.server.authorization_response_iss_parameter_supported,
       detail:
-        iss.length === 0
-          ? attempt.server.authorization_response_iss_parameter_supported
-            ? 'The server promises iss but sent none.'
-            : 'No iss; the server does not promise one.'
-          : `iss is "${iss[0]}", expected "${attempt.server.issuer}".`,
+        iss.length > 1
+          ? 'iss appears more than once.'
+          : iss.length === 0
+            ? attempt.server.authorization_response_iss_parameter_supported
+              ? 'The server promises iss but sent none.'
+              : 'No iss; the server does not promise one.'
+            : `iss is "${iss[0]}", expected "${attempt.server.issuer}".`,
     });
   }
   checks.push({
