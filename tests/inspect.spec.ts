@@ -17,10 +17,13 @@ test('a redirect URI with a trailing-slash mismatch: the difference is shown and
   await expect(page.getByTestId('diff').locator('ins')).toHaveText(['/']);
   await expect(page.getByTestId('diff').locator('del')).toHaveCount(0);
   await expect(page.getByRole('list', { name: 'Differences' })).toContainText(/ends in a slash/i);
+  // Not where the inspector itself listens, so the flow would not come back (#20).
+  await expect(page.getByTestId('not-our-callback')).toBeVisible();
 
   // Fixed: an exact match.
   await page.getByLabel('Redirect URI', { exact: true }).fill(CALLBACK);
   await expect(page.getByTestId('verdict')).toContainText('Matches a registered URI');
+  await expect(page.getByTestId('not-our-callback')).toHaveCount(0);
 });
 
 /** Runs the inspector's flow to the callback page, signing in at the sandbox. */

@@ -404,8 +404,22 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
 /** A token set the inspector holds in memory. */
 export type InspectedTokens = oauth.TokenEndpointResponse;
 
-async function handleFor(runtime: CoreRuntime, attempt: Pick<InspectionAttempt, 'dpop_key'>) {
-  return attempt.dpop_key ? dpopHandle(runtime, attempt.dpop_key) : undefined;
+/**
+ * One recorded step whose request carries a DPoP proof from the attempt's key when it has one,
+ * retried once on `use_dpop_nonce` (RFC 9449 §8, §9).
+ */
+async function provenStep<T>(
+  runtime: CoreRuntime,
+  attempt: Pick<InspectionAttempt, 'dpop_key'>,
+  label: string,
+  endpoint: string,
+  send: (requestOptions: ReturnType<typeof options> & { DPoP?: oauth.DPoPHandle }) => Promise<T>,
+): Promise<StepResult<T>> {
+  const log: RecordedExchange[] = [];
+  return step(log, async () => {
+    const DPoP = attempt.dpop_key ? await dpopHandle(runtime, attempt.dpop_key) : undefined;
+    return withNonceRetry(() => send({ ...options(log, label, endpoint), DPoP }));
+  });
 }
 
 /** Trades the code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5), recorded. */
@@ -414,24 +428,21 @@ export async function exchangeCode(
   validated: URLSearchParams,
   runtime: CoreRuntime,
 ): Promise<StepResult<InspectedTokens>> {
-  const log: RecordedExchange[] = [];
   const client = { client_id: attempt.client_id };
-  return step(log, async () => {
-    const DPoP = await handleFor(runtime, attempt);
-    return withNonceRetry(async () => {
-      const response = await oauth.authorizationCodeGrantRequest(
-        attempt.server,
-        client,
-        oauth.None(),
-        validated,
-        attempt.redirect_uri,
-        attempt.code_verifier,
-        { ...options(log, 'Token request (authorization_code)', attempt.server.token_endpoint), DPoP },
-      );
-      return oauth.processAuthorizationCodeResponse(attempt.server, client, response, {
-        expectedNonce: attempt.nonce ?? oauth.expectNoNonce,
-        requireIdToken: attempt.nonce !== undefined,
-      });
+  const endpoint = attempt.server.token_endpoint;
+  return provenStep(runtime, attempt, 'Token request (authorization_code)', endpoint, async (requestOptions) => {
+    const response = await oauth.authorizationCodeGrantRequest(
+      attempt.server,
+      client,
+      oauth.None(),
+      validated,
+      attempt.redirect_uri,
+      attempt.code_verifier,
+      requestOptions,
+    );
+    return oauth.processAuthorizationCodeResponse(attempt.server, client, response, {
+      expectedNonce: attempt.nonce ?? oauth.expectNoNonce,
+      requireIdToken: attempt.nonce !== undefined,
     });
   });
 }
@@ -442,17 +453,17 @@ export async function refreshInspected(
   refreshToken: string,
   runtime: CoreRuntime,
 ): Promise<StepResult<InspectedTokens>> {
-  const log: RecordedExchange[] = [];
   const client = { client_id: attempt.client_id };
-  return step(log, async () => {
-    const DPoP = await handleFor(runtime, attempt);
-    return withNonceRetry(async () => {
-      const response = await oauth.refreshTokenGrantRequest(attempt.server, client, oauth.None(), refreshToken, {
-        ...options(log, 'Token request (refresh_token)', attempt.server.token_endpoint),
-        DPoP,
-      });
-      return oauth.processRefreshTokenResponse(attempt.server, client, response);
-    });
+  const endpoint = attempt.server.token_endpoint;
+  return provenStep(runtime, attempt, 'Token request (refresh_token)', endpoint, async (requestOptions) => {
+    const response = await oauth.refreshTokenGrantRequest(
+      attempt.server,
+      client,
+      oauth.None(),
+      refreshToken,
+      requestOptions,
+    );
+    return oauth.processRefreshTokenResponse(attempt.server, client, response);
   });
 }
 
@@ -507,18 +518,11 @@ export async function userInfoInspected(
   accessToken: string,
   runtime: CoreRuntime,
 ): Promise<StepResult<oauth.UserInfoResponse>> {
-  const log: RecordedExchange[] = [];
   const endpoint = attempt.server.userinfo_endpoint;
   const client = { client_id: attempt.client_id };
-  return step(log, async () => {
-    if (!endpoint) throw new TypeError('The server has no userinfo_endpoint');
-    const DPoP = await handleFor(runtime, attempt);
-    return withNonceRetry(async () => {
-      const response = await oauth.userInfoRequest(attempt.server, client, accessToken, {
-        ...options(log, 'UserInfo', endpoint),
-        DPoP,
-      });
-      return oauth.processUserInfoResponse(attempt.server, client, oauth.skipSubjectCheck, response);
-    });
+  if (!endpoint) return { exchanges: [], error: errorOf(new TypeError('The server has no userinfo_endpoint'), false) };
+  return provenStep(runtime, attempt, 'UserInfo', endpoint, async (requestOptions) => {
+    const response = await oauth.userInfoRequest(attempt.server, client, accessToken, requestOptions);
+    return oauth.processUserInfoResponse(attempt.server, client, oauth.skipSubjectCheck, response);
   });
 }

@@ -63,18 +63,24 @@ export async function listProviders(event: RequestEvent): Promise<Response> {
   }
 }
 
+/** The provider the URL names, once the caller is checked and holds its user scope (401 / 403 / 404). */
+async function permittedProvider(event: RequestEvent) {
+  const who = await caller(event);
+  const { m2m } = serverContext(event.url.origin);
+  const name = event.params.provider ?? '';
+  const provider = m2m.provider(name);
+  if (!provider) throw new M2mError('unknown_provider');
+  requireScope(who, provider.userScope);
+  return { m2m, name, provider };
+}
+
 /**
  * /api/m2m/<provider>/<path>: checks the signed-in caller (401 / 403), then makes the allow-listed
  * call with the server's own credential and returns only the provider's status and JSON body.
  */
 export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Promise<Response> {
   try {
-    const who = await caller(event);
-    const { m2m } = serverContext(event.url.origin);
-    const name = event.params.provider ?? '';
-    const provider = m2m.provider(name);
-    if (!provider) throw new M2mError('unknown_provider');
-    requireScope(who, provider.userScope);
+    const { m2m, name } = await permittedProvider(event);
     // The raw, still-encoded path: encoded dots and slashes are refused, not decoded into a path.
     const path = event.url.pathname.slice(`/api/m2m/${name}`.length);
     let body: string | undefined;
@@ -99,12 +105,7 @@ export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Prom
  */
 export async function testToken(event: RequestEvent): Promise<Response> {
   try {
-    const who = await caller(event);
-    const { m2m } = serverContext(event.url.origin);
-    const name = event.params.provider ?? '';
-    const provider = m2m.provider(name);
-    if (!provider) throw new M2mError('unknown_provider');
-    requireScope(who, provider.userScope);
+    const { m2m, name, provider } = await permittedProvider(event);
     const status = await m2m.tokenStatus(name);
     const auth = provider.auth.mode === 'client_credentials' ? provider.auth : undefined;
     return json(
