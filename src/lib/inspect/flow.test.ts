@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DPOP_SERVER,
   TEST_SERVER,
+  base64url,
   fakeFetch,
   formOf,
   jsonResponse,
@@ -47,7 +48,10 @@ const SERVER: InspectedServer = {
   introspection_endpoint: 'https://as.example/introspect',
   userinfo_endpoint: 'https://as.example/userinfo',
 };
-const DPOP: InspectedServer = { ...SERVER, dpop_signing_alg_values_supported: DPOP_SERVER.dpop_signing_alg_values_supported };
+const DPOP: InspectedServer = {
+  ...SERVER,
+  dpop_signing_alg_values_supported: DPOP_SERVER.dpop_signing_alg_values_supported,
+};
 
 // Canaries: long and distinct, so neither a masked head/tail nor chance can make a search pass or fail.
 const CODE = 'code-canary-5d1c0e7b9a2f4e6a8c3b1d0f';
@@ -163,8 +167,8 @@ const goodCallback = (attempt: InspectionAttempt, code = CODE) =>
   ]);
 
 /** A started attempt whose good callback has been read, ready for the code exchange. */
-async function validatedAttempt(server: InspectedServer = SERVER) {
-  const started = await start(server);
+async function validatedAttempt(server: InspectedServer = SERVER, profile: Partial<Profile> = {}) {
+  const started = await start(server, profile);
   const received = await readCallback(goodCallback(started.attempt), runtime);
   expect(received.validated?.get('code')).toBe(CODE);
   return { ...started, attempt: received.attempt!, validated: received.validated! };
@@ -201,18 +205,21 @@ describe('recordingFetch', () => {
     ['Authorization', `DPoP ${ACCESS_TOKEN}`, ACCESS_TOKEN, 'DPoP '],
     ['dpop', PROOF, PROOF, ''],
     ['DPoP', PROOF, PROOF, ''],
-  ])('#60 masks the %s request header, keeps the scheme, and still sends it raw', async (name, value, secret, scheme) => {
-    answer(() => new Response(null, { status: 204 }));
+  ])(
+    '#60 masks the %s request header, keeps the scheme, and still sends it raw',
+    async (name, value, secret, scheme) => {
+      answer(() => new Response(null, { status: 204 }));
 
-    const { log } = await send({ method: 'GET', headers: { [name]: value, accept: 'application/json' } });
+      const { log } = await send({ method: 'GET', headers: { [name]: value, accept: 'application/json' } });
 
-    expect(requests[0].headers[name.toLowerCase()]).toBe(value);
-    const masked = log[0].request.headers[name];
-    expect(masked.startsWith(scheme)).toBe(true);
-    expect(masked).toMatch(/\(\d+ chars(, JWT)?\)/);
-    expect(log[0].request.headers.accept).toBe('application/json');
-    expectNoSecret(shown(log), { secret });
-  });
+      expect(requests[0].headers[name.toLowerCase()]).toBe(value);
+      const masked = log[0].request.headers[name];
+      expect(masked.startsWith(scheme)).toBe(true);
+      expect(masked).toMatch(/\(\d+ chars(, JWT)?\)/);
+      expect(log[0].request.headers.accept).toBe('application/json');
+      expectNoSecret(shown(log), { secret });
+    },
+  );
 
   it('#60 #64 masks every credential form field in request.body, keeps the others, and keeps `form` raw', async () => {
     const secrets = {
@@ -472,6 +479,22 @@ describe('discoverServer', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('#23 wants the issuer even when every endpoint is entered by hand', async () => {
+    const result = await discoverServer(
+      profileOf({
+        issuer: '',
+        endpoints: {
+          authorization_endpoint: 'https://as.example/authorize',
+          token_endpoint: 'https://as.example/token',
+        },
+      }),
+    );
+
+    expect(result.error?.code).toBe('invalid_request');
+    expect(result.value).toBeUndefined();
+    expect(requests).toHaveLength(0);
+  });
+
   it('uses OpenID Connect Discovery first, recorded', async () => {
     documents({ [OIDC]: () => jsonResponse(METADATA) });
 
@@ -584,11 +607,21 @@ describe('discoverServer', () => {
     ['an http issuer named localhost-something', { issuer: 'http://localhost.evil.example' }],
     [
       'an http token endpoint entered by hand',
-      { endpoints: { authorization_endpoint: 'https://as.example/authorize', token_endpoint: 'http://as.example/token' } },
+      {
+        endpoints: {
+          authorization_endpoint: 'https://as.example/authorize',
+          token_endpoint: 'http://as.example/token',
+        },
+      },
     ],
     [
       'an http authorization endpoint entered by hand',
-      { endpoints: { authorization_endpoint: 'http://as.example/authorize', token_endpoint: 'https://as.example/token' } },
+      {
+        endpoints: {
+          authorization_endpoint: 'http://as.example/authorize',
+          token_endpoint: 'https://as.example/token',
+        },
+      },
     ],
     [
       'an http userinfo endpoint entered by hand',
@@ -666,6 +699,22 @@ describe('startInspection', () => {
     expect(url.href).not.toContain(attempt.code_verifier);
     expect(parameters.map((p) => [p.name, p.value])).toEqual([...url.searchParams]);
   });
+
+  it.each([
+    'http://127.0.0.1:5173/inspect/callback',
+    'http://127.0.0.1:5173/inspect/callback/',
+    'https://App.Example:443/inspect/callback?tab=1',
+    'http://[::1]:5173/inspect/callback',
+    'http://localhost:5173/inspect/callback#frag',
+  ])(
+    '#10 sends redirect_uri %s exactly as entered, and stores that string for the token request',
+    async (redirectUri) => {
+      const { url, attempt } = await start(SERVER, { redirectUri });
+
+      expect(url.searchParams.getAll('redirect_uri')).toEqual([redirectUri]);
+      expect(attempt.redirect_uri).toBe(redirectUri);
+    },
+  );
 
   it('sends no scope parameter when no scope is chosen', async () => {
     const { url } = await start(SERVER, { scopes: [] });
@@ -1088,6 +1137,42 @@ describe('exchangeCode', () => {
     expect(result.exchanges.map((e) => [e.label, e.request.method, e.request.url, e.response?.status])).toEqual([
       ['Token request (authorization_code)', 'POST', SERVER.token_endpoint, 200],
     ]);
+  });
+
+  it('#10 sends the very redirect_uri string of the authorization request', async () => {
+    const redirectUri = 'https://App.Example:443/inspect/callback?tab=1';
+    answer(() => tokenResponse());
+    const { url, attempt, validated } = await validatedAttempt(SERVER, { redirectUri });
+
+    await exchangeCode(attempt, validated, runtime);
+
+    expect(formOf(requests[0]).redirect_uri).toEqual([redirectUri]);
+    expect(url.searchParams.get('redirect_uri')).toBe(redirectUri);
+  });
+
+  /** An unsigned-looking RS256 ID token (oauth4webapi does not verify token-endpoint ID token signatures). */
+  const idToken = (claims: Record<string, unknown>) => {
+    const part = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)));
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iss: ISSUER, aud: CLIENT_ID, sub: 'user-1', iat: now, exp: now + 300, ...claims };
+    return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(payload)}.${part('signature-canary-value')}`;
+  };
+
+  it.each<[string, (nonce: string) => { id_token?: string }, string | undefined]>([
+    ['the attempt’s nonce', (nonce) => ({ id_token: idToken({ nonce }) }), undefined],
+    ['another nonce', () => ({ id_token: idToken({ nonce: 'replayed-nonce-value' }) }), 'invalid_response'],
+    ['no nonce', () => ({ id_token: idToken({}) }), 'invalid_response'],
+    ['no ID token at all', () => ({}), 'invalid_response'],
+  ])('with openid, accepts only an ID token carrying the nonce: %s', async (_case, extra, code) => {
+    const { attempt, validated } = await validatedAttempt(SERVER, { scopes: ['openid'] });
+    const members = extra(attempt.nonce!);
+    answer(() => tokenResponse(members));
+
+    const result = await exchangeCode(attempt, validated, runtime);
+
+    expect(result.error?.code).toBe(code);
+    expect(result.value?.id_token).toBe(code ? undefined : members.id_token);
+    if (members.id_token) expectNoSecret(shown(result.exchanges), { id_token: members.id_token });
   });
 
   it('#77 retries a use_dpop_nonce answer once, with the nonce, signed by the attempt’s key', async () => {

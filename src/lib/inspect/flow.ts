@@ -1,9 +1,9 @@
 import * as oauth from 'oauth4webapi';
-import { dpopHandle, dpopKeyPair, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
+import { dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
 import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
-import { SECRET_FIELDS, maskToken, maskTokenResponse } from './tokens.js';
+import { SECRET_FIELDS, maskToken } from './tokens.js';
 
 /**
  * The inspector's step-by-step authorization-code flow: every protocol step is oauth4webapi's,
@@ -80,18 +80,31 @@ function maskForm(form: Record<string, string>): string {
     .join('&');
 }
 
+/** Masks every credential-named member (SECRET_FIELDS), at any depth, in parsed JSON. */
+function maskDeep(value: unknown, depth = 0): unknown {
+  if (depth > 32 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key,
+      typeof v === 'string' && SECRET_FIELDS.has(key) ? maskToken(v) : maskDeep(v, depth + 1),
+    ]),
+  );
+}
+
 function maskBody(text: string): string {
-  const shown = text.slice(0, MAX_BODY_SHOWN);
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      return JSON.stringify(maskTokenResponse(parsed as Record<string, unknown>), null, 2).slice(0, MAX_BODY_SHOWN);
-    }
+    return JSON.stringify(maskDeep(JSON.parse(text)), null, 2).slice(0, MAX_BODY_SHOWN);
   } catch {
-    // Not JSON: a form body has its credentials masked; anything else is shown as it came, cut short.
-    if (/^[\w.-]+=/.test(shown)) return maskForm(Object.fromEntries(new URLSearchParams(shown)));
+    // Not JSON. A form body has its credentials masked; anything else (broken JSON included) has
+    // any quoted credential member masked, and is cut short.
+    const shown = text.slice(0, MAX_BODY_SHOWN);
+    if (/^[\w.-]+=/.test(shown))
+      return maskForm(Object.fromEntries(new URLSearchParams(shown))).slice(0, MAX_BODY_SHOWN);
+    return shown.replace(/"([a-z_]+)"\s*:\s*"([^"]*)"/gi, (whole, key: string, value: string) =>
+      SECRET_FIELDS.has(key) ? `"${key}": "${maskToken(value)}"` : whole,
+    );
   }
-  return shown;
 }
 
 /** A `customFetch` that records each exchange (masked) into `log` before handing the response on. */
@@ -379,9 +392,10 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
   });
   const result: ReceivedCallback = { params, attempt, checks };
   if (!attempt) {
+    // Whatever error the callback carries is not attributed to the server before state matched (#24).
     result.error = {
-      code: params.error[0] ?? 'invalid_request',
-      description: params.error_description[0],
+      code: 'invalid_request',
+      description: 'The callback does not answer an attempt started in this browser.',
       message: 'No matching attempt',
     };
     return result;
@@ -417,7 +431,8 @@ async function provenStep<T>(
 ): Promise<StepResult<T>> {
   const log: RecordedExchange[] = [];
   return step(log, async () => {
-    const DPoP = attempt.dpop_key ? await dpopHandle(runtime, attempt.dpop_key) : undefined;
+    // The key the tokens are to be bound to (dpop_jkt was sent): without it, no request at all.
+    const DPoP = attempt.dpop_key ? await requireDpopHandle(runtime, attempt.dpop_key) : undefined;
     return withNonceRetry(() => send({ ...options(log, label, endpoint), DPoP }));
   });
 }
