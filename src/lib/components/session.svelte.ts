@@ -120,9 +120,10 @@ class SessionState {
    * the same scopes after the session ended. Goes back to `returnTo` afterwards.
    */
   async authorizeAgain(options: { redirectUri: string; returnTo: string; scope?: string }): Promise<void> {
-    const last = this.session ? this.#lastSignInOf(this.session) : this.lastSignIn;
+    // Set from the session whenever one is shown, and kept after it ends.
+    const last = this.lastSignIn;
     if (!last) throw new FieldpassError('NOT_SIGNED_IN', 'There is no earlier sign-in to repeat');
-    const scopes = this.session ? grantedScopes(this.session) : last.scopes;
+    const scopes = last.scopes;
     const { url } = await startSignIn(
       {
         server: last.server,

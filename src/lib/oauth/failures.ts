@@ -78,8 +78,7 @@ function classify(err: unknown, context: FailureContext, now: number): Fieldpass
         status < 500 &&
         details.error !== undefined &&
         details.error !== 'use_dpop_nonce');
-    if (context === 'refresh' && err instanceof oauth.ResponseBodyError && refusedForGood) code = 'SESSION_ENDED';
-    else if (context === 'refresh' && details.error === 'invalid_grant') code = 'SESSION_ENDED';
+    if (context === 'refresh' && refusedForGood) code = 'SESSION_ENDED';
     else if (context !== 'code-exchange' && code === 'CODE_REJECTED') code = 'SERVER_ERROR';
     return new FieldpassError(
       code,

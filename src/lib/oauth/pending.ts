@@ -1,3 +1,4 @@
+import { attemptKeyName } from './dpop.js';
 import type { CoreRuntime } from './runtime.js';
 
 /** IndexedDB key prefix of pending sign-in attempts; the rest of the key is the `state`. */
@@ -10,6 +11,6 @@ export async function discardPendingAttempts(runtime: CoreRuntime): Promise<void
     await runtime.store.del(key);
     // The attempt's own DPoP key (see startSignIn) goes with it; one whose callback is being
     // finished (its record already taken) keeps its key.
-    await runtime.store.del(`key:dpop:${key.slice(PENDING_PREFIX.length)}`);
+    await runtime.store.del(attemptKeyName(key.slice(PENDING_PREFIX.length)));
   }
 }
