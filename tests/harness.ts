@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 // Where the end-to-end tests run the app and the sandbox: ports of their own, so a running
 // `npm run dev` (5173, 9000, 9100) does not get in the way.
 
-export const SANDBOX_PORTS = { issuer: 9010, api: 9110, m2m: 9210 } as const;
-export const APP_ORIGIN = 'http://127.0.0.1:4173';
+// E2E_PORT_OFFSET moves them all, so two checkouts can run their suites side by side.
+const OFFSET = Number(process.env.E2E_PORT_OFFSET ?? 0);
+export const SANDBOX_PORTS = { issuer: 9010 + OFFSET, api: 9110 + OFFSET, m2m: 9210 + OFFSET } as const;
+export const APP_ORIGIN = `http://127.0.0.1:${4173 + OFFSET}`;
 export const ISSUER = `http://127.0.0.1:${SANDBOX_PORTS.issuer}`;
 export const API_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.api}`;
 export const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass', name: 'Sam Okafor' } as const;
