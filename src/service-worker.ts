@@ -1,0 +1,84 @@
+/// <reference no-default-lib="true"/>
+/// <reference lib="esnext" />
+/// <reference lib="webworker" />
+/// <reference types="@sveltejs/kit" />
+
+// Fieldpass's service worker: the app opens with no network. It caches the app itself only (see
+// $lib/pwa/cache-rules for what is never cached) and never sees a token: sign-in callbacks, the
+// server's /api routes and every other origin pass straight to the network.
+//
+// Updates: a new version installs beside the old one and waits (no skipWaiting). Open pages keep
+// the version they loaded, whose lazily loaded route files stay in the old cache, until every one
+// of them is closed; the next start gets the new version. clients.claim() only matters for the
+// very first install, so the page that installed it works offline without a reload.
+
+import { build, files, version } from '$service-worker';
+import {
+  cacheName,
+  CACHE_PREFIX,
+  classifyRequest,
+  mayStore,
+  offlineCallbackPage,
+  SHELL_PATH,
+} from '$lib/pwa/cache-rules';
+
+const worker = globalThis.self as unknown as ServiceWorkerGlobalScope;
+const CACHE = cacheName(version);
+// The build's hashed files and static/ (icons, manifest): the shell needs nothing else offline.
+const ASSETS = [...build, ...files];
+const PRECACHED = new Set(ASSETS);
+
+worker.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      await cache.addAll(ASSETS);
+      // The shell is stored with its headers: the CSP nonce in the header matches the one in the body.
+      const shell = await fetch(SHELL_PATH, { cache: 'reload', credentials: 'same-origin' });
+      if (!mayStore(shell)) throw new Error(`The page shell answered ${shell.status}; not installing.`);
+      await cache.put(SHELL_PATH, shell);
+    })(),
+  );
+});
+
+worker.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key.startsWith(CACHE_PREFIX) && key !== CACHE) await caches.delete(key);
+      }
+      await worker.clients.claim();
+    })(),
+  );
+});
+
+/** A page: the live server first (fresh CSP nonce and headers); offline, the shell kept at install. */
+async function shellFirstFromNetwork(request: Request): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (err) {
+    const shell = await caches.match(SHELL_PATH, { cacheName: CACHE });
+    if (shell) return shell;
+    throw err;
+  }
+}
+
+/** A file of this build: from the cache when it is there, otherwise from the network (not stored). */
+async function precachedFirst(request: Request): Promise<Response> {
+  const cached = await caches.match(request, { cacheName: CACHE });
+  return cached ?? fetch(request);
+}
+
+worker.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const kind = classifyRequest(request, worker.location.origin);
+  if (kind === 'shell') {
+    event.respondWith(shellFirstFromNetwork(request));
+  } else if (kind === 'callback') {
+    // Never the shell: it would start a code exchange. Offline, a page without any script.
+    event.respondWith(fetch(request).catch(() => offlineCallbackPage()));
+  } else if (kind === 'asset' && PRECACHED.has(new URL(request.url).pathname)) {
+    event.respondWith(precachedFirst(request));
+  }
+  // Everything else: no respondWith, so the browser fetches it as if there were no service worker.
+});
