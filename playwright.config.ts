@@ -5,6 +5,15 @@ import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV } from
 // Debian's Chromium where it is installed (our CI machines cannot download Playwright's own build).
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
+/**
+ * A tablet descriptor from Playwright's device list, run in Chromium (the iPad descriptors default
+ * to WebKit, which our CI machines do not have): its viewport, pixel ratio, user agent, touch and
+ * mobile emulation are kept.
+ */
+function tablet(name: keyof typeof devices) {
+  return { ...devices[name], browserName: 'chromium' as const, defaultBrowserType: 'chromium' as const };
+}
+
 export default defineConfig({
   testDir: 'tests',
   // The sandbox's counters are shared, and the machine has two cores: one test at a time.
@@ -19,7 +28,6 @@ export default defineConfig({
     trace: 'retain-on-failure',
     // page.route() cannot see requests a service worker makes; specs that need it opt in.
     serviceWorkers: 'block',
-    ...devices['Desktop Chrome'],
     launchOptions: {
       executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
       args: [
@@ -33,6 +41,13 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    // Every test, on a desktop.
+    { name: 'chromium', use: { ...devices['Desktop Chrome'] } },
+    // The core tests (tagged @device: sign-in, offline, the queue, target sizes) on emulated tablets, with touch.
+    { name: 'ipad', grep: /@device/, use: tablet('iPad Pro 11') },
+    { name: 'android-tablet', grep: /@device/, use: tablet('Galaxy Tab S4') },
+  ],
   webServer: [
     {
       command: 'node sandbox/index.js',

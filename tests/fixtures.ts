@@ -1,4 +1,5 @@
 import { expect, test as base, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
@@ -223,6 +224,12 @@ export interface SignInOptions {
   deny?: boolean;
 }
 
+/** A tap on the emulated tablets (projects with `hasTouch`), a click elsewhere. */
+export async function press(target: Locator): Promise<void> {
+  if (base.info().project.use.hasTouch) await target.tap();
+  else await target.click();
+}
+
 /** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
 export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
   await page.goto(
@@ -230,15 +237,15 @@ export async function signIn(page: Page, options: SignInOptions = {}): Promise<v
   );
   for (const scope of options.tick ?? []) await page.getByRole('checkbox', { name: scope }).check();
   for (const scope of options.untick ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
-  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
+  await press(page.getByRole('button', { name: 'Continue to Fentu' }));
   await page.waitForURL(`${ISSUER}/**`);
   if (await page.getByLabel('Email').isVisible()) {
     await page.getByLabel('Email').fill(DEMO.email);
     await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await press(page.getByRole('button', { name: 'Sign in' }));
   }
   for (const scope of options.refuseAtServer ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
-  await page.getByRole('button', { name: options.deny ? 'Deny' : 'Allow' }).click();
+  await press(page.getByRole('button', { name: options.deny ? 'Deny' : 'Allow' }));
   await page.waitForURL(`${APP_ORIGIN}/**`);
 }
 

@@ -6,6 +6,7 @@ import {
   idbRecords,
   storedSession,
   presentRefreshTokenFromApp,
+  press,
   recordTokenResponses,
   sandboxStats,
   signIn,
@@ -59,45 +60,53 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
   expect((await sandboxStats(request)).token.refresh.rejected).toBe(settled);
 });
 
-test('reopened after the access token expired: refreshed silently, no redirect', async ({ page, request }) => {
-  await configureSandbox(request, { accessTokenTtl: 3 });
-  await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-  await page.goto('about:blank');
-  await page.waitForTimeout(4_000);
-  const before = await sandboxStats(request);
+test(
+  'reopened after the access token expired: refreshed silently, no redirect',
+  { tag: '@device' },
+  async ({ page, request }) => {
+    await configureSandbox(request, { accessTokenTtl: 3 });
+    await signIn(page);
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await page.goto('about:blank');
+    await page.waitForTimeout(4_000);
+    const before = await sandboxStats(request);
 
-  await page.goto('/');
+    await page.goto('/');
 
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-  const after = await sandboxStats(request);
-  expect(after.authorization.requests).toBe(before.authorization.requests);
-  expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
-  expect(after.api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
-});
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    const after = await sandboxStats(request);
+    expect(after.authorization.requests).toBe(before.authorization.requests);
+    expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
+    expect(after.api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
+  },
+);
 
-test('sign out revokes the refresh token at the sandbox and clears IndexedDB (#53, #56)', async ({ page, request }) => {
-  const tokens = recordTokenResponses(page);
-  await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-  const refreshToken = tokens.at(-1)!.refresh_token;
-  const before = await sandboxStats(request);
+test(
+  'sign out revokes the refresh token at the sandbox and clears IndexedDB (#53, #56)',
+  { tag: '@device' },
+  async ({ page, request }) => {
+    const tokens = recordTokenResponses(page);
+    await signIn(page);
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    const refreshToken = tokens.at(-1)!.refresh_token;
+    const before = await sandboxStats(request);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+    await press(page.getByRole('button', { name: 'Sign out' }));
 
-  await expect(page.getByText('You are signed out.')).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
-  const after = await sandboxStats(request);
-  expect(after.revocation.byHint.refresh_token - (before.revocation.byHint.refresh_token ?? 0)).toBe(1);
-  expect(await appRecords(page)).toEqual({});
+    await expect(page.getByText('You are signed out.')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+    const after = await sandboxStats(request);
+    expect(after.revocation.byHint.refresh_token - (before.revocation.byHint.refresh_token ?? 0)).toBe(1);
+    expect(await appRecords(page)).toEqual({});
 
-  // Presented with a proof from the app's own key (which stays on the device), so only the
-  // revocation can be why it is refused.
-  const replay = await presentRefreshTokenFromApp(page, refreshToken);
-  expect(replay.status).toBe(400);
-  expect(replay.body.error).toBe('invalid_grant');
+    // Presented with a proof from the app's own key (which stays on the device), so only the
+    // revocation can be why it is refused.
+    const replay = await presentRefreshTokenFromApp(page, refreshToken);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
 
-  await page.reload();
-  await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
-});
+    await page.reload();
+    await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  },
+);

@@ -36,34 +36,38 @@ test('the consent screen lists every Fentu scope, preselects reads only and flag
   }
 });
 
-test('sign in with least-privilege scopes and see work orders from the API', async ({ page, request }) => {
-  const before = await sandboxStats(request);
-  const authorizeUrls: string[] = [];
-  page.on('request', (r) => {
-    if (r.url().startsWith(`${ISSUER}/authorize`)) authorizeUrls.push(r.url());
-  });
+test(
+  'sign in with least-privilege scopes and see work orders from the API',
+  { tag: '@device' },
+  async ({ page, request }) => {
+    const before = await sandboxStats(request);
+    const authorizeUrls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${ISSUER}/authorize`)) authorizeUrls.push(r.url());
+    });
 
-  await signIn(page);
+    await signIn(page);
 
-  await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'Boiler lockout — no heating in classrooms' })).toBeVisible();
-  // The code and state never stay in the address bar (#27).
-  expect(new URL(page.url()).search).toBe('');
+    await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'Boiler lockout — no heating in classrooms' })).toBeVisible();
+    // The code and state never stay in the address bar (#27).
+    expect(new URL(page.url()).search).toBe('');
 
-  const sent = new URL(authorizeUrls[0]).searchParams;
-  expect(sent.get('code_challenge_method')).toBe('S256');
-  expect(sent.get('code_verifier')).toBeNull();
-  expect(sent.get('scope')?.split(' ').sort()).toEqual(
-    ['openid', 'profile', 'email', 'read:work-orders', 'read:customers', 'read:assets'].sort(),
-  );
+    const sent = new URL(authorizeUrls[0]).searchParams;
+    expect(sent.get('code_challenge_method')).toBe('S256');
+    expect(sent.get('code_verifier')).toBeNull();
+    expect(sent.get('scope')?.split(' ').sort()).toEqual(
+      ['openid', 'profile', 'email', 'read:work-orders', 'read:customers', 'read:assets'].sort(),
+    );
 
-  const after = await sandboxStats(request);
-  expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
-  expect(after.api.byRoute['GET /work-orders'] - (before.api.byRoute['GET /work-orders'] ?? 0)).toBeGreaterThanOrEqual(
-    1,
-  );
-});
+    const after = await sandboxStats(request);
+    expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
+    expect(
+      after.api.byRoute['GET /work-orders'] - (before.api.byRoute['GET /work-orders'] ?? 0),
+    ).toBeGreaterThanOrEqual(1);
+  },
+);
 
 test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL (#58, #59)', async ({
   page,
@@ -139,19 +143,23 @@ test('sign-in returns to the page where it started, and never off the origin (#3
   expect(page.url()).toBe(`${APP_ORIGIN}/`);
 });
 
-test('a reload keeps the user signed in without another sign-in or token request', async ({ page, request }) => {
-  await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-  const before = await sandboxStats(request);
+test(
+  'a reload keeps the user signed in without another sign-in or token request',
+  { tag: '@device' },
+  async ({ page, request }) => {
+    await signIn(page);
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    const before = await sandboxStats(request);
 
-  await page.reload();
+    await page.reload();
 
-  await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-  const after = await sandboxStats(request);
-  expect(after.authorization.requests).toBe(before.authorization.requests);
-  expect(after.token.requests).toBe(before.token.requests);
-});
+    await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    const after = await sandboxStats(request);
+    expect(after.authorization.requests).toBe(before.authorization.requests);
+    expect(after.token.requests).toBe(before.token.requests);
+  },
+);
 
 test('a callback that matches no sign-in is refused without any token request (#22)', async ({ page, request }) => {
   const before = await sandboxStats(request);
@@ -191,3 +199,30 @@ test('the same callback URL opened again is refused and makes no second exchange
   expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
   expect(await idbRecords(page)).toHaveProperty('session');
 });
+
+test(
+  'closed and opened again later: still signed in from the stored session, no trip to Fentu',
+  { tag: '@device' },
+  async ({ context, page, request }) => {
+    await signIn(page);
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await page.close();
+    const before = await sandboxStats(request);
+
+    // A new page in the same browser profile, as when the tablet's app is opened again.
+    const reopened = await context.newPage();
+    const navigations: string[] = [];
+    reopened.on('framenavigated', (frame) => {
+      if (frame === reopened.mainFrame()) navigations.push(frame.url());
+    });
+    await reopened.goto('/');
+
+    await expect(reopened.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
+    await expect(reopened.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(reopened.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    expect(navigations.filter((url) => !url.startsWith(APP_ORIGIN))).toEqual([]);
+    const after = await sandboxStats(request);
+    expect(after.authorization.requests).toBe(before.authorization.requests);
+    expect(after.token.byGrantType.authorization_code).toBe(before.token.byGrantType.authorization_code);
+  },
+);
