@@ -52,6 +52,8 @@ function fakeApi() {
     replays: 0,
     fault: undefined as ((request: RecordedRequest) => Response | undefined) | undefined,
     loseAnswer: 0,
+    /** How long the server takes to answer, so sends from two drains would overlap. */
+    delayMs: 0,
     respond(request: RecordedRequest): Response {
       const faulted = api.fault?.(request);
       if (faulted) return faulted;
@@ -88,7 +90,10 @@ beforeEach(async () => {
   clock = T0;
   store = createMemoryStore({ [SESSION_KEY]: session() });
   api = fakeApi();
-  const fake = fakeFetch((request) => api.respond(request));
+  const fake = fakeFetch(async (request) => {
+    if (api.delayMs) await new Promise((resolve) => setTimeout(resolve, api.delayMs));
+    return api.respond(request);
+  });
   requests = fake.requests;
   runtime = { store, fetch: fake.fetch, lock: inProcessLock, now: () => clock };
   user = (await offlineUserKey(session()))!;
@@ -124,6 +129,7 @@ describe('drainOutbox', () => {
 
   it('two drains at once (two tabs) send each order exactly once', async () => {
     for (const title of ['a', 'b', 'c', 'd']) await enqueue(title);
+    api.delayMs = 20;
     const otherTab: CoreRuntime = { ...runtime };
 
     const results = await Promise.all([
