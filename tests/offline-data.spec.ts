@@ -239,3 +239,36 @@ test(
     expect((await orderStats(request)).created).toBe(before.created);
   },
 );
+
+test('two open tabs: both show the queue as it changes, and coming back online sends each order once', async ({
+  context,
+  page,
+  request,
+}) => {
+  await signInReady(page);
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+  const titles = [`Two tabs ${uniqueTag()} #1`, `Two tabs ${uniqueTag()} #2`];
+
+  await context.setOffline(true);
+  for (const title of titles) await createWorkOrder(page, title);
+  for (const title of titles) {
+    await expect(outboxItem(other, title).getByTestId('outbox-status')).toHaveText('Waiting to be sent (offline)');
+  }
+  const before = await orderStats(request);
+
+  // Both tabs see the network come back and both try to send: the shared lock lets one send each order.
+  await context.setOffline(false);
+
+  for (const tab of [page, other]) {
+    for (const title of titles) {
+      await expect(outboxItem(tab, title).getByTestId('outbox-status')).toHaveText(/^Sent as WO-\d+$/);
+    }
+  }
+  const after = await orderStats(request);
+  expect(after.created - before.created).toBe(2);
+  expect(after.replayed - before.replayed).toBe(0);
+  const ours = (await apiWorkOrders(request)).filter((order) => titles.includes(order.title));
+  expect(ours.map((order) => order.title)).toEqual(titles);
+});
