@@ -4,7 +4,17 @@
 // offline behaviour is exercised on pages already open.)
 
 import type { APIRequestContext, Page } from '@playwright/test';
-import { appRecords, expect, idbRecords, sandboxStats, signIn, test } from './fixtures';
+import {
+  appRecords,
+  configureSandbox,
+  expect,
+  idbRecords,
+  presentRefreshTokenFromApp,
+  recordTokenResponses,
+  sandboxStats,
+  signIn,
+  test,
+} from './fixtures';
 import { API_BASE_URL, ISSUER } from './harness';
 
 interface OrderStats {
@@ -271,4 +281,38 @@ test('two open tabs: both show the queue as it changes, and coming back online s
   expect(after.replayed - before.replayed).toBe(0);
   const ours = (await apiWorkOrders(request)).filter((order) => titles.includes(order.title));
   expect(ours.map((order) => order.title)).toEqual(titles);
+});
+
+test('a session the server ends keeps the queue and the saved lists; the same user signing in again sends it', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  const tokens = recordTokenResponses(page);
+  await signInReady(page);
+  const title = `Across sign-ins ${uniqueTag()}`;
+  // Fentu cannot be reached for orders for a while, so this one waits in the queue.
+  await page.route(`${API_BASE_URL}/work-orders`, (route) =>
+    route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.fallback(),
+  );
+  await createWorkOrder(page, title);
+  await expect(outboxItem(page, title).getByTestId('outbox-status')).toContainText('Fentu could not be reached');
+  const before = await orderStats(request);
+
+  // The server ends the session: a rotated-out refresh token is replayed, so it revokes the grant.
+  await expect.poll(() => tokens.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  expect((await presentRefreshTokenFromApp(page, tokens[0].refresh_token)).body.error).toBe('invalid_grant');
+  await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
+  expect(await recordNames(page, 'outbox:')).toHaveLength(1);
+  expect(await recordNames(page, 'cache:')).toHaveLength(3);
+
+  await page.unroute(`${API_BASE_URL}/work-orders`);
+  await page.getByRole('button', { name: 'Sign in again' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  await page.getByRole('button', { name: 'Allow' }).click();
+
+  await expect(outboxItem(page, title).getByTestId('outbox-status')).toHaveText(/^Sent as WO-\d+$/, {
+    timeout: 15_000,
+  });
+  expect((await orderStats(request)).created - before.created).toBe(1);
 });
