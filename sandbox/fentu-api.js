@@ -2,8 +2,10 @@
 // tokens from the sandbox issuer (validated by oauth4webapi against the issuer's JWKS), with scope
 // checks, RFC 6750 errors and the X-RateLimit-* headers of the Fentu docs.
 
-import { authenticate, challenge, readJson, schemeOf } from './bearer.js';
+import { authenticate, challenge, schemeOf } from './bearer.js';
 import { PRIORITIES, assets, customers, workOrders } from './data.js';
+import { readBody } from './http.js';
+import { createIdempotencyStore, parseIdempotencyKey } from './idempotency.js';
 import { SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
 
@@ -14,7 +16,9 @@ const ROUTES = {
   'GET /assets': { scope: 'read:assets', handle: () => [200, { data: assets }] },
 };
 
-const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
+const EXPOSED_HEADERS =
+  'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Idempotent-Replayed';
+const idempotency = createIdempotencyStore();
 const windows = new Map();
 /** Forgets every caller's rate-limit window (admin API). */
 export function resetRateLimits() {
@@ -56,10 +60,51 @@ function rateLimit(claims) {
   return { limited: window.used > current.rateLimit, headers };
 }
 
-async function createWorkOrder(req) {
+/**
+ * POST /work-orders. With an `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), the
+ * same key and body from the same client and user within 24 h get the first 201 again, marked
+ * `Idempotent-Replayed: true`; the same key with another body is refused with 422.
+ */
+async function createWorkOrder(req, claims) {
+  let raw;
+  try {
+    raw = await readBody(req);
+  } catch {
+    return [413, { error: 'invalid_request', error_description: 'The body is too large.' }];
+  }
+  const { key, error } = parseIdempotencyKey(req.headers['idempotency-key']);
+  if (error) return [400, { error: 'invalid_request', error_description: error }];
+  if (key === undefined) return validateAndCreate(raw);
+  const attempt = idempotency.begin(`${claims.client_id}\n${claims.sub}`, key, raw);
+  if (attempt.replay) {
+    bump(stats.api.workOrders, 'replayed');
+    return [attempt.replay.status, attempt.replay.body, { 'idempotent-replayed': 'true' }];
+  }
+  if (attempt.conflict === 409) {
+    return [
+      409,
+      { error: 'conflict', error_description: 'A request with this Idempotency-Key is still being processed.' },
+    ];
+  }
+  if (attempt.conflict === 422) {
+    bump(stats.api.workOrders, 'keyReused');
+    return [
+      422,
+      {
+        error: 'invalid_request',
+        error_description: 'This Idempotency-Key was already used with a different request body.',
+      },
+    ];
+  }
+  const [status, body] = validateAndCreate(raw);
+  attempt.proceed(status, body);
+  return [status, body];
+}
+
+function validateAndCreate(raw) {
   let body;
   try {
-    body = await readJson(req);
+    body = JSON.parse(raw);
   } catch {
     return [400, { error: 'invalid_request', error_description: 'The body must be a JSON object.' }];
   }
@@ -81,6 +126,7 @@ async function createWorkOrder(req) {
     scheduledFor: typeof body.scheduledFor === 'string' ? body.scheduledFor : null,
   };
   workOrders.push(order);
+  bump(stats.api.workOrders, 'created');
   return [201, { data: order }];
 }
 
@@ -90,7 +136,7 @@ export async function handleApi(req, res) {
     res.writeHead(204, {
       ...corsHeaders(req),
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'authorization, content-type, dpop',
+      'access-control-allow-headers': 'authorization, content-type, dpop, idempotency-key',
       'access-control-max-age': '600',
     });
     return res.end();
@@ -134,6 +180,6 @@ export async function handleApi(req, res) {
       headers,
     );
   }
-  const [status, body] = await route.handle(req);
-  return send(req, res, status, body, headers);
+  const [status, body, extra = {}] = await route.handle(req, claims);
+  return send(req, res, status, body, { ...headers, ...extra });
 }

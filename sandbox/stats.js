@@ -16,7 +16,15 @@ function emptyStats() {
     },
     revocation: { requests: 0, byHint: {} },
     grantsRevoked: 0,
-    api: { requests: 0, byStatus: {}, byRoute: {}, rateLimited: 0 },
+    api: {
+      requests: 0,
+      byStatus: {},
+      byRoute: {},
+      rateLimited: 0,
+      // POST /work-orders: orders created, answers replayed for a repeated Idempotency-Key, and
+      // keys refused because they came back with another body.
+      workOrders: { created: 0, replayed: 0, keyReused: 0 },
+    },
     clientCredentials: { byClient: {}, lastRequest: {}, issued: {} },
     m2m: { requests: 0, byStatus: {}, byRoute: {} },
   };

@@ -12,6 +12,7 @@ import {
   type Session,
   type SignOutResult,
 } from '../oauth/session.js';
+import { clearOfflineData } from '../offline/cache.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
@@ -140,6 +141,9 @@ class SessionState {
   async signOut(): Promise<SignOutResult> {
     clearTimeout(this.#timer);
     const result = await signOut(browserRuntime());
+    // Saved lists and queued work orders go too (every user's): the device is handed back clean.
+    // A session the server ends keeps them, so the same user signing in again loses nothing.
+    await clearOfflineData(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err));
     this.lastSignIn = undefined;
     this.#end(undefined);
     return result;

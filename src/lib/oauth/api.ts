@@ -24,6 +24,8 @@ export interface ApiRequest {
   path: string;
   method?: 'GET' | 'POST';
   body?: unknown;
+  /** Extra request headers, such as `Idempotency-Key`; they cannot replace the ones set here. */
+  headers?: Record<string, string>;
 }
 
 function readRateLimit(headers: Headers): RateLimit | undefined {
@@ -36,7 +38,8 @@ function readRateLimit(headers: Headers): RateLimit | undefined {
 
 async function send(runtime: CoreRuntime, baseUrl: string, session: Session, request: ApiRequest): Promise<Response> {
   const url = new URL(baseUrl + request.path);
-  const headers = new Headers({ accept: 'application/json' });
+  const headers = new Headers(request.headers);
+  headers.set('accept', 'application/json');
   let body: string | undefined;
   if (request.body !== undefined) {
     headers.set('content-type', 'application/json');

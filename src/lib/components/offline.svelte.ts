@@ -1,0 +1,178 @@
+import { offlineUserKey } from '../offline/cache.js';
+import {
+  clearSentItems,
+  createdIdOf,
+  discardOutboxItem,
+  drainOutbox,
+  enqueueWorkOrder,
+  listOutbox,
+  retryOutboxItem,
+  workOrderRequest,
+  type OutboxItem,
+  type WorkOrderDraft,
+} from '../offline/outbox.js';
+import type { Session } from '../oauth/session.js';
+import { browserRuntime } from './runtime.js';
+import { sessionState } from './session.svelte.js';
+
+/** Tabs tell each other that the outbox changed; each reads it from IndexedDB itself (no content, no tokens). */
+const CHANNEL_NAME = 'fieldpass-outbox';
+
+// Not reactive state: a memo of hashes, read only by userKeyOf.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
+const keys = new Map<string, Promise<string | undefined>>();
+
+/** The offline key of a session's user (see offlineUserKey), worked out once per user. */
+export function userKeyOf(session: Session): Promise<string | undefined> {
+  const id = `${session.server.issuer}\n${session.user?.sub ?? ''}`;
+  let key = keys.get(id);
+  if (!key) keys.set(id, (key = offlineUserKey(session)));
+  return key;
+}
+
+/**
+ * The work-order outbox as the UI sees it: the signed-in user's queued orders, kept in step with
+ * every tab, and a sender that drains them whenever this tab loads, comes back online or to the
+ * front, queues an order, or signs in — and at the time a back-off ends.
+ */
+class OfflineState {
+  /** The signed-in user's offline key; undefined while signed out or when Fentu gave no `sub`. */
+  user = $state<string | undefined>(undefined);
+  /** False until the user's key is known (a session without `sub` settles to undefined). */
+  ready = $state(false);
+  items = $state.raw<OutboxItem[]>([]);
+  /** Rows of lists fetched or read from this device, by API path: the form's customer and asset choices. */
+  lists = $state.raw<Record<string, unknown[]>>({});
+  /** Goes up whenever an order is seen going from unsent to sent (in any tab): the work orders list reloads. */
+  sentCount = $state(0);
+  online = $state(true);
+  #apiBaseUrl = '';
+  #listening = false;
+  #channel: BroadcastChannel | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #draining = false;
+  #again = false;
+
+  /** Follows the signed-in session (called from the home page); starts listening the first time. */
+  async follow(apiBaseUrl: string, session: Session | undefined): Promise<void> {
+    this.#apiBaseUrl = apiBaseUrl;
+    this.#listen();
+    const user = session ? await userKeyOf(session) : undefined;
+    if (user !== this.user) {
+      this.items = [];
+      this.lists = {};
+    }
+    this.user = user;
+    this.ready = true;
+    await this.refresh();
+    void this.drain();
+  }
+
+  /** Publishes a list's rows for the form. */
+  publish(path: string, rows: unknown[]): void {
+    this.lists = { ...this.lists, [path]: rows };
+  }
+
+  /** Reads the user's items again from IndexedDB. */
+  async refresh(): Promise<void> {
+    const user = this.user;
+    const items = user ? await listOutbox(browserRuntime().store, user) : [];
+    if (user !== this.user) return;
+    const before = new Map(this.items.map((item) => [item.id, item.status]));
+    const newlySent = items.filter(
+      (item) => item.status === 'sent' && before.has(item.id) && before.get(item.id) !== 'sent',
+    );
+    this.items = items;
+    if (newlySent.length) this.sentCount += newlySent.length;
+  }
+
+  async enqueue(body: WorkOrderDraft): Promise<OutboxItem | undefined> {
+    if (!this.user) return undefined;
+    const item = await enqueueWorkOrder(browserRuntime(), this.user, body);
+    await this.#changed();
+    void this.drain();
+    return item;
+  }
+
+  /** Puts a failed order back in the queue; with `body`, as edited. */
+  async retry(id: string, body?: WorkOrderDraft): Promise<void> {
+    if (!this.user) return;
+    await retryOutboxItem(browserRuntime(), this.user, id, body);
+    await this.#changed();
+    void this.drain(true);
+  }
+
+  async discard(id: string): Promise<void> {
+    if (!this.user) return;
+    await discardOutboxItem(browserRuntime(), this.user, id);
+    await this.#changed();
+  }
+
+  async clearSent(): Promise<void> {
+    if (!this.user) return;
+    await clearSentItems(browserRuntime(), this.user);
+    await this.#changed();
+  }
+
+  /**
+   * Sends what is pending, when online and signed in. `now` skips the back-off (the network is
+   * back); a wait the server asked for still stands. One drain at a time in this tab; the Web Lock
+   * inside keeps other tabs out.
+   */
+  async drain(now = false): Promise<void> {
+    const user = this.user;
+    if (!user || !this.online || sessionState.status !== 'signed-in') return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = true;
+    clearTimeout(this.#timer);
+    try {
+      const result = await drainOutbox(browserRuntime(), {
+        user,
+        ignoreBackoff: now,
+        send: async (item) => createdIdOf((await sessionState.api(this.#apiBaseUrl, workOrderRequest(item))).body),
+        onChange: () => void this.#changed(),
+      });
+      if (result.nextAttemptAt !== undefined) {
+        this.#timer = setTimeout(() => void this.drain(), Math.max(result.nextAttemptAt - Date.now(), 250));
+      }
+    } catch (err) {
+      console.warn('[fieldpass] the outbox could not be sent', err);
+    } finally {
+      this.#draining = false;
+      await this.refresh();
+    }
+    if (this.#again) {
+      this.#again = false;
+      void this.drain(now);
+    }
+  }
+
+  async #changed(): Promise<void> {
+    this.#channel?.postMessage({ kind: 'outbox' });
+    await this.refresh();
+  }
+
+  #listen(): void {
+    if (this.#listening || typeof window === 'undefined') return;
+    this.#listening = true;
+    this.online = navigator.onLine;
+    if (typeof BroadcastChannel !== 'undefined') {
+      this.#channel = new BroadcastChannel(CHANNEL_NAME);
+      this.#channel.onmessage = () => void this.refresh();
+    }
+    window.addEventListener('online', () => {
+      this.online = true;
+      void this.drain(true);
+    });
+    window.addEventListener('offline', () => (this.online = false));
+    // Timers stall in sleeping tabs and on sleeping tablets: look again when the page is back.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') void this.drain();
+    });
+  }
+}
+
+export const offlineState = new OfflineState();
