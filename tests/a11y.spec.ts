@@ -89,6 +89,18 @@ const SIGNED_OUT_STATES: PageState[] = [
     },
   },
   {
+    name: 'sign-in page after the browser deleted the stored sign-in (eviction notice)',
+    open: async (page) => {
+      // The server's marker cookie survives what Safari deletes; nothing is stored in this browser.
+      await page
+        .context()
+        .addCookies([{ name: 'fp_signed_in', value: '1.2026-11-01.2026-11-02', url: APP_ORIGIN, httpOnly: true }]);
+      await page.goto('/sign-in');
+      await expect(page.getByTestId('eviction-notice')).toBeVisible();
+      await page.context().clearCookies({ name: 'fp_signed_in' });
+    },
+  },
+  {
     name: 'error page (404)',
     open: async (page) => {
       await page.goto('/no-such-page');
@@ -107,6 +119,7 @@ const SIGNED_IN_STATES: PageState[] = [
       await expect(page.getByRole('table')).toHaveCount(3);
       await page.getByRole('button', { name: 'Load /entities' }).click();
       await expect(page.getByRole('list', { name: 'fenergo /entities' })).toBeVisible();
+      await expect(page.getByRole('region', { name: 'New work order' }).getByLabel('Job title')).toBeVisible();
     },
   },
   {
@@ -114,6 +127,20 @@ const SIGNED_IN_STATES: PageState[] = [
     open: async (page) => {
       await page.goto('/inspect');
       await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toBeVisible();
+    },
+  },
+  {
+    // Last: it leaves the device offline, with a work order waiting in the outbox.
+    name: 'home, offline, with a work order waiting to be sent',
+    open: async (page) => {
+      await page.goto('/');
+      await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+      await page.context().setOffline(true);
+      const form = page.getByRole('region', { name: 'New work order' });
+      await form.getByLabel('Job title').fill('Replace filter');
+      await form.getByLabel('Customer', { exact: true }).selectOption({ label: 'Harbourside Medical Centre' });
+      await form.getByRole('button', { name: 'Save work order' }).click();
+      await expect(page.getByTestId('outbox-status').first()).toHaveText('Waiting to be sent (offline)');
     },
   },
 ];
@@ -215,7 +242,7 @@ test.describe('axe finds no serious or critical violations', () => {
   }
 
   test('signed-in pages', async ({ page }) => {
-    await signIn(page);
+    await signIn(page, { tick: ['write:work-orders'] });
     await expect(signedInHeading(page)).toBeVisible();
     for (const state of SIGNED_IN_STATES) {
       await state.open(page);
@@ -251,7 +278,7 @@ test(
       }
     };
     for (const state of SIGNED_OUT_STATES) await measure(state);
-    await signIn(page);
+    await signIn(page, { tick: ['write:work-orders'] });
     await expect(signedInHeading(page)).toBeVisible();
     for (const state of SIGNED_IN_STATES) await measure(state);
 

@@ -80,10 +80,12 @@ test(
     await page.reload();
     await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-    // The lists cannot be fetched, and say so in place; the page itself is there.
-    await expect(
-      page.getByRole('region', { name: 'Work orders' }).getByRole('heading', { name: 'Fentu could not be reached' }),
-    ).toBeVisible();
+    // The lists cannot be fetched: the ones saved on this device are shown, marked as such.
+    const workOrders = page.getByRole('region', { name: 'Work orders' });
+    await expect(workOrders.getByTestId('saved-list')).toHaveText(
+      /^(Offline|Cannot reach Fentu) — showing work orders fetched at .+\.$/,
+    );
+    await expect(workOrders.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
 
     // A full navigation to another page gets the same shell, and the session is still there.
     await page.goto('/sign-in');
