@@ -74,11 +74,15 @@ async function callbackToStored(page) {
   }, STORED_MARK);
 }
 
-/** Turns the HTTP cache off for `page` (a cold load every time), through the DevTools protocol. */
+/**
+ * Turns the HTTP cache off for `page`, and any service worker's answers with it, through the
+ * DevTools protocol: every load is a cold one.
+ */
 async function coldCache(context, page) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.setBypassServiceWorker', { bypass: true });
 }
 
 /** Records the scripts `page` loads from the app: URL, when requested, what the server sent. */
@@ -99,15 +103,24 @@ function recordScripts(page, app) {
   return scripts;
 }
 
+/** A script's bytes: the built file, or (for a script the server makes) its body, not compressed. */
+async function scriptBytes(app, path) {
+  const file = join(ROOT, 'build/client', path);
+  if (existsSync(file)) return readFileSync(file);
+  const response = await fetch(app + path, { headers: { 'accept-encoding': 'identity' } });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
 /** Sizes of a page's scripts: the built files' bytes, their gzip -9, and what the server sent. */
-function pageJs(scripts) {
+async function pageJs(app, scripts) {
   const unique = new Map(scripts.map((s) => [s.path, s]));
   let raw = 0;
   let gzip = 0;
   let sent = 0;
   const encodings = new Set();
   for (const [path, script] of unique) {
-    const bytes = readFileSync(join(ROOT, 'build/client', path));
+    const bytes = await scriptBytes(app, path);
     raw += bytes.length;
     gzip += gzipSize(bytes);
     sent += script.sent;
@@ -128,12 +141,15 @@ async function pageFigures(browser, app, issuer) {
     await coldCache(context, page);
     const consentScripts = recordScripts(page, app);
     const proceed = await openConsent(page, app);
-    const consent = pageJs(consentScripts);
+    const consent = await pageJs(app, consentScripts);
     const callbackScripts = recordScripts(page, app);
     consentScripts.length = 0;
     await continueToSignedIn(page, proceed, app, issuer);
     const stored = await callbackToStored(page);
-    const callback = pageJs(callbackScripts.filter((s) => s.startedAt <= stored.epoch));
+    const callback = await pageJs(
+      app,
+      callbackScripts.filter((s) => s.startedAt <= stored.epoch),
+    );
 
     const home = await context.newPage();
     await coldCache(context, home);
@@ -142,7 +158,7 @@ async function pageFigures(browser, app, issuer) {
     await home.getByRole('heading', { name: /^Signed in/ }).waitFor();
     await home.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
     await home.waitForLoadState('networkidle');
-    return { consent, callback, home: pageJs(homeScripts) };
+    return { consent, callback, home: await pageJs(app, homeScripts) };
   } finally {
     await context.close();
   }
@@ -175,6 +191,7 @@ async function timedSignIn(browser, origins, stats) {
         resourceType: (type ?? 'Other').toLowerCase(),
         navigation: type === 'Document',
         fromCache: false,
+        fromServiceWorker: false,
         status: undefined,
       };
       byId.set(requestId, entry);
@@ -189,6 +206,7 @@ async function timedSignIn(browser, origins, stats) {
       if (!entry) return;
       entry.status = response.status;
       if (response.fromDiskCache || response.fromPrefetchCache) entry.fromCache = true;
+      if (response.fromServiceWorker) entry.fromServiceWorker = true;
     });
     const before = await stats();
     recording = true;

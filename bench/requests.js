@@ -48,12 +48,20 @@ export const WHY = {
     "home's partner-services panel: which machine-to-machine providers this user may call",
 };
 
-/** True for the requests a server saw (not a browser-cache hit). */
-const reachedServer = (r) => !r.fromCache;
+/** The app's own code, styles and icons (not its pages or server routes). */
+const isAppAsset = (r) =>
+  r.kind.startsWith('app: ') && !r.kind.startsWith('app: page ') && !r.kind.startsWith('app: server route');
+
+/**
+ * True for the requests that went to a server: not a browser-cache hit, and not an app asset a
+ * service worker answered (from its precache). Anything else a service worker answered is counted
+ * as sent: it passes the request on when online, and the page cannot tell.
+ */
+const reachedServer = (r) => !r.fromCache && !(r.fromServiceWorker && isAppAsset(r));
 
 /**
  * Counts for the budget from one sign-in's requests (each `{ url, method, resourceType,
- * navigation, fromCache, status }`). `repeated` counts a request sent again to the same URL with
+ * navigation, fromCache, fromServiceWorker, status }`). `repeated` counts a request sent again to the same URL with
  * the same method when the earlier one was not a challenge (a 400 or 401 carrying a DPoP nonce to
  * retry with); a browser-cache hit is not a request to a server and never counts.
  */
@@ -71,20 +79,15 @@ export function requestCounts(requests, origins) {
   }
   return {
     total: sent.length,
-    fromBrowserCache: kinds.length - sent.length,
+    // Browser-cache hits, and app assets a service worker answered.
+    servedLocally: kinds.length - sent.length,
     discovery: count((r) => r.kind === 'authorization server: discovery'),
     jwks: count((r) => r.kind === 'authorization server: jwks'),
     tokenPosts: count((r) => r.kind === 'authorization server: token'),
     appDocuments: count((r) => r.kind.startsWith('app: page ')),
     // The app's code and styles; the browser's own favicon fetches are left out (it revalidates
     // the icon as it sees fit, which is no request the app makes).
-    appAssetsFromNetwork: count(
-      (r) =>
-        r.kind.startsWith('app: ') &&
-        !r.kind.startsWith('app: page ') &&
-        !r.kind.startsWith('app: server route') &&
-        r.kind !== 'app: favicon',
-    ),
+    appAssetsFromNetwork: count((r) => isAppAsset(r) && r.kind !== 'app: favicon'),
     apiCalls: count((r) => r.kind.startsWith('Fentu API: ') && r.method !== 'OPTIONS'),
     preflights: count((r) => r.method === 'OPTIONS'),
     repeated,
@@ -97,7 +100,7 @@ export function groupRequests(requests, origins) {
   for (const r of requests) {
     const kind = classifyRequest(r, origins);
     const group = groups.get(kind) ?? { sent: 0, cached: 0 };
-    if (r.fromCache) group.cached += 1;
+    if (!reachedServer({ ...r, kind })) group.cached += 1;
     else group.sent += 1;
     groups.set(kind, group);
   }

@@ -45,7 +45,7 @@ describe('requestCounts', () => {
     // The favicon counts in the total only: the browser fetches it, not the app.
     expect(requestCounts(signIn, origins)).toEqual({
       total: 8,
-      fromBrowserCache: 1,
+      servedLocally: 1,
       discovery: 0,
       jwks: 0,
       tokenPosts: 2,
@@ -66,5 +66,18 @@ describe('requestCounts', () => {
       req(`${origins.api}/work-orders`),
     ];
     expect(requestCounts(wasteful, origins)).toMatchObject({ discovery: 1, jwks: 1, tokenPosts: 3, repeated: 2 });
+  });
+
+  it('counts an app chunk a service worker answered as served locally, but an API call it passed on as sent', () => {
+    const withWorker = [
+      req(`${origins.app}/_app/immutable/nodes/2.js`, { resourceType: 'script', fromServiceWorker: true }),
+      req(`${origins.api}/work-orders`, { fromServiceWorker: true }),
+    ];
+    expect(requestCounts(withWorker, origins)).toMatchObject({
+      total: 1,
+      servedLocally: 1,
+      appAssetsFromNetwork: 0,
+      apiCalls: 1,
+    });
   });
 });
