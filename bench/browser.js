@@ -119,14 +119,16 @@ async function pageJs(app, scripts) {
   let gzip = 0;
   let sent = 0;
   const encodings = new Set();
+  const gzipByPath = {};
   for (const [path, script] of unique) {
     const bytes = await scriptBytes(app, path);
     raw += bytes.length;
-    gzip += gzipSize(bytes);
+    gzipByPath[path] = gzipSize(bytes);
+    gzip += gzipByPath[path];
     sent += script.sent;
     encodings.add(script.encoding);
   }
-  return { files: unique.size, raw, gzip, sent, encodings: [...encodings].sort() };
+  return { files: unique.size, raw, gzip, sent, encodings: [...encodings].sort(), gzipByPath };
 }
 
 /**

@@ -13,6 +13,7 @@
 // session soak (bench/soak.js) instead of all of the above.
 
 import { readFileSync } from 'node:fs';
+import { attribute, readChunkModules } from './attribution.js';
 import { browserFigures } from './browser.js';
 import { coreFigures } from './bundle.js';
 import { groupRequests, requestCounts, WHY } from './requests.js';
@@ -143,9 +144,26 @@ function browserSection(core, { pages, signIns }, origins) {
       `  for comparison, ${name} ${kB(bytes)}: the core is ${Math.round((100 * core.core.gzip) / bytes)}% of it`,
     );
   }
-  console.log(
-    `  the core's bytes are ${Math.round((100 * core.core.gzip) / pages.callback.gzip)}% of the callback page's JavaScript, ${Math.round((100 * core.core.gzip) / pages.home.gzip)}% of home's (upper bound: pages need not use every export)`,
-  );
+  const chunks = readChunkModules();
+  const coreShare = {};
+  if (chunks) {
+    console.log(
+      '\nWhat each page loads, by part (gzip, shared per chunk by module size before minifying: an estimate):',
+    );
+    for (const name of ['consent', 'callback', 'home']) {
+      const parts = attribute(pages[name].gzipByPath, chunks);
+      coreShare[name] = parts['OAuth core'] ?? 0;
+      const shown = Object.entries(parts)
+        .sort((x, y) => y[1] - x[1])
+        .map(([part, bytes]) => `${part} ${kB(bytes)} (${Math.round((100 * bytes) / pages[name].gzip)}%)`)
+        .join(', ');
+      console.log(`  ${name.padEnd(9)} ${shown}`);
+    }
+  } else {
+    console.log(
+      '\n(No .svelte-kit/output/client/.vite/chunk-modules.json: build with this vite.config.ts to see the parts.)',
+    );
+  }
 
   const times = signIns.map((s) => s.callbackToStoredMs);
   console.log(`\nCallback page navigation start to tokens stored, ${times.length} sign-ins (fresh browser each):`);
@@ -174,6 +192,7 @@ function browserSection(core, { pages, signIns }, origins) {
     'js.consent.gzipBytes': pages.consent.gzip,
     'js.callback.gzipBytes': pages.callback.gzip,
     'js.home.gzipBytes': pages.home.gzip,
+    ...Object.fromEntries(Object.entries(coreShare).map(([page, bytes]) => [`js.${page}.coreGzipBytes`, bytes])),
     'js.core.gzipBytes': core.core.gzip,
     'js.core.libraries.gzipBytes': core.libraries.gzip,
     'callback.toTokensStored.medianMs': median(times),
