@@ -42,7 +42,7 @@ export const WHY = {
   'app: page /callback': 'the redirect back with the code (home is then a client-side navigation)',
   'app: script': 'SvelteKit chunks; those already loaded for the consent page come from the browser cache',
   'app: stylesheet': 'the app stylesheet, from the browser cache',
-  'app: favicon': "the browser's own fetch of the tab icon, mostly from its cache; not budgeted",
+  'app: favicon': "the browser's own fetches of the tab icon; in no count",
   'Fentu API: CORS preflight': 'cross-origin with Authorization and DPoP headers; browsers cache them per URL',
   'app: server route GET /api/m2m':
     "home's partner-services panel: which machine-to-machine providers this user may call",
@@ -67,7 +67,8 @@ const reachedServer = (r) => !r.fromCache && !(r.fromServiceWorker && isAppAsset
  */
 export function requestCounts(requests, origins) {
   const kinds = requests.map((r) => ({ ...r, kind: classifyRequest(r, origins) }));
-  const sent = kinds.filter(reachedServer);
+  // The browser fetches and revalidates the tab icon as it sees fit: listed, but in no count.
+  const sent = kinds.filter((r) => reachedServer(r) && r.kind !== 'app: favicon');
   const count = (predicate) => sent.filter(predicate).length;
   const seen = new Map();
   let repeated = 0;
@@ -80,14 +81,12 @@ export function requestCounts(requests, origins) {
   return {
     total: sent.length,
     // Browser-cache hits, and app assets a service worker answered.
-    servedLocally: kinds.length - sent.length,
+    servedLocally: kinds.filter((r) => !reachedServer(r) && r.kind !== 'app: favicon').length,
     discovery: count((r) => r.kind === 'authorization server: discovery'),
     jwks: count((r) => r.kind === 'authorization server: jwks'),
     tokenPosts: count((r) => r.kind === 'authorization server: token'),
     appDocuments: count((r) => r.kind.startsWith('app: page ')),
-    // The app's code and styles; the browser's own favicon fetches are left out (it revalidates
-    // the icon as it sees fit, which is no request the app makes).
-    appAssetsFromNetwork: count((r) => isAppAsset(r) && r.kind !== 'app: favicon'),
+    appAssetsFromNetwork: count(isAppAsset),
     apiCalls: count((r) => r.kind.startsWith('Fentu API: ') && r.method !== 'OPTIONS'),
     preflights: count((r) => r.method === 'OPTIONS'),
     repeated,
