@@ -1,12 +1,37 @@
+import { relative } from 'node:path';
 import { sveltekit } from '@sveltejs/kit/vite';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * For `npm run bench`: which modules each browser chunk holds and their sizes before minifying,
+ * written next to Vite's manifest (`.svelte-kit/output/client/.vite/`, never copied to the public
+ * build), so the bench can say what each page's JavaScript is made of.
+ */
+function chunkModules(): Plugin {
+  return {
+    name: 'fieldpass:chunk-modules',
+    apply: 'build',
+    generateBundle(_, bundle) {
+      if (this.environment.name !== 'client') return;
+      const chunks: Record<string, Record<string, number>> = {};
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        chunks[chunk.fileName] = Object.fromEntries(
+          Object.entries(chunk.modules).map(([id, info]) => [relative('.', id), info.renderedLength]),
+        );
+      }
+      this.emitFile({ type: 'asset', fileName: '.vite/chunk-modules.json', source: JSON.stringify(chunks) });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [sveltekit()],
+  plugins: [sveltekit(), chunkModules()],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true },
   test: {
-    include: ['src/**/*.test.ts', 'sandbox/**/*.test.js'],
+    include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js'],
     environment: 'node',
   },
 });

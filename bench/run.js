@@ -1,56 +1,37 @@
-// `npm run bench`: figures for the production build, compared with bench/budget.json.
-// Starts its own sandbox and app on ports of their own (9020/9120/9220, 4183), so nothing else
-// needs to run. Prints each figure and says which is over budget; exits 1 if any is.
-// `npm run bench -- --soak [seconds]` runs the session soak (bench/soak.js) instead.
+// `npm run bench`: figures for the production build (`vite build` runs first), compared with
+// bench/budget.json. Starts its own sandbox and app (`node build`) on free ports, so nothing else
+// needs to run, and stops them however it ends. Prints each figure beside its budget, names every
+// figure over budget and exits 1 if any is (2 if the bench itself failed).
+//
+//   JavaScript    gzip -9 of the scripts a cold load of the consent, callback and home pages
+//                 fetches (bench/browser.js), and the OAuth core bundled on its own (bench/bundle.js)
+//   callback      callback page load to tokens stored, median and p95 over 20 real sign-ins
+//   requests      every request from the click on Continue to home signed in (bench/requests.js)
+//   m2m           the client-credentials route: token requests under a burst, latency, throughput
+//
+// `npm run bench -- --runs 5` times fewer sign-ins; `npm run bench -- --soak [seconds]` runs the
+// session soak (bench/soak.js) instead of all of the above.
 
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { attribute, readChunkModules } from './attribution.js';
+import { browserFigures } from './browser.js';
+import { coreFigures } from './bundle.js';
+import { groupRequests, requestCounts, WHY } from './requests.js';
+import { FENERGO_SECRET, TENANT, startStack, stopAll } from './servers.js';
 import { soak } from './soak.js';
+import { compareToBudget, median, quantile, verdict } from './stats.js';
 
-const PORTS = { issuer: 9020, api: 9120, m2m: 9220, app: 4183 };
-const ISSUER = `http://127.0.0.1:${PORTS.issuer}`;
-const M2M = `http://127.0.0.1:${PORTS.m2m}`;
-const APP = `http://127.0.0.1:${PORTS.app}`;
-const TENANT = '6f1c2d3e-0000-4000-8000-00000000f3n7';
-const SECRET = 'bench-fenergo-secret';
 const CALLS = 2000;
 const CONCURRENCY = 16;
 const ROUNDS = 4;
-const soakFlag = process.argv.indexOf('--soak');
-const SOAK_SECONDS = soakFlag === -1 ? 0 : Number(process.argv[soakFlag + 1] ?? 120) || 120;
-
-const children = [];
-function start(name, args, env) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let errors = '';
-  child.stderr.on('data', (chunk) => (errors += chunk));
-  child.on('exit', (code) => {
-    if (code && !stopping) console.error(`[bench] ${name} exited (${code}):\n${errors}`);
-  });
-  children.push(child);
-}
-let stopping = false;
-function stop() {
-  stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-}
-process.on('exit', stop);
-
-async function waitFor(url) {
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up; is \`npm run build\` done?`);
-}
+const flag = (name) => process.argv.indexOf(name);
+const SOAK_SECONDS = flag('--soak') === -1 ? 0 : Number(process.argv[flag('--soak') + 1] ?? 120) || 120;
+const RUNS = flag('--runs') === -1 ? 20 : Math.max(1, Number(process.argv[flag('--runs') + 1]) || 20);
+/** Published sizes (gzip) of browser OAuth clients doing the same job, from the issue. */
+const REFERENCES = { 'oidc-client-ts': 17_800, 'auth0-spa-js': 64_000 };
 
 const json = (response) => response.json();
-const stats = () => fetch(`${ISSUER}/__sandbox/stats`).then(json);
+const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 
 /** Runs `count` calls of `call`, `concurrency` at a time; returns the latencies (ms) and seconds taken. */
 async function load(count, concurrency, call) {
@@ -74,47 +55,20 @@ async function load(count, concurrency, call) {
 
 /** Median, p99 and throughput over several rounds. */
 function summarise(rounds) {
-  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const latencies = rounds.flatMap((r) => r.latencies);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { median: at(0.5), p99: at(0.99), throughput: latencies.length / seconds };
+  return { median: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), throughput: latencies.length / seconds };
 }
 
-start('sandbox', ['sandbox/index.js'], {
-  SANDBOX_ISSUER_PORT: String(PORTS.issuer),
-  SANDBOX_API_PORT: String(PORTS.api),
-  SANDBOX_M2M_PORT: String(PORTS.m2m),
-  SANDBOX_APP_ORIGINS: APP,
-  SANDBOX_FENERGO_SECRET: SECRET,
-});
-start('app', ['build/index.js'], {
-  HOST: '127.0.0.1',
-  PORT: String(PORTS.app),
-  ORIGIN: APP,
-  PUBLIC_FENTU_ISSUER: ISSUER,
-  PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
-  PUBLIC_FENTU_API_BASE_URL: `http://127.0.0.1:${PORTS.api}`,
-  M2M_PROVIDERS: 'fenergo',
-  M2M_FENERGO_TOKEN_URL: `${ISSUER}/token`,
-  M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
-  M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
-  M2M_FENERGO_CLIENT_SECRET: SECRET,
-  M2M_FENERGO_SCOPE: `fenx.entitydata.read tenant/${TENANT}`,
-  M2M_FENERGO_SCOPE_RULES: 'fenergo',
-  M2M_FENERGO_TENANT_ID: TENANT,
-  M2M_FENERGO_API_BASE_URL: M2M,
-  M2M_FENERGO_ALLOW: 'GET /entities',
-  M2M_FENERGO_USER_SCOPE: 'read:customers',
-});
-
 /** The client-credentials route's figures: token requests under a burst, latency and throughput. */
-async function m2mFigures() {
-  const user = await fetch(`${ISSUER}/__sandbox/user-token`, {
+async function m2mFigures({ app, issuer, m2m }) {
+  const stats = () => fetch(`${issuer}/__sandbox/stats`).then(json);
+  const user = await fetch(`${issuer}/__sandbox/user-token`, {
     method: 'POST',
     body: JSON.stringify({ scope: 'read:customers' }),
   }).then(json);
   const viaRoute = () =>
-    fetch(`${APP}/api/m2m/fenergo/entities`, { headers: { authorization: `Bearer ${user.access_token}` } });
+    fetch(`${app}/api/m2m/fenergo/entities`, { headers: { authorization: `Bearer ${user.access_token}` } });
 
   // 1. A cold cache, 1,000 callers at once.
   const before = (await stats()).clientCredentials.byClient['fenergo-sandbox'] ?? 0;
@@ -124,17 +78,17 @@ async function m2mFigures() {
   const tokenRequests = (await stats()).clientCredentials.byClient['fenergo-sandbox'] - before;
 
   // 2. The route against the same calls made straight to the upstream with a service token.
-  const service = await fetch(`${ISSUER}/token`, {
+  const service = await fetch(`${issuer}/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: 'fenergo-sandbox',
-      client_secret: SECRET,
+      client_secret: FENERGO_SECRET,
       scope: `fenx.entitydata.read tenant/${TENANT}`,
     }),
   }).then(json);
   const direct = () =>
-    fetch(`${M2M}/entities`, { headers: { authorization: `Bearer ${service.access_token}`, 'x-tenant-id': TENANT } });
+    fetch(`${m2m}/entities`, { headers: { authorization: `Bearer ${service.access_token}`, 'x-tenant-id': TENANT } });
   await load(200, CONCURRENCY, viaRoute); // warm-up
   await load(200, CONCURRENCY, direct);
   // Alternating rounds, so drift on a shared machine affects both sides alike.
@@ -161,36 +115,139 @@ async function m2mFigures() {
   };
 }
 
-try {
-  await waitFor(`${ISSUER}/.well-known/openid-configuration`);
-  await waitFor(APP);
-  const figures = SOAK_SECONDS ? await soak({ app: APP, issuer: ISSUER, seconds: SOAK_SECONDS }) : await m2mFigures();
-
-  const budget = JSON.parse(readFileSync(new URL('./budget.json', import.meta.url), 'utf8'));
-  let over = 0;
+/** Prints the JavaScript, callback and request sections; returns their figures for the budget. */
+function browserSection(core, { pages, signIns }, origins) {
+  console.log('\nJavaScript the browser loads, cold cache (gzip -9 of each built file; the server sends its');
+  console.log('precompressed .br, shown as "sent"). Shared chunks count for every page that loads them.');
   console.log(
-    SOAK_SECONDS
-      ? `\nFieldpass soak — ${SOAK_SECONDS} s, five tabs, random offline periods, Node ${process.version}\n`
-      : `\nFieldpass bench — ${CALLS} calls each way in ${ROUNDS} alternating rounds, ${CONCURRENCY} at a time, Node ${process.version}\n`,
+    `${'page'.padEnd(22)}${'files'.padStart(6)}${'minified'.padStart(11)}${'gzip'.padStart(10)}${'sent'.padStart(10)}`,
   );
-  for (const [name, value] of Object.entries(figures)) {
-    const limit = budget[name];
-    let verdict = '';
-    if (limit?.max !== undefined)
-      verdict = value <= limit.max ? `ok (≤ ${limit.max})` : `OVER BUDGET (max ${limit.max})`;
-    if (limit?.min !== undefined)
-      verdict = value >= limit.min ? `ok (≥ ${limit.min})` : `OVER BUDGET (min ${limit.min})`;
-    if (verdict.startsWith('OVER')) over += 1;
-    const shown = Number.isInteger(value) ? String(value) : value.toFixed(2);
-    console.log(`${name.padEnd(42)} ${shown.padStart(10)} ${(limit?.unit ?? '').padEnd(9)} ${verdict}`);
+  for (const [name, label] of [
+    ['consent', '/sign-in (consent)'],
+    ['callback', '/callback'],
+    ['home', '/ (signed in)'],
+  ]) {
+    const p = pages[name];
+    console.log(
+      `${label.padEnd(22)}${String(p.files).padStart(6)}${kB(p.raw).padStart(11)}${kB(p.gzip).padStart(10)}${kB(p.sent).padStart(10)}  ${p.encodings.join(',')}`,
+    );
   }
   console.log(
-    over ? `\n${over} figure(s) over budget (bench/budget.json).` : '\nAll budgeted figures within bench/budget.json.',
+    `\nThe OAuth core on its own (${core.files.length} modules, every export; one minified bundle, gzip -9):`,
   );
-  process.exitCode = over ? 1 : 0;
+  console.log(`  core: oauth4webapi + idb-keyval + locks, DPoP, sealing, sign-in, refresh, API  ${kB(core.core.gzip)}`);
+  console.log(
+    `  of which oauth4webapi + idb-keyval alone (the ${core.libraryNames.oauth4webapi.length + core.libraryNames['idb-keyval'].length} functions the core uses)  ${kB(core.libraries.gzip)}`,
+  );
+  for (const [name, bytes] of Object.entries(REFERENCES)) {
+    console.log(
+      `  for comparison, ${name} ${kB(bytes)}: the core is ${Math.round((100 * core.core.gzip) / bytes)}% of it`,
+    );
+  }
+  const chunks = readChunkModules();
+  const coreShare = {};
+  if (chunks) {
+    console.log(
+      '\nWhat each page loads, by part (gzip, shared per chunk by module size before minifying: an estimate):',
+    );
+    for (const name of ['consent', 'callback', 'home']) {
+      const parts = attribute(pages[name].gzipByPath, chunks);
+      coreShare[name] = parts['OAuth core'] ?? 0;
+      const shown = Object.entries(parts)
+        .sort((x, y) => y[1] - x[1])
+        .map(([part, bytes]) => `${part} ${kB(bytes)} (${Math.round((100 * bytes) / pages[name].gzip)}%)`)
+        .join(', ');
+      console.log(`  ${name.padEnd(9)} ${shown}`);
+    }
+  } else {
+    console.log(
+      '\n(No .svelte-kit/output/client/.vite/chunk-modules.json: build with this vite.config.ts to see the parts.)',
+    );
+  }
+
+  const times = signIns.map((s) => s.callbackToStoredMs);
+  console.log(`\nCallback page navigation start to tokens stored, ${times.length} sign-ins (fresh browser each):`);
+  console.log(`  ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
+  const phase = (name) => median(signIns.map((s) => s.phases[name])).toFixed(0);
+  console.log(
+    `  medians: ${phase('untilTokenRequest')} ms loading the page until the token request, ${phase('tokenExchange')} ms token exchange (with its nonce retry), ${phase('storing')} ms checking and storing`,
+  );
+
+  const counts = signIns.map((s) => requestCounts(s.requests, origins));
+  const worst = Object.fromEntries(Object.keys(counts[0]).map((k) => [k, Math.max(...counts.map((c) => c[k]))]));
+  const first = signIns[0];
+  console.log(
+    `\nRequests from the click on Continue to home signed in (first sign-in; the budget takes the most over ${signIns.length}):`,
+  );
+  for (const [kind, { sent, cached }] of groupRequests(first.requests, origins)) {
+    const n = `${sent}${cached ? ` +${cached} cached` : ''}`;
+    console.log(`  ${n.padStart(11)}  ${kind.padEnd(46)} ${WHY[kind] ?? ''}`);
+  }
+  const server = first.server;
+  console.log(
+    `  the sandbox counted ${server.authorizations} authorization, ${server.tokenRequests} token requests (${server.nonceChallenges} nonce challenge) and ${server.apiRequests} API calls`,
+  );
+
+  return {
+    'js.consent.gzipBytes': pages.consent.gzip,
+    'js.callback.gzipBytes': pages.callback.gzip,
+    'js.home.gzipBytes': pages.home.gzip,
+    ...Object.fromEntries(Object.entries(coreShare).map(([page, bytes]) => [`js.${page}.coreGzipBytes`, bytes])),
+    'js.core.gzipBytes': core.core.gzip,
+    'js.core.libraries.gzipBytes': core.libraries.gzip,
+    'callback.toTokensStored.medianMs': median(times),
+    'callback.toTokensStored.p95Ms': quantile(times, 0.95),
+    'requests.total': worst.total,
+    'requests.discovery': worst.discovery,
+    'requests.jwks': worst.jwks,
+    'requests.tokenPosts': worst.tokenPosts,
+    'requests.tokenNonceChallenges': Math.max(...signIns.map((s) => s.server.nonceChallenges)),
+    'requests.appDocuments': worst.appDocuments,
+    'requests.appAssetsFromNetwork': worst.appAssetsFromNetwork,
+    'requests.apiCalls': worst.apiCalls,
+    'requests.repeated': worst.repeated,
+  };
+}
+
+function printBudget(figures, only) {
+  const budget = JSON.parse(readFileSync(new URL('./budget.json', import.meta.url), 'utf8'));
+  const { rows, over, missing } = compareToBudget(figures, budget, { only });
+  console.log('\nFigure'.padEnd(44) + 'value'.padStart(10));
+  for (const row of rows) {
+    const shown = Number.isInteger(row.value) ? String(row.value) : row.value.toFixed(2);
+    console.log(`${row.name.padEnd(43)} ${shown.padStart(10)} ${row.unit.padEnd(9)} ${verdict(row)}`);
+  }
+  for (const name of missing)
+    console.log(`${name.padEnd(43)} ${'—'.padStart(10)} not measured: the bench lost this figure`);
+  if (over.length) console.log(`\nOver budget (bench/budget.json): ${over.join(', ')}.`);
+  else if (!missing.length) console.log('\nAll budgeted figures within bench/budget.json.');
+  return over.length + missing.length;
+}
+
+try {
+  let figures;
+  let only;
+  if (SOAK_SECONDS) {
+    const origins = await startStack();
+    console.log(`\nFieldpass soak — ${SOAK_SECONDS} s, five tabs, random offline periods, Node ${process.version}`);
+    figures = await soak({ app: origins.app, issuer: origins.issuer, seconds: SOAK_SECONDS });
+    only = ['soak.'];
+  } else {
+    const core = await coreFigures();
+    const origins = await startStack();
+    console.log(`\nFieldpass bench — production build, Node ${process.version}, Chromium`);
+    const browser = await browserFigures(origins, RUNS);
+    figures = browserSection(core, browser, origins);
+    console.log(
+      `\nClient-credentials route: ${CALLS} calls each way in ${ROUNDS} alternating rounds, ${CONCURRENCY} at a time`,
+    );
+    Object.assign(figures, await m2mFigures(origins));
+    only = ['js.', 'callback.', 'requests.', 'm2m.'];
+  }
+  process.exitCode = printBudget(figures, only) ? 1 : 0;
 } catch (err) {
-  console.error(`[bench] ${err.message}`);
+  console.error(`[bench] ${err.stack ?? err.message}`);
   process.exitCode = 2;
 } finally {
-  stop();
+  stopAll();
 }

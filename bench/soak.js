@@ -2,13 +2,12 @@
 // short-lived access tokens while the device drops offline at random, for a set time. Counts what
 // a user would suffer: refreshes, reuse detections at the server, and forced sign-outs.
 
-import { existsSync } from 'node:fs';
 import { chromium } from '@playwright/test';
+import { LAUNCH } from './browser.js';
 
 const TABS = 5;
 const ACCESS_TOKEN_TTL = 8;
 const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass' };
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 
 const random = (min, max) => min + Math.random() * (max - min);
 
@@ -31,10 +30,7 @@ export async function soak({ app, issuer, seconds }) {
     method: 'PUT',
     body: JSON.stringify({ accessTokenTtl: ACCESS_TOKEN_TTL }),
   });
-  const browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await chromium.launch(LAUNCH);
   const context = await browser.newContext();
   const tally = { calls: 0, answered: 0, failedWhileOffline: 0, offlinePeriods: 0, offlineSeconds: 0 };
   try {

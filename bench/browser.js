@@ -1,0 +1,252 @@
+// What a user's browser does with the production build, in Chromium against the sandbox:
+//   - the JavaScript each page sends (consent, callback, home signed in), from a cold cache;
+//   - from the callback page's navigation start to the token set stored, over N sign-ins;
+//   - every request from the click on "Continue to Fentu" until home shows the user signed in.
+// Every sign-in is real: the sandbox's login and consent pages, the code exchange with PKCE and
+// DPoP, the sealed token set in IndexedDB. No token is read, printed or kept here.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from '@playwright/test';
+import { gzipSize } from './bundle.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass' };
+// The same browser and flags as the end-to-end tests (playwright.config.ts).
+export const LAUNCH = {
+  executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+/** The User Timing mark the callback page sets once the token set is stored (no token in it). */
+export const STORED_MARK = 'fieldpass:tokens-stored';
+
+/** Opens /sign-in and waits until "Continue to Fentu" can be clicked (it arms after a short pause). */
+async function openConsent(page, app) {
+  await page.goto(`${app}/sign-in`);
+  const proceed = page.getByRole('button', { name: 'Continue to Fentu' });
+  await proceed.waitFor();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('button')].some((b) => b.textContent?.includes('Continue to Fentu') && !b.disabled),
+  );
+  return proceed;
+}
+
+/** From the click on Continue, through the sandbox's login and consent, to home showing the user signed in. */
+async function continueToSignedIn(page, proceed, app, issuer) {
+  await proceed.click();
+  await page.waitForURL(`${issuer}/**`);
+  // The sandbox asks for the login only without its own session cookie, and for consent only
+  // for scopes not granted yet; each bench sign-in uses a fresh browser context, so both come.
+  await page.getByLabel('Email').fill(DEMO.email);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${app}/`);
+  await page.getByRole('heading', { name: /^Signed in/ }).waitFor();
+  await page.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+}
+
+/** The callback document's navigation start to the stored token set, in ms, from the page's own clock. */
+async function callbackToStored(page) {
+  return page.evaluate((mark) => {
+    const navigation = performance.getEntriesByType('navigation')[0];
+    const stored = performance.getEntriesByName(mark)[0];
+    if (!navigation || new URL(navigation.name).pathname !== '/callback') throw new Error('not the callback document');
+    if (!stored) throw new Error(`the callback page set no ${mark} mark`);
+    // Where the time goes, from Resource Timing (start and end are given even cross-origin).
+    const token = performance
+      .getEntriesByType('resource')
+      .filter((e) => e.name.endsWith('/token') && e.startTime < stored.startTime);
+    return {
+      ms: stored.startTime,
+      epoch: performance.timeOrigin + stored.startTime,
+      tokenStartMs: token.length ? Math.min(...token.map((e) => e.startTime)) : NaN,
+      tokenEndMs: token.length ? Math.max(...token.map((e) => e.responseEnd)) : NaN,
+    };
+  }, STORED_MARK);
+}
+
+/**
+ * Turns the HTTP cache off for `page`, and any service worker's answers with it, through the
+ * DevTools protocol: every load is a cold one.
+ */
+async function coldCache(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.setBypassServiceWorker', { bypass: true });
+}
+
+/** Records the scripts `page` loads from the app: URL, when requested, what the server sent. */
+function recordScripts(page, app) {
+  const scripts = [];
+  page.on('requestfinished', async (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== app || request.resourceType() !== 'script') return;
+    const response = await request.response();
+    const sizes = await request.sizes();
+    scripts.push({
+      path: url.pathname,
+      startedAt: request.timing().startTime,
+      encoding: response?.headers()['content-encoding'] ?? 'identity',
+      sent: sizes.responseBodySize,
+    });
+  });
+  return scripts;
+}
+
+/** A script's bytes: the built file, or (for a script the server makes) its body, not compressed. */
+async function scriptBytes(app, path) {
+  const file = join(ROOT, 'build/client', path);
+  if (existsSync(file)) return readFileSync(file);
+  const response = await fetch(app + path, { headers: { 'accept-encoding': 'identity' } });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/** Sizes of a page's scripts: the built files' bytes, their gzip -9, and what the server sent. */
+async function pageJs(app, scripts) {
+  const unique = new Map(scripts.map((s) => [s.path, s]));
+  let raw = 0;
+  let gzip = 0;
+  let sent = 0;
+  const encodings = new Set();
+  const gzipByPath = {};
+  for (const [path, script] of unique) {
+    const bytes = await scriptBytes(app, path);
+    raw += bytes.length;
+    gzipByPath[path] = gzipSize(bytes);
+    gzip += gzipByPath[path];
+    sent += script.sent;
+    encodings.add(script.encoding);
+  }
+  return { files: unique.size, raw, gzip, sent, encodings: [...encodings].sort(), gzipByPath };
+}
+
+/**
+ * The JavaScript of each page on a cold load: one sign-in with the cache off, the consent page's
+ * scripts until Continue is ready, the callback document's until the token set is stored (after
+ * that it fetches home's code to go there), then home opened afresh while signed in.
+ */
+async function pageFigures(browser, app, issuer) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await coldCache(context, page);
+    const consentScripts = recordScripts(page, app);
+    const proceed = await openConsent(page, app);
+    const consent = await pageJs(app, consentScripts);
+    const callbackScripts = recordScripts(page, app);
+    consentScripts.length = 0;
+    await continueToSignedIn(page, proceed, app, issuer);
+    const stored = await callbackToStored(page);
+    const callback = await pageJs(
+      app,
+      callbackScripts.filter((s) => s.startedAt <= stored.epoch),
+    );
+
+    const home = await context.newPage();
+    await coldCache(context, home);
+    const homeScripts = recordScripts(home, app);
+    await home.goto(app);
+    await home.getByRole('heading', { name: /^Signed in/ }).waitFor();
+    await home.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+    await home.waitForLoadState('networkidle');
+    return { consent, callback, home: await pageJs(app, homeScripts) };
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * One sign-in in a fresh browser context with the ordinary cache: every request from the click on
+ * Continue until home shows the user signed in with their work orders, and the callback timing.
+ */
+async function timedSignIn(browser, origins, stats) {
+  const { app, issuer } = origins;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const proceed = await openConsent(page, app);
+    // The DevTools protocol, not Playwright's events: only it tells a cache hit from a request
+    // that went to a server, and it shows redirects and CORS preflights as requests of their own.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const byId = new Map();
+    const requests = [];
+    let recording = false;
+    cdp.on('Network.requestWillBeSent', ({ requestId, request, type, redirectResponse }) => {
+      if (!recording) return;
+      const previous = byId.get(requestId);
+      if (previous && redirectResponse) previous.status = redirectResponse.status;
+      const entry = {
+        url: request.url,
+        method: request.method,
+        resourceType: (type ?? 'Other').toLowerCase(),
+        navigation: type === 'Document',
+        fromCache: false,
+        fromServiceWorker: false,
+        status: undefined,
+      };
+      byId.set(requestId, entry);
+      requests.push(entry);
+    });
+    cdp.on('Network.requestServedFromCache', ({ requestId }) => {
+      const entry = byId.get(requestId);
+      if (entry) entry.fromCache = true;
+    });
+    cdp.on('Network.responseReceived', ({ requestId, response }) => {
+      const entry = byId.get(requestId);
+      if (!entry) return;
+      entry.status = response.status;
+      if (response.fromDiskCache || response.fromPrefetchCache) entry.fromCache = true;
+      if (response.fromServiceWorker) entry.fromServiceWorker = true;
+    });
+    const before = await stats();
+    recording = true;
+    await continueToSignedIn(page, proceed, app, issuer);
+    await page.waitForLoadState('networkidle');
+    recording = false;
+    const after = await stats();
+    const stored = await callbackToStored(page);
+    return {
+      callbackToStoredMs: stored.ms,
+      phases: {
+        untilTokenRequest: stored.tokenStartMs,
+        tokenExchange: stored.tokenEndMs - stored.tokenStartMs,
+        storing: stored.ms - stored.tokenEndMs,
+      },
+      requests,
+      server: {
+        tokenRequests: after.token.requests - before.token.requests,
+        nonceChallenges: after.token.nonceChallenges - before.token.nonceChallenges,
+        authorizations: after.authorization.requests - before.authorization.requests,
+        apiRequests: after.api.requests - before.api.requests,
+      },
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+/** Runs everything in one Chromium; returns the page sizes, the timed runs and their requests. */
+export async function browserFigures(origins, runs) {
+  const stats = () => fetch(`${origins.issuer}/__sandbox/stats`).then((r) => r.json());
+  const browser = await chromium.launch(LAUNCH);
+  try {
+    const pages = await pageFigures(browser, origins.app, origins.issuer);
+    const signIns = [];
+    for (let i = 0; i < runs; i += 1) signIns.push(await timedSignIn(browser, origins, stats));
+    return { pages, signIns };
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,96 @@
+// The OAuth core's size on its own: one minified ESM bundle, built with the same Vite (rolldown
+// and its minifier) as the app, nothing external, gzip -9.
+//
+// What counts as the core (decided here, documented in the README):
+//   src/lib/oauth/**        the protocol: discovery, PKCE sign-in, code exchange, refresh with
+//                           rotation, revocation, DPoP (keys, proofs, nonces), the API client,
+//                           client config parsing, errors and their classification, scopes
+//   src/lib/storage/**      IndexedDB through idb-keyval, AES-GCM sealing
+//   src/lib/components/runtime.ts
+//                           the browser wiring of those: Web Locks, the sealed store,
+//                           BroadcastChannel between tabs
+// plus what they import from oauth4webapi and idb-keyval. Not the core: Svelte components and
+// the session's reactive state (src/lib/components/*.svelte*), SvelteKit, the inspector.
+// Every export of every core module is kept, so this is the whole core, not what one page uses.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const isSource = (name) => name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.includes('.test-util.');
+
+export const CORE_FILES = [
+  ...readdirSync(join(ROOT, 'src/lib/oauth'))
+    .filter(isSource)
+    .map((f) => `src/lib/oauth/${f}`),
+  ...readdirSync(join(ROOT, 'src/lib/storage'))
+    .filter(isSource)
+    .map((f) => `src/lib/storage/${f}`),
+  'src/lib/components/runtime.ts',
+].sort();
+
+export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+/** Builds `code` (an ES module, imports resolved from the project root) minified; returns its bytes. */
+async function bundle(code) {
+  const id = '\0bench-entry.js';
+  const result = await build({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'bench-entry',
+        enforce: 'pre',
+        resolveId: (source) => (source.endsWith('bench-entry') ? id : undefined),
+        load: (source) => (source === id ? code : undefined),
+      },
+    ],
+    build: {
+      write: false,
+      minify: true,
+      sourcemap: false,
+      // An ordinary (app) build of one entry rather than library mode, which leaves whitespace in
+      // ES output: the same full minification the app's own chunks get. Every export is kept.
+      modulePreload: false,
+      rolldownOptions: { input: 'bench-entry', preserveEntrySignatures: 'strict', external: [] },
+    },
+  });
+  const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output);
+  const chunks = outputs.filter((o) => o.type === 'chunk');
+  if (chunks.length !== 1) throw new Error(`expected one chunk, got ${chunks.length}`);
+  return Buffer.from(chunks[0].code);
+}
+
+/** The names the core uses from a library: `oauth.x` for a namespace import, `{ x }` for named ones. */
+function usedImports(library, runtimeExports) {
+  const used = new Set();
+  for (const file of CORE_FILES) {
+    const source = readFileSync(join(ROOT, file), 'utf8');
+    const namespace = new RegExp(`import \\* as (\\w+) from '${library}'`).exec(source)?.[1];
+    if (namespace) for (const m of source.matchAll(new RegExp(`\\b${namespace}\\.(\\w+)`, 'g'))) used.add(m[1]);
+    const named = new RegExp(`import \\{([^}]*)\\} from '${library}'`).exec(source)?.[1];
+    if (named) for (const part of named.split(',')) used.add(part.replace(/^\s*type\s+/, '').trim());
+  }
+  // Type-only names (oauth.Client, UseStore) have no value to bundle.
+  return [...used].filter((name) => name && name in runtimeExports).sort();
+}
+
+/** Gzip -9 bytes of the core, and of oauth4webapi + idb-keyval alone (what the core imports of them). */
+export async function coreFigures() {
+  const entry = CORE_FILES.map((file) => `export * from ${JSON.stringify(join(ROOT, file))};`).join('\n');
+  const core = await bundle(entry);
+  const oauthNames = usedImports('oauth4webapi', await import('oauth4webapi'));
+  const idbNames = usedImports('idb-keyval', await import('idb-keyval'));
+  const libraries = await bundle(
+    `export { ${oauthNames.join(', ')} } from 'oauth4webapi';\nexport { ${idbNames.join(', ')} } from 'idb-keyval';`,
+  );
+  return {
+    files: CORE_FILES,
+    libraryNames: { oauth4webapi: oauthNames, 'idb-keyval': idbNames },
+    core: { minified: core.length, gzip: gzipSize(core) },
+    libraries: { minified: libraries.length, gzip: gzipSize(libraries) },
+  };
+}
