@@ -230,6 +230,16 @@ export async function press(target: Locator): Promise<void> {
   else await target.click();
 }
 
+/**
+ * Waits for the work orders as just fetched from the API: the row, and no "saved on this device"
+ * line, since the saved list from IndexedDB shows at once while the fresh one loads.
+ */
+export async function freshWorkOrders(page: Page): Promise<void> {
+  const panel = page.getByRole('region', { name: 'Work orders' });
+  await expect(panel.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(panel.getByTestId('saved-list')).toHaveCount(0);
+}
+
 /** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
 export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
   await page.goto(

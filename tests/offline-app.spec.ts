@@ -4,7 +4,7 @@
 
 import type { Page } from '@playwright/test';
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, idbRecords, sandboxStats, signIn, storedSession, test } from './fixtures';
+import { expect, freshWorkOrders, idbRecords, sandboxStats, signIn, storedSession, test } from './fixtures';
 
 test.use({ serviceWorkers: 'allow' });
 
@@ -114,7 +114,7 @@ test('the cache holds the app only: no callback, /api or other-origin URL, no to
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
   await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === DEVICE_COOKIE)).toBe(true);
   await page.reload();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await freshWorkOrders(page);
 
   const session = (await storedSession(page)) as Record<string, unknown>;
   const tokens = ['access_token', 'refresh_token', 'id_token']

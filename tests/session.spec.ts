@@ -1,17 +1,18 @@
 // Refresh-token rotation and sign-out, observed at the sandbox.
 
 import {
-  expect,
   appRecords,
+  configureSandbox,
+  expect,
+  freshWorkOrders,
   idbRecords,
-  storedSession,
   presentRefreshTokenFromApp,
   press,
   recordTokenResponses,
   sandboxStats,
   signIn,
+  storedSession,
   test,
-  configureSandbox,
 } from './fixtures';
 import { ISSUER } from './harness';
 
@@ -73,7 +74,7 @@ test(
 
     await page.goto('/');
 
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await freshWorkOrders(page);
     const after = await sandboxStats(request);
     expect(after.authorization.requests).toBe(before.authorization.requests);
     expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);

@@ -5,11 +5,12 @@ import { APP_ORIGIN, DEMO, ISSUER } from './harness';
 import {
   appRecords,
   expect,
+  freshWorkOrders,
   idbRecords,
   recordTokenResponses,
-  storedSession,
   sandboxStats,
   signIn,
+  storedSession,
   test,
 } from './fixtures';
 
@@ -154,7 +155,7 @@ test(
     await page.reload();
 
     await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await freshWorkOrders(page);
     const after = await sandboxStats(request);
     expect(after.authorization.requests).toBe(before.authorization.requests);
     expect(after.token.requests).toBe(before.token.requests);
@@ -218,7 +219,7 @@ test(
     await reopened.goto('/');
 
     await expect(reopened.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-    await expect(reopened.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await freshWorkOrders(reopened);
     await expect(reopened.getByRole('button', { name: 'Sign out' })).toBeVisible();
     expect(navigations.filter((url) => !url.startsWith(APP_ORIGIN))).toEqual([]);
     const after = await sandboxStats(request);
