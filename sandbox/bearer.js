@@ -2,7 +2,6 @@
 // validated by oauth4webapi against its JWKS (RFC 9068), with RFC 6750 challenges on failure.
 
 import * as oauth from 'oauth4webapi';
-import { readBody } from './http.js';
 import { SETTINGS } from './settings.js';
 
 let metadata;
@@ -42,9 +41,4 @@ export async function authenticate(req, baseUrl, audience) {
     const description = expired ? 'The access token expired' : 'The access token is invalid';
     return { failure: [challenge('invalid_token', description, '', schemeOf(req)), description] };
   }
-}
-
-/** Reads a JSON request body of at most 64 KB. */
-export async function readJson(req) {
-  return JSON.parse(await readBody(req));
 }

@@ -10,18 +10,11 @@
  * but nothing stored" means the browser deleted the storage.
  */
 
-/** What GET /api/device answers. Dates are `YYYY-MM-DD`. */
-export interface DeviceMarker {
-  signedInBefore: boolean;
-  /** The first day this browser was seen with a stored sign-in. */
-  since?: string;
-  /** The last day this browser was seen with a stored sign-in. */
-  lastSeen?: string;
-}
+import { DEVICE_HEADER, type DeviceMarker } from '../device-marker.js';
+
+export type { DeviceMarker };
 
 export const DEVICE_ENDPOINT = '/api/device';
-/** A header a cross-site page cannot send without a CORS preflight, which the endpoint never allows. */
-export const DEVICE_HEADER = 'x-fieldpass-device';
 
 type Fetch = typeof fetch;
 

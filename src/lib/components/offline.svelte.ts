@@ -52,6 +52,7 @@ class OfflineState {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #draining = false;
   #again = false;
+  #againNow = false;
 
   /** Follows the signed-in session (called from the home page); starts listening the first time. */
   async follow(apiBaseUrl: string, session: Session | undefined): Promise<void> {
@@ -123,7 +124,9 @@ class OfflineState {
     const user = this.user;
     if (!user || !this.online || sessionState.status !== 'signed-in') return;
     if (this.#draining) {
+      // Asked again mid-drain (back online, a new order): run once more after, skipping the back-off if asked.
       this.#again = true;
+      this.#againNow ||= now;
       return;
     }
     this.#draining = true;
@@ -145,8 +148,10 @@ class OfflineState {
       await this.refresh();
     }
     if (this.#again) {
+      const again = this.#againNow;
       this.#again = false;
-      void this.drain(now);
+      this.#againNow = false;
+      void this.drain(again);
     }
   }
 

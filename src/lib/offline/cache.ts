@@ -3,7 +3,7 @@ import { getSession, type Session } from '../oauth/session.js';
 import type { RecordStore } from '../storage/record-store.js';
 
 /** Record names of saved lists start with this, then the user key, then the API path. */
-export const CACHE_PREFIX = 'cache:';
+export const SAVED_LIST_PREFIX = 'cache:';
 /** Record names of queued work orders start with this (see outbox.ts). */
 export const OUTBOX_PREFIX = 'outbox:';
 /** The Web Lock every outbox send and change is made under, in every tab. */
@@ -31,7 +31,7 @@ export async function offlineUserKey(session: Pick<Session, 'server' | 'user'>):
   return Array.from(digest.slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const cacheName = (user: string, path: string) => `${CACHE_PREFIX}${user}:${path}`;
+const cacheName = (user: string, path: string) => `${SAVED_LIST_PREFIX}${user}:${path}`;
 
 /** The list `path` as last fetched by `user` on this device, if any. */
 export async function readCachedList<Row>(
@@ -73,7 +73,7 @@ export async function clearOfflineData(runtime: CoreRuntime): Promise<number> {
   return lock(OUTBOX_LOCK, () =>
     lock(CACHE_LOCK, async () => {
       const names = (await runtime.store.keys()).filter(
-        (name) => name.startsWith(CACHE_PREFIX) || name.startsWith(OUTBOX_PREFIX),
+        (name) => name.startsWith(SAVED_LIST_PREFIX) || name.startsWith(OUTBOX_PREFIX),
       );
       for (const name of names) await runtime.store.del(name);
       return names.length;

@@ -13,6 +13,7 @@ import {
   enqueueWorkOrder,
   listOutbox,
   retryOutboxItem,
+  STUCK_AFTER_ATTEMPTS,
   workOrderRequest,
   type OutboxItem,
   type SendWorkOrder,
@@ -165,6 +166,29 @@ describe('drainOutbox', () => {
     expect(await drain({ ignoreBackoff: true })).toEqual({ sent: 2, failed: 0 });
     expect(titlesSent()).toEqual(['first', 'first', 'second']);
     expect(requests[1].headers['idempotency-key']).toBe(`"${first.key}"`);
+  });
+
+  it(`an order Fentu keeps failing (5xx) stops holding up the queue after ${STUCK_AFTER_ATTEMPTS} tries; Retry resends it with the same key`, async () => {
+    const stuck = await enqueue('stuck');
+    await enqueue('behind it');
+    api.fault = (request) =>
+      JSON.parse(request.body!).title === 'stuck' ? jsonResponse({ error: 'server_error' }, 500) : undefined;
+
+    for (let attempt = 1; attempt < STUCK_AFTER_ATTEMPTS; attempt += 1) {
+      expect(await drain({ ignoreBackoff: true })).toMatchObject({ sent: 0, stoppedBy: 'server' });
+    }
+    expect(api.created).toEqual([]);
+    expect(await drain({ ignoreBackoff: true })).toEqual({ sent: 1, failed: 1 });
+
+    expect(api.created.map((o) => o.title)).toEqual(['behind it']);
+    const failed = await byTitle('stuck');
+    expect(failed).toMatchObject({ status: 'failed', problem: 'server', attempts: STUCK_AFTER_ATTEMPTS });
+    expect(failed.lastError).toMatch(/stopped after 5 tries .* it may have reached Fentu/);
+
+    api.fault = undefined;
+    expect((await retryOutboxItem(runtime, user, stuck.id))?.key).toBe(stuck.key);
+    expect(await drain()).toEqual({ sent: 1, failed: 0 });
+    expect(api.created.map((o) => o.title)).toEqual(['behind it', 'stuck']);
   });
 
   it('an answer lost after the server created the order: the retry carries the same key, and one order exists', async () => {
@@ -327,11 +351,34 @@ describe('changing the queue', () => {
     expect((await listOutbox(store, user)).map((i) => i.body.title)).toEqual(['fixed']);
   });
 
+  it('an order whose send went wrong in an unknown way keeps its key when edited: Fentu refuses the edit instead of creating it twice', async () => {
+    const item = await enqueue('maybe created');
+    // The server creates it, then something in the app fails before the answer is taken in.
+    await drainOutbox(runtime, {
+      user,
+      send: async (queued) => {
+        await send(queued);
+        throw new Error('lost in the app');
+      },
+    });
+    expect(await byTitle('maybe created')).toMatchObject({ status: 'failed', problem: 'unexpected' });
+
+    const edited = await retryOutboxItem(runtime, user, item.id, {
+      title: 'maybe created, edited',
+      customerId: 'CUS-1001',
+    });
+    expect(edited?.key).toBe(item.key);
+    await drain();
+    expect(api.created.map((o) => o.title)).toEqual(['maybe created']);
+  });
+
   it('countUnsent counts every user’s pending and failed orders, not sent ones', async () => {
     await enqueue('sent');
     await drain();
     await enqueue('pending');
     await enqueue('someone else’s', 'other-user');
     expect(await countUnsent(store)).toBe(2);
+    expect(await countUnsent(store, user)).toBe(1);
+    expect(await countUnsent(store, 'other-user')).toBe(1);
   });
 });

@@ -55,6 +55,9 @@ export interface OutboxItem {
   sentAt?: number;
 }
 
+/** Failed attempts (5xx, or the API refusing a fresh token) before an order stops holding up the queue. */
+export const STUCK_AFTER_ATTEMPTS = 5;
+
 /** Sent items stay listed this long, so the technician sees what went. */
 export const SENT_KEPT_MS = 24 * 60 * 60 * 1000;
 
@@ -69,9 +72,10 @@ export async function listOutbox(store: RecordStore, user: string): Promise<Outb
   return items.filter((item): item is OutboxItem => item !== undefined).sort((a, b) => a.order - b.order);
 }
 
-/** How many work orders on this device, of any user, have not been sent (sign-out would delete them). */
-export async function countUnsent(store: RecordStore): Promise<number> {
-  const names = (await store.keys()).filter((name) => name.startsWith(OUTBOX_PREFIX));
+/** How many work orders on this device have not been sent (sign-out would delete them): `user`'s, or everyone's. */
+export async function countUnsent(store: RecordStore, user?: string): Promise<number> {
+  const prefix = user === undefined ? OUTBOX_PREFIX : itemName(user, '');
+  const names = (await store.keys()).filter((name) => name.startsWith(prefix));
   const items = await Promise.all(names.map((name) => store.get<OutboxItem>(name)));
   return items.filter((item) => item && item.status !== 'sent').length;
 }
@@ -111,10 +115,13 @@ export async function retryOutboxItem(
     const item = await runtime.store.get<OutboxItem>(itemName(user, id));
     if (!item || item.status !== 'failed') return undefined;
     const changed = body !== undefined && JSON.stringify(body) !== JSON.stringify(item.body);
+    // Only a refused order surely created nothing; any other may exist at Fentu under its key, so
+    // it keeps the key and Fentu answers an edited one with 422 instead of creating a second order.
+    const refused = item.problem === 'refused' || item.problem === 'permission';
     const next: OutboxItem = {
       ...item,
       body: body ?? item.body,
-      key: changed ? crypto.randomUUID() : item.key,
+      key: changed && refused ? crypto.randomUUID() : item.key,
       status: 'pending',
       problem: undefined,
       lastError: undefined,
@@ -271,12 +278,27 @@ async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<St
     const backoff = at + refreshRetryDelay(attempts, options.random);
     const waiting = (problem: OutboxProblem, lastError: string, extra: Partial<OutboxItem> = {}) =>
       save({ ...next, status: 'pending', attempts, problem, lastError, retryAt: backoff, ...extra });
+    // Fentu keeps failing this order: it stops holding up the ones behind it and waits for the
+    // technician (Retry sends it with the same key, so it cannot be created twice).
+    const stuck = async (problem: OutboxProblem, lastError: string): Promise<boolean> => {
+      if (attempts < STUCK_AFTER_ATTEMPTS) return false;
+      await save({
+        ...next,
+        status: 'failed',
+        attempts,
+        problem,
+        lastError: `${lastError} Fieldpass stopped after ${attempts} tries so the orders after it can go; it may have reached Fentu.`,
+        retryAt: undefined,
+      });
+      return true;
+    };
     switch (failure.code) {
       case 'NETWORK':
       case 'TIMEOUT':
         await waiting('offline', 'Fentu could not be reached.');
         return { kind: 'stop', problem: 'offline', at: backoff };
       case 'SERVER_ERROR':
+        if (await stuck('server', 'Fentu had a problem on its side.')) return { kind: 'failed' };
         await waiting('server', 'Fentu had a problem on its side.');
         return { kind: 'stop', problem: 'server', at: backoff };
       case 'RATE_LIMITED': {
@@ -298,6 +320,7 @@ async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<St
         });
         return { kind: 'stop', problem: 'signed-out' };
       case 'API_UNAUTHORIZED':
+        if (await stuck('unauthorized', 'Fentu did not accept your sign-in.')) return { kind: 'failed' };
         await waiting('unauthorized', 'Fentu did not accept your sign-in.');
         return { kind: 'stop', problem: 'unauthorized', at: backoff };
       case 'INSUFFICIENT_SCOPE': {
