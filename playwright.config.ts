@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
+import { CHROMIUM_LAUNCH } from './tests/chromium.js';
 import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV } from './tests/harness';
-
-// Debian's Chromium where it is installed (our CI machines cannot download Playwright's own build).
-const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
 /**
  * A tablet descriptor from Playwright's device list, run in Chromium (the iPad descriptors default
@@ -28,18 +25,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     // page.route() cannot see requests a service worker makes; specs that need it opt in.
     serviceWorkers: 'block',
-    launchOptions: {
-      executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
   projects: [
     // Every test, on a desktop.

@@ -8,23 +8,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from '@playwright/test';
+import { CHROMIUM_LAUNCH as LAUNCH } from '../tests/chromium.js';
 import { gzipSize } from './bundle.js';
+
+// The same browser and flags as the end-to-end tests.
+export { LAUNCH };
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass' };
-// The same browser and flags as the end-to-end tests (playwright.config.ts).
-export const LAUNCH = {
-  executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
 /** The User Timing mark the callback page sets once the token set is stored (no token in it). */
 export const STORED_MARK = 'fieldpass:tokens-stored';
 
