@@ -44,6 +44,8 @@ class SessionState {
   online = $state(true);
   /** The last session's server and scopes, so "Sign in again" can go straight to the server. */
   lastSignIn = $state.raw<LastSignIn | undefined>(undefined);
+  /** Who is signed in (issuer and `sub`), '' when no one: what is shown and kept per user follows it. */
+  who = $derived(this.session ? `${this.session.server.issuer}\n${this.session.user?.sub}` : '');
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
   /** Counts sign-outs and ends, so a read that started before one cannot bring the session back. */
@@ -98,6 +100,12 @@ class SessionState {
   wake(): void {
     this.online = navigator.onLine;
     if (this.online && document.visibilityState === 'visible') void this.keepFresh(true);
+  }
+
+  /** Whether the session was granted `scope` (or `admin`, which covers every scope). */
+  hasScope(scope: string): boolean {
+    const granted = this.session ? grantedScopes(this.session) : [];
+    return granted.includes(scope) || granted.includes('admin');
   }
 
   /** Calls the API, ending the session if the server says it is over. */
