@@ -30,10 +30,11 @@ export function readChunkModules() {
 
 /**
  * Splits a page's gzip bytes (`gzipByPath`: URL path → bytes) among the parts of the app, given
- * the build's chunk records (`chunks`: chunk file → module → size before minifying). A chunk the
- * records do not know is counted as 'other'. Parts are rounded to whole bytes.
+ * the build's chunk records (`chunks`: chunk file → module → size before minifying). `groupOf`
+ * names the part a module id belongs to (by default `partOf`). A chunk the records do not know is
+ * counted as 'other'. Parts are rounded to whole bytes.
  */
-export function attribute(gzipByPath, chunks) {
+export function attribute(gzipByPath, chunks, groupOf = partOf) {
   const parts = {};
   for (const [path, gzip] of Object.entries(gzipByPath)) {
     const modules = Object.entries(chunks[path.replace(/^\//, '')] ?? {});
@@ -44,7 +45,7 @@ export function attribute(gzipByPath, chunks) {
     // A chunk of nothing but re-exports has modules of size 0: its bytes go to them evenly.
     const total = modules.reduce((sum, [, size]) => sum + size, 0);
     for (const [id, size] of modules) {
-      const part = partOf(id);
+      const part = groupOf(id);
       parts[part] = (parts[part] ?? 0) + gzip * (total ? size / total : 1 / modules.length);
     }
   }

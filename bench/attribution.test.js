@@ -38,3 +38,10 @@ describe('attribute', () => {
     });
   });
 });
+
+describe('attribute with a grouping of its own', () => {
+  it('shares the bytes among the groups the function names', () => {
+    const modules = { core: { 'src/lib/oauth/a.ts': 100, 'src/lib/oauth/b.ts': 300 } };
+    expect(attribute({ core: 400 }, modules, (id) => id.slice(-4))).toEqual({ 'a.ts': 100, 'b.ts': 300 });
+  });
+});

@@ -14,7 +14,8 @@
 // Every export of every core module is kept, so this is the whole core, not what one page uses.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { attribute } from './attribution.js';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
@@ -33,7 +34,10 @@ export const CORE_FILES = [
 
 export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
-/** Builds `code` (an ES module, imports resolved from the project root) minified; returns its bytes. */
+/**
+ * Builds `code` (an ES module, imports resolved from the project root) minified; returns its bytes
+ * and its modules' sizes before minifying (module path relative to the project → bytes).
+ */
 async function bundle(code) {
   const id = '\0bench-entry.js';
   const result = await build({
@@ -61,7 +65,17 @@ async function bundle(code) {
   const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output);
   const chunks = outputs.filter((o) => o.type === 'chunk');
   if (chunks.length !== 1) throw new Error(`expected one chunk, got ${chunks.length}`);
-  return Buffer.from(chunks[0].code);
+  const modules = Object.entries(chunks[0].modules)
+    .filter(([id]) => !id.includes('bench-entry'))
+    .map(([id, info]) => [relative(ROOT, id), info.renderedLength]);
+  return { bytes: Buffer.from(chunks[0].code), modules: Object.fromEntries(modules) };
+}
+
+/** A core module's short name for the breakdown: `oauth/session.ts`, `oauth4webapi`. */
+export function moduleLabel(id) {
+  const path = id.replaceAll('\\', '/');
+  const library = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+  return library ? library[1] : path.replace(/^.*src\/lib\//, '');
 }
 
 /** The names the core uses from a library: `oauth.x` for a namespace import, `{ x }` for named ones. */
@@ -81,16 +95,19 @@ function usedImports(library, runtimeExports) {
 /** Gzip -9 bytes of the core, and of oauth4webapi + idb-keyval alone (what the core imports of them). */
 export async function coreFigures() {
   const entry = CORE_FILES.map((file) => `export * from ${JSON.stringify(join(ROOT, file))};`).join('\n');
-  const core = await bundle(entry);
+  const { bytes: core, modules } = await bundle(entry);
   const oauthNames = usedImports('oauth4webapi', await import('oauth4webapi'));
   const idbNames = usedImports('idb-keyval', await import('idb-keyval'));
-  const libraries = await bundle(
+  const { bytes: libraries } = await bundle(
     `export { ${oauthNames.join(', ')} } from 'oauth4webapi';\nexport { ${idbNames.join(', ')} } from 'idb-keyval';`,
   );
+  const gzip = gzipSize(core);
   return {
     files: CORE_FILES,
     libraryNames: { oauth4webapi: oauthNames, 'idb-keyval': idbNames },
-    core: { minified: core.length, gzip: gzipSize(core) },
+    core: { minified: core.length, gzip },
+    // The core's gzip bytes shared among its modules by their sizes before minifying: an estimate.
+    byModule: attribute({ core: gzip }, { core: modules }, moduleLabel),
     libraries: { minified: libraries.length, gzip: gzipSize(libraries) },
   };
 }

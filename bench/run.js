@@ -144,6 +144,12 @@ function browserSection(core, { pages, signIns }, origins) {
       `  for comparison, ${name} ${kB(bytes)}: the core is ${Math.round((100 * core.core.gzip) / bytes)}% of it`,
     );
   }
+  console.log('  by module (gzip, shared by size before minifying: an estimate):');
+  const modules = Object.entries(core.byModule).sort((x, y) => y[1] - x[1]);
+  for (let i = 0; i < modules.length; i += 4) {
+    const row = modules.slice(i, i + 4).map(([name, bytes]) => `${name} ${kB(bytes)}`.padEnd(26));
+    console.log(`    ${row.join('').trimEnd()}`);
+  }
   const chunks = readChunkModules();
   const coreShare = {};
   if (chunks) {
