@@ -248,6 +248,39 @@ test(
   },
 );
 
+test(
+  'the app closed while sign-out is still telling the server leaves no saved lists or queued orders behind',
+  { tag: '@device' },
+  async ({ context, page }) => {
+    await signInReady(page);
+    await expect.poll(() => recordNames(page, 'cache:')).toHaveLength(3);
+    await context.setOffline(true);
+    await createWorkOrder(page, `Unsent ${uniqueTag()}`);
+    // Back online, but the order cannot get through yet, so it is still waiting at sign-out.
+    await page.route(`${API_BASE_URL}/work-orders`, (route) =>
+      route.request().method() === 'POST' ? route.abort('connectionreset') : route.fallback(),
+    );
+    await context.setOffline(false);
+    // A revocation endpoint that never answers: the technician closes the app mid-sign-out.
+    let revocationRequests = 0;
+    await page.route(`${ISSUER}/revoke`, () => void (revocationRequests += 1));
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page
+      .getByRole('dialog', { name: '1 work order has not been sent' })
+      .getByRole('button', { name: 'Sign out and delete 1 unsent work order' })
+      .click();
+    await expect.poll(() => revocationRequests).toBeGreaterThan(0);
+    await expect.poll(() => appRecords(page)).toEqual({});
+    await page.close();
+
+    const reopened = await context.newPage();
+    await reopened.goto('/');
+    await expect(reopened.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+    expect(await appRecords(reopened)).toEqual({});
+  },
+);
+
 test('two open tabs: both show the queue as it changes, and coming back online sends each order once', async ({
   context,
   page,

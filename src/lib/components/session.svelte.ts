@@ -148,10 +148,12 @@ class SessionState {
 
   async signOut(): Promise<SignOutResult> {
     clearTimeout(this.#timer);
-    const result = await signOut(browserRuntime());
     // Saved lists and queued work orders go too (every user's): the device is handed back clean.
+    // They go before the server is told, so closing the app mid-sign-out cannot leave them behind.
     // A session the server ends keeps them, so the same user signing in again loses nothing.
-    await clearOfflineData(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err));
+    const result = await signOut(browserRuntime(), () =>
+      clearOfflineData(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err)),
+    );
     this.lastSignIn = undefined;
     this.#end(undefined);
     return result;

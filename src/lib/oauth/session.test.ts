@@ -1133,6 +1133,30 @@ describe('signOut', () => {
     });
   });
 
+  it('clears the app’s own data after the token set is gone and before any revocation request', async () => {
+    useStore({ [SESSION_KEY]: freshSession(), 'cache:lists': { x: 1 } });
+    const steps: string[] = [];
+    respond = () => {
+      steps.push('revocation request');
+      return new Response(null, { status: 200 });
+    };
+    const result = await signOut(runtime, async () => {
+      steps.push(`clear (session stored: ${store.data.has(SESSION_KEY)})`);
+      await store.del('cache:lists');
+    });
+    expect(result).toEqual({ revoked: true });
+    expect(steps).toEqual(['clear (session stored: false)', 'revocation request', 'revocation request']);
+    expect(store.data.size).toBe(0);
+  });
+
+  it('clears the app’s own data even when there is no session to revoke', async () => {
+    useStore({ 'cache:lists': { x: 1 } });
+    let cleared = false;
+    expect(await signOut(runtime, async () => void (cleared = true))).toEqual({ revoked: true });
+    expect(cleared).toBe(true);
+    expect(requests).toHaveLength(0);
+  });
+
   it.each([
     ['an empty body', () => new Response('', { status: 200 })],
     [

@@ -296,14 +296,17 @@ export interface SignOutResult {
  * Signs out (RFC 7009 §2.1): removes the token set and pending attempts, then revokes the refresh
  * token and the access token at the server. It holds the refresh lock while it removes the token
  * set, so a refresh already under way finishes first and cannot write a new token set back after.
+ * `clearLocalData` runs once the token set is gone and before the revocation requests, so what the
+ * app keeps beside it is gone too even if the page closes while the server is being told.
  */
-export async function signOut(runtime: CoreRuntime): Promise<SignOutResult> {
+export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promise<void>): Promise<SignOutResult> {
   const stored = await getSession(runtime);
   const lock = runtime.lock ?? defaultLock;
   const take = () => runtime.store.take<Session>(SESSION_KEY);
   const session = stored ? await lock(sessionLockName(stored), take) : await take();
   await discardPendingAttempts(runtime);
   runtime.onChange?.({ kind: 'signed-out' });
+  await clearLocalData?.();
   if (!session) return { revoked: true };
   const endpoint = session.server.revocation_endpoint;
   if (!endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };
