@@ -146,9 +146,10 @@ function browserSection(core, { pages, signIns }, origins) {
   }
   console.log('  by module (gzip, shared by size before minifying: an estimate):');
   const modules = Object.entries(core.byModule).sort((x, y) => y[1] - x[1]);
-  for (let i = 0; i < modules.length; i += 4) {
-    const row = modules.slice(i, i + 4).map(([name, bytes]) => `${name} ${kB(bytes)}`.padEnd(26));
-    console.log(`    ${row.join('').trimEnd()}`);
+  const width = Math.max(...modules.map(([name]) => name.length));
+  for (let i = 0; i < modules.length; i += 3) {
+    const row = modules.slice(i, i + 3).map(([name, bytes]) => `${name.padEnd(width)}${kB(bytes).padStart(8)}`);
+    console.log(`    ${row.join('    ')}`);
   }
   const chunks = readChunkModules();
   const coreShare = {};
