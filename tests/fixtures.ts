@@ -196,6 +196,41 @@ export async function openRecord(page: Page, name: string): Promise<Record<strin
   }, name);
 }
 
+/**
+ * Writes `value` as a sealed record, sealed in the page with the app's own AES-GCM key the way
+ * the app seals it (src/lib/storage/sealed-store.ts): to stage what an earlier version or another
+ * configuration of the app left on the device.
+ */
+export async function sealRecord(page: Page, name: string, value: unknown): Promise<void> {
+  await page.evaluate(
+    async ({ name, value }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('fieldpass');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const key = await new Promise<CryptoKey>((resolve, reject) => {
+        const get = db.transaction('records').objectStore('records').get('key:aes');
+        get.onsuccess = () => resolve(get.result as CryptoKey);
+        get.onerror = () => reject(get.error);
+      });
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const data = await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
+        key,
+        new TextEncoder().encode(JSON.stringify(value)),
+      );
+      await new Promise<void>((resolve, reject) => {
+        const transaction = db.transaction('records', 'readwrite');
+        transaction.objectStore('records').put({ sealed: 1, iv, data }, name);
+        transaction.oncomplete = () => resolve();
+        transaction.onerror = () => reject(transaction.error);
+      });
+    },
+    { name, value },
+  );
+}
+
 /** The stored token set, opened (see `openRecord`). */
 export async function storedSession(page: Page): Promise<Record<string, unknown> | undefined> {
   return openRecord(page, 'session');

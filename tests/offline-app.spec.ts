@@ -4,7 +4,7 @@
 
 import type { Page } from '@playwright/test';
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, freshWorkOrders, idbRecords, sandboxStats, signIn, storedSession, test } from './fixtures';
+import { expect, freshWorkOrders, idbRecords, sandboxStats, sealRecord, signIn, storedSession, test } from './fixtures';
 
 test.use({ serviceWorkers: 'allow' });
 
@@ -266,6 +266,24 @@ test(
     await expect(notice).toHaveCount(0);
   },
 );
+
+test('a session left by another configured client is signed out, and not taken for storage the browser deleted', async ({
+  page,
+  context,
+}) => {
+  await signIn(page);
+  await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
+  await expect.poll(async () => (await context.cookies()).some((c) => c.name === DEVICE_COOKIE)).toBe(true);
+  // As if the app had been configured with another client since this session was stored (#61).
+  const session = await storedSession(page);
+  await sealRecord(page, 'session', { ...session, client_id: 'an-earlier-client' });
+
+  await openAndAskDevice(page, '/sign-in');
+  await expect(page.getByRole('button', { name: 'Continue to Fentu' })).toBeVisible();
+  await expect(page.getByTestId('eviction-notice')).toHaveCount(0);
+  expect(await storedSession(page)).toBeUndefined();
+  expect((await context.cookies()).some((c) => c.name === DEVICE_COOKIE)).toBe(false);
+});
 
 test('another origin cannot set or clear the marker, even on the same site (#84)', async ({ page, context }) => {
   const fromSandbox = async (method: 'POST' | 'DELETE') => {

@@ -13,6 +13,7 @@ import {
   type SignOutResult,
 } from '../oauth/session.js';
 import { clearOfflineData } from '../offline/cache.js';
+import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
@@ -53,7 +54,9 @@ class SessionState {
 
   /**
    * Reads the stored session and refreshes it if it is due (no redirect needed after days away).
-   * A session for another issuer or client than the one configured now is signed out (#61).
+   * A session for another issuer or client than the one configured now is signed out (#61), and
+   * the device's sign-in note is cleared before the page learns it is signed out, so that is not
+   * taken for storage the browser deleted.
    */
   async load(expected?: { issuer: string; clientId: string }): Promise<void> {
     this.#listen();
@@ -61,6 +64,7 @@ class SessionState {
       const stored = await getSession(browserRuntime());
       if (!stored) return this.#end(this.status === 'signed-out' ? this.problem : undefined);
       if (expected && (stored.server.issuer !== expected.issuer || stored.client_id !== expected.clientId)) {
+        await forgetSignIn();
         await signOut(browserRuntime());
         return this.#end(undefined);
       }
