@@ -299,7 +299,7 @@ export interface SignOutResult {
  * `clearLocalData` runs once the token set is gone and before the revocation requests, so what the
  * app keeps beside it is gone too even if the page closes while the server is being told.
  */
-export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promise<void>): Promise<SignOutResult> {
+export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promise<unknown>): Promise<SignOutResult> {
   const stored = await getSession(runtime);
   const lock = runtime.lock ?? defaultLock;
   const take = () => runtime.store.take<Session>(SESSION_KEY);
