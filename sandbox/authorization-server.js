@@ -8,7 +8,7 @@ import Provider from 'oidc-provider';
 import { readBody } from './http.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
-import { DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
+import { ACCOUNTS, DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
 
 const IDENTITY_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -23,15 +23,16 @@ function signingKeys() {
 }
 
 function findAccount(_ctx, id) {
-  if (id !== DEMO_ACCOUNT.accountId) return undefined;
+  const account = ACCOUNTS.find((a) => a.accountId === id);
+  if (!account) return undefined;
   return {
     accountId: id,
     claims: () => ({
       sub: id,
-      name: DEMO_ACCOUNT.name,
-      given_name: DEMO_ACCOUNT.given_name,
-      family_name: DEMO_ACCOUNT.family_name,
-      email: DEMO_ACCOUNT.email,
+      name: account.name,
+      given_name: account.given_name,
+      family_name: account.family_name,
+      email: account.email,
       email_verified: true,
     }),
   };
@@ -245,7 +246,8 @@ export async function handleInteraction(provider, req, res) {
     const scopes = String(details.params.scope ?? '')
       .split(' ')
       .filter(Boolean);
-    return sendHtml(res, 200, consentPage({ uid, clientName, scopes }));
+    const email = ACCOUNTS.find((a) => a.accountId === details.session?.accountId)?.email ?? '';
+    return sendHtml(res, 200, consentPage({ uid, clientName, scopes, email }));
   }
   if (req.method !== 'POST') return sendHtml(res, 405, errorPage('Use the buttons on the page.'));
 
@@ -261,17 +263,18 @@ export async function handleInteraction(provider, req, res) {
   }
   if (action === 'login') {
     const email = form.get('email') ?? '';
-    if (email.toLowerCase() !== DEMO_ACCOUNT.email || form.get('password') !== DEMO_ACCOUNT.password) {
+    const account = ACCOUNTS.find((a) => a.email === email.toLowerCase() && a.password === form.get('password'));
+    if (!account) {
       return sendHtml(
         res,
         200,
-        loginPage({ uid, clientName, email, error: 'That email and password do not match the demo account.' }),
+        loginPage({ uid, clientName, email, error: 'That email and password do not match a demo account.' }),
       );
     }
     return provider.interactionFinished(
       req,
       res,
-      { login: { accountId: DEMO_ACCOUNT.accountId } },
+      { login: { accountId: account.accountId } },
       { mergeWithLastSubmission: false },
     );
   }

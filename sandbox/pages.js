@@ -1,6 +1,6 @@
 // The sandbox's own login and consent pages: plain server-rendered HTML, every value escaped.
 
-import { DEMO_ACCOUNT, FENTU_SCOPES } from './settings.js';
+import { DEMO_ACCOUNT, FENTU_SCOPES, SECOND_ACCOUNT } from './settings.js';
 
 const IDENTITY_SCOPES = {
   openid: 'Confirm who you are',
@@ -53,7 +53,8 @@ export function loginPage({ uid, clientName, email = '', error }) {
     `<h1>Sign in to Fentu</h1>
 <p>${escapeHtml(clientName)} wants to use your Fentu account.</p>
 <div class="hint">Demo account: email <code>${escapeHtml(DEMO_ACCOUNT.email)}</code>,
-password <code>${escapeHtml(DEMO_ACCOUNT.password)}</code></div>
+password <code>${escapeHtml(DEMO_ACCOUNT.password)}</code> (a second technician for a shared tablet:
+<code>${escapeHtml(SECOND_ACCOUNT.email)}</code>, same password)</div>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
   <label for="email">Email</label>
@@ -70,7 +71,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   );
 }
 
-export function consentPage({ uid, clientName, scopes }) {
+export function consentPage({ uid, clientName, scopes, email }) {
   const rows = scopes
     .map((scope) => {
       const text = FENTU_SCOPES[scope] ?? IDENTITY_SCOPES[scope] ?? 'Unknown scope';
@@ -81,7 +82,7 @@ export function consentPage({ uid, clientName, scopes }) {
   return layout(
     'Allow access',
     `<h1>Allow ${escapeHtml(clientName)} to access your Fentu account?</h1>
-<p>Signed in as ${escapeHtml(DEMO_ACCOUNT.email)}. Untick anything you do not want to share.</p>
+<p>Signed in as ${escapeHtml(email)}. Untick anything you do not want to share.</p>
 <form method="post" action="/interaction/${escapeHtml(uid)}/confirm">
   <fieldset class="scopes"><legend>${escapeHtml(clientName)} asks to:</legend>
   ${rows}

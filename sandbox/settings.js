@@ -97,6 +97,19 @@ export const DEMO_ACCOUNT = Object.freeze({
   family_name: 'Okafor',
 });
 
+/** A second technician, for a tablet two people share (one signs in after the other's session ended). */
+export const SECOND_ACCOUNT = Object.freeze({
+  accountId: 'tech-0077',
+  email: 'ana.reyes@fentu.example',
+  password: 'fieldpass',
+  name: 'Ana Reyes',
+  given_name: 'Ana',
+  family_name: 'Reyes',
+});
+
+/** Every account the sandbox's login page accepts. */
+export const ACCOUNTS = Object.freeze([DEMO_ACCOUNT, SECOND_ACCOUNT]);
+
 /** The Fentu FSM scope table (fentu-fsm-authentication.txt), in the order the document gives. */
 export const FENTU_SCOPES = Object.freeze({
   'read:work-orders': 'View work orders',

@@ -257,6 +257,8 @@ export interface SignInOptions {
   returnTo?: string;
   /** Stop at the sandbox consent page and press Deny. */
   deny?: boolean;
+  /** The sandbox account to sign in with, when its login page asks: the demo account by default. */
+  account?: { email: string; password: string };
 }
 
 /** A tap on the emulated tablets (projects with `hasTouch`), a click elsewhere. */
@@ -285,8 +287,8 @@ export async function signIn(page: Page, options: SignInOptions = {}): Promise<v
   await press(page.getByRole('button', { name: 'Continue to Fentu' }));
   await page.waitForURL(`${ISSUER}/**`);
   if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByLabel('Email').fill((options.account ?? DEMO).email);
+    await page.getByLabel('Password').fill((options.account ?? DEMO).password);
     await press(page.getByRole('button', { name: 'Sign in' }));
   }
   for (const scope of options.refuseAtServer ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();

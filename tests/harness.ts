@@ -10,6 +10,8 @@ export const APP_ORIGIN = `http://127.0.0.1:${4173 + OFFSET}`;
 export const ISSUER = `http://127.0.0.1:${SANDBOX_PORTS.issuer}`;
 export const API_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.api}`;
 export const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass', name: 'Sam Okafor' } as const;
+/** The sandbox's second technician, for a tablet two people share. */
+export const SECOND = { email: 'ana.reyes@fentu.example', password: 'fieldpass', name: 'Ana Reyes' } as const;
 export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
 export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
 

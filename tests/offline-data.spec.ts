@@ -16,7 +16,7 @@ import {
   signIn,
   test,
 } from './fixtures';
-import { API_BASE_URL, ISSUER } from './harness';
+import { API_BASE_URL, ISSUER, SECOND } from './harness';
 
 interface OrderStats {
   created: number;
@@ -346,4 +346,61 @@ test('a session the server ends keeps the queue and the saved lists; the same us
     timeout: 15_000,
   });
   expect((await orderStats(request)).created - before.created).toBe(1);
+});
+
+test('a tablet two people share: the next technician sees none of the last one’s lists or orders, and never sends them', async ({
+  context,
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  const tokens = recordTokenResponses(page);
+  await signInReady(page);
+  await expect.poll(() => recordNames(page, 'cache:')).toHaveLength(3);
+  const samsOrder = `Left by Sam ${uniqueTag()}`;
+  await page.route(`${API_BASE_URL}/work-orders`, (route) =>
+    route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.fallback(),
+  );
+  await createWorkOrder(page, samsOrder);
+  await expect(outboxItem(page, samsOrder).getByTestId('outbox-status')).toContainText('Fentu could not be reached');
+
+  // The server ends Sam's session (a replayed refresh token revokes the grant); his lists and order stay.
+  await expect.poll(() => tokens.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  expect((await presentRefreshTokenFromApp(page, tokens[0].refresh_token)).body.error).toBe('invalid_grant');
+  await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
+  await page.unroute(`${API_BASE_URL}/work-orders`);
+  const before = await orderStats(request);
+
+  // Ana signs in on the same tablet (the sandbox forgets Sam's login), before Fentu can be reached.
+  await context.clearCookies();
+  await page.route(`${API_BASE_URL}/**`, (route) => route.abort('internetdisconnected'));
+  await signIn(page, { account: SECOND, tick: ['write:work-orders'] });
+  await expect(page.getByRole('heading', { name: `Signed in as ${SECOND.name}` })).toBeVisible();
+  await expect(panel(page, 'Work orders')).toContainText('Fentu could not be reached');
+  await expect(panel(page, 'Customers')).toContainText('Fentu could not be reached');
+  await expect(page.getByTestId('saved-list')).toHaveCount(0);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toHaveCount(0);
+  await expect(outboxItems(page)).toHaveCount(0);
+
+  // Back online, Ana's own order goes; Sam's, older and first in the queue, is not sent with her token.
+  await page.unroute(`${API_BASE_URL}/**`);
+  await panel(page, 'Customers').getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+  const anasOrder = `Ana's own ${uniqueTag()}`;
+  await createWorkOrder(page, anasOrder);
+  await expect(outboxItem(page, anasOrder).getByTestId('outbox-status')).toHaveText(/^Sent as WO-\d+$/, {
+    timeout: 15_000,
+  });
+  expect((await orderStats(request)).created - before.created).toBe(1);
+  const titles = (await apiWorkOrders(request)).map((order) => order.title);
+  expect(titles).not.toContain(samsOrder);
+  await expect(outboxItems(page)).toHaveCount(1);
+
+  // Signing out, Ana is told that an unsent order on the device is someone else's, then it all goes.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  const dialog = page.getByRole('dialog', { name: '1 work order has not been sent' });
+  await expect(dialog).toContainText('1 of them was saved by someone else who was signed in on this device before');
+  await dialog.getByRole('button', { name: 'Sign out and delete 1 unsent work order' }).click();
+  await expect(page.getByText('You are signed out.')).toBeVisible();
+  expect(await appRecords(page)).toEqual({});
 });
