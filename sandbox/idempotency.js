@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 
 /** Keys are remembered this long (the draft asks servers to publish their expiry). */
-export const KEY_TTL_MS = 24 * 60 * 60 * 1000;
+const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /** At most this many keys are remembered; the oldest go first. */
-export const MAX_KEYS = 5_000;
+const MAX_KEYS = 5_000;
 
 /**
  * The key from an `Idempotency-Key` header: an sf-string (RFC 8941 §3.3.3), 1 to 255 printable

@@ -14,7 +14,7 @@ import { DEVICE_HEADER, type DeviceMarker } from '../device-marker.js';
 
 export type { DeviceMarker };
 
-export const DEVICE_ENDPOINT = '/api/device';
+const DEVICE_ENDPOINT = '/api/device';
 
 type Fetch = typeof fetch;
 

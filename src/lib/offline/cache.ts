@@ -3,13 +3,13 @@ import { getSession, type Session } from '../oauth/session.js';
 import type { RecordStore } from '../storage/record-store.js';
 
 /** Record names of saved lists start with this, then the user key, then the API path. */
-export const SAVED_LIST_PREFIX = 'cache:';
+const SAVED_LIST_PREFIX = 'cache:';
 /** Record names of queued work orders start with this (see outbox.ts). */
 export const OUTBOX_PREFIX = 'outbox:';
 /** The Web Lock every outbox send and change is made under, in every tab. */
 export const OUTBOX_LOCK = 'fieldpass-outbox';
 /** The Web Lock saved lists are written and cleared under. */
-export const CACHE_LOCK = 'fieldpass-cache';
+const CACHE_LOCK = 'fieldpass-cache';
 
 /** A list as it was last fetched from the API. */
 export interface CachedList<Row> {

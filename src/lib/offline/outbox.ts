@@ -59,7 +59,7 @@ export interface OutboxItem {
 export const STUCK_AFTER_ATTEMPTS = 5;
 
 /** Sent items stay listed this long, so the technician sees what went. */
-export const SENT_KEPT_MS = 24 * 60 * 60 * 1000;
+const SENT_KEPT_MS = 24 * 60 * 60 * 1000;
 
 const itemName = (user: string, id: string) => `${OUTBOX_PREFIX}${user}:${id}`;
 let sequence = 0;

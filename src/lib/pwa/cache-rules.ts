@@ -17,12 +17,12 @@ export function cacheName(version: string): string {
 }
 
 /** Pages that finish a sign-in: they must run against the live server, once, never from a copy. */
-export function isCallbackPath(pathname: string): boolean {
+function isCallbackPath(pathname: string): boolean {
   return ['/callback', '/inspect/callback'].includes(pathname.replace(/\/+$/, '') || '/');
 }
 
 /** The server's own endpoints (`/api/…`): per-user, per-request answers, never cached. */
-export function isApiPath(pathname: string): boolean {
+function isApiPath(pathname: string): boolean {
   return pathname === '/api' || pathname.startsWith('/api/');
 }
 

@@ -15,7 +15,7 @@ export function parseDeviceCookie(value: string | undefined): DeviceMarker {
 }
 
 /** The cookie's next value: the first day is kept, the last day is today. */
-export function nextDeviceCookie(previous: DeviceMarker, now: Date): string {
+function nextDeviceCookie(previous: DeviceMarker, now: Date): string {
   const today = now.toISOString().slice(0, 10);
   return `1.${previous.since ?? today}.${today}`;
 }
@@ -25,7 +25,7 @@ export function nextDeviceCookie(previous: DeviceMarker, now: Date): string {
  * from a page of this origin (Origin, and Sec-Fetch-Site where the browser sends it) with the
  * app's custom header, which a cross-site page cannot add without a CORS preflight (#84).
  */
-export function refuseCrossSite(request: Request, origin: string): string | undefined {
+function refuseCrossSite(request: Request, origin: string): string | undefined {
   if (request.headers.get('origin') !== origin) return 'origin';
   const site = request.headers.get('sec-fetch-site');
   if (site !== null && site !== 'same-origin') return 'sec-fetch-site';
