@@ -1,9 +1,9 @@
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
-import { dev } from '$app/environment';
-import { isFieldpassError } from '$lib/oauth/errors';
-import { checkServerConfig } from '$lib/server/config';
-import { env } from '$env/dynamic/private';
-import { loadClientConfig } from '$lib/config';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit/hooks';
+import { dev } from '$app/env';
+import { isFieldpassError } from '#lib/oauth/errors.ts';
+import { checkServerConfig } from '#lib/server/config.ts';
+import { INSPECT_CONNECT_ORIGINS } from '$app/env/private';
+import { loadClientConfig } from '#lib/config.ts';
 
 /** Fails at start-up, naming the variable, when the machine-to-machine configuration is unusable. */
 export const init: ServerInit = () => {
@@ -25,7 +25,7 @@ const connectSources = new Map<string, string>();
  * INSPECT_CONNECT_ORIGINS (space-separated): the authorization servers it is pointed at.
  */
 function inspectOrigins(): string[] {
-  return (env.INSPECT_CONNECT_ORIGINS ?? '')
+  return (INSPECT_CONNECT_ORIGINS ?? '')
     .split(/\s+/)
     .filter(Boolean)
     .flatMap((value) => {
@@ -73,8 +73,12 @@ export const handle: Handle = async ({ event, resolve }) => {
   return response;
 };
 
-/** Unexpected server errors reach the page as a generic message; the detail stays in the log. */
-export const handleError: HandleServerError = ({ error, status }) => {
-  if (status !== 404) console.error(error);
+/**
+ * Unexpected server errors reach the page as a generic message; the detail stays in the log.
+ * Errors the app raised on purpose and SvelteKit's own (404, 405) keep their status and message.
+ */
+export const handleError: HandleServerError = ({ kind, error }) => {
+  if (kind !== 'unknown') return;
+  console.error(error);
   return { message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.' };
 };

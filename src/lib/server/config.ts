@@ -1,13 +1,7 @@
-import { env as privateEnv } from '$env/dynamic/private';
-import { env as publicEnv } from '$env/dynamic/public';
+import { M2M_PROVIDERS } from '$app/env/private';
+import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
-import {
-  CLIENT_VARIABLES,
-  parseClientConfig,
-  usesSandbox,
-  type ClientConfig,
-  type ClientEnv,
-} from '../oauth/config.js';
+import { parseClientConfig, usesSandbox, type ClientConfig } from '../oauth/config.js';
 import { createMemoryStore } from '../storage/record-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
@@ -23,13 +17,14 @@ export interface ServerContext {
 
 let context: ServerContext | undefined;
 
-function clientEnv(): ClientEnv {
-  return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, publicEnv[name]]));
-}
-
-/** M2M_* from the environment; the sandbox's providers when neither they nor a Fentu server are set. */
+/**
+ * M2M_* from the environment; the sandbox's providers when neither they nor a Fentu server are set.
+ * The M2M_<NAME>_* names are the operator's choice, so SvelteKit cannot declare them in src/env.ts:
+ * they come from the process environment.
+ */
 function m2mEnv(): M2mEnv {
-  return privateEnv.M2M_PROVIDERS === undefined && usesSandbox(clientEnv()) ? SANDBOX_M2M_ENV : privateEnv;
+  if (M2M_PROVIDERS === undefined && usesSandbox(clientEnv())) return SANDBOX_M2M_ENV;
+  return { ...process.env, M2M_PROVIDERS };
 }
 
 /** Validates the machine-to-machine configuration at start-up; throws CONFIG_INVALID naming the variable. */
@@ -39,7 +34,7 @@ export function checkServerConfig(): void {
 
 /**
  * The server configuration, validated on first use: the Fentu client settings (PUBLIC_FENTU_*) and
- * the machine-to-machine providers (M2M_*, from `$env/dynamic/private`: never sent to the browser).
+ * the machine-to-machine providers (M2M_*, server-only: never sent to the browser).
  * Throws CONFIG_INVALID naming the variable at fault. `appOrigin` is where the app is served.
  */
 export function serverContext(appOrigin: string): ServerContext {

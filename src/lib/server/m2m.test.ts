@@ -788,10 +788,9 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
 
   it('#87 failed token requests back off exponentially: 1 s, 2 s, 4 s … (with jitter), then recover', async () => {
     token = () => textResponse('down', 500);
-    let attempts = 0;
     for (let i = 0; i < 5; i += 1) {
       await m2mFailure(getEntities());
-      attempts = tokenRequests().length;
+      const attempts = tokenRequests().length;
       // Ask 100 times during the shortest possible wait for this step: no new token request.
       const minimumWait = 1000 * 2 ** i * 0.5;
       for (let t = 0; t < 100; t += 1) {

@@ -1,4 +1,4 @@
 import type { RequestHandler } from './$types';
-import { listProviders } from '$lib/server/m2m-route';
+import { listProviders } from '#lib/server/m2m-route.ts';
 
 export const GET: RequestHandler = (event) => listProviders(event);

@@ -1,10 +1,5 @@
-/// <reference no-default-lib="true"/>
-/// <reference lib="esnext" />
-/// <reference lib="webworker" />
-/// <reference types="@sveltejs/kit" />
-
 // Fieldpass's service worker: the app opens with no network. It caches the app itself only (see
-// $lib/pwa/cache-rules for what is never cached) and never sees a token: sign-in callbacks, the
+// #lib/pwa/cache-rules for what is never cached) and never sees a token: sign-in callbacks, the
 // server's /api routes and every other origin pass straight to the network.
 //
 // Updates: a new version installs beside the old one and waits (no skipWaiting). Open pages keep
@@ -12,7 +7,9 @@
 // of them is closed; the next start gets the new version. clients.claim() only matters for the
 // very first install, so the page that installed it works offline without a reload.
 
-import { build, files, version } from '$service-worker';
+import { version } from '$app/env';
+import { assets, immutable } from '$app/manifest';
+import { self as worker } from '$app/service-worker';
 import {
   cacheName,
   CACHE_PREFIX,
@@ -20,12 +17,12 @@ import {
   mayStore,
   offlineCallbackPage,
   SHELL_PATH,
-} from '$lib/pwa/cache-rules';
+} from '#lib/pwa/cache-rules.ts';
 
-const worker = globalThis.self as unknown as ServiceWorkerGlobalScope;
 const CACHE = cacheName(version);
 // The build's hashed files and static/ (icons, manifest): the shell needs nothing else offline.
-const ASSETS = [...build, ...files];
+// Their paths are relative to the base path, and Fieldpass is served at the root.
+const ASSETS = [...immutable, ...assets].map((file) => `/${file.path}`);
 const PRECACHED = new Set(ASSETS);
 
 worker.addEventListener('install', (event) => {

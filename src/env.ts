@@ -1,0 +1,36 @@
+import { defineEnvVars } from '@sveltejs/kit/env';
+
+// The settings SvelteKit reads when the app starts. Every one is optional here: the whole
+// configuration, with the rules that span several variables and the M2M_<NAME>_* family whose
+// names the operator chooses, is checked in one place (#lib/server/config.ts), so that every
+// problem is reported at once with the variable it concerns. `.env.example` documents each one.
+
+const optional = (value: string | undefined) => value;
+
+export const variables = defineEnvVars({
+  PUBLIC_FENTU_ISSUER: { public: true, schema: optional, description: "The authorization server's issuer" },
+  PUBLIC_FENTU_AUTHORIZATION_ENDPOINT: {
+    public: true,
+    schema: optional,
+    description: 'Authorization endpoint, for servers without a discovery document',
+  },
+  PUBLIC_FENTU_TOKEN_ENDPOINT: {
+    public: true,
+    schema: optional,
+    description: 'Token endpoint, for servers without a discovery document',
+  },
+  PUBLIC_FENTU_REVOCATION_ENDPOINT: {
+    public: true,
+    schema: optional,
+    description: 'Revocation endpoint, for servers without a discovery document',
+  },
+  PUBLIC_FENTU_CLIENT_ID: { public: true, schema: optional, description: 'The public client id Fentu issued' },
+  PUBLIC_FENTU_REDIRECT_URI: { public: true, schema: optional, description: "This app's /callback" },
+  PUBLIC_FENTU_SCOPES: { public: true, schema: optional, description: 'Scopes offered on the consent screen' },
+  PUBLIC_FENTU_API_BASE_URL: { public: true, schema: optional, description: 'Base URL of the Fentu FSM API' },
+  M2M_PROVIDERS: { schema: optional, description: 'Machine-to-machine provider names, space-separated' },
+  INSPECT_CONNECT_ORIGINS: {
+    schema: optional,
+    description: 'Other origins the developer inspector may call from the browser',
+  },
+});
