@@ -21,12 +21,18 @@ test('pages carry a strict CSP header, cannot be framed, send no referrer; the c
   expect((await request.get(`${APP_ORIGIN}/callback`)).headers()['cache-control']).toBe('no-store');
 });
 
-test('the authorization server unreachable: the consent screen says so and recovers on Try again', async ({ page }) => {
+test('the authorization server unreachable: the consent screen says so, names the address in its details, and recovers on Try again', async ({
+  page,
+}) => {
   let drop = true;
   // A network drop is a fault the real server will not produce on demand.
   await page.route(`${ISSUER}/.well-known/**`, (route) => (drop ? route.abort('connectionrefused') : route.fallback()));
   await page.goto('/sign-in');
   await expect(page.getByRole('heading', { name: 'Fentu could not be reached' })).toBeVisible();
+  // Whoever supports the user learns which address failed.
+  await page.getByText('Details for support').click();
+  const address = page.getByRole('definition').filter({ hasText: `${ISSUER}/.well-known/` });
+  await expect(address).toHaveText(`${ISSUER}/.well-known/openid-configuration`);
   drop = false;
   await page.getByRole('button', { name: 'Try again' }).click();
   await expect(page.getByRole('button', { name: 'Continue to Fentu' })).toBeVisible();

@@ -215,6 +215,13 @@ describe('callApi', () => {
     expect(store.data.get(SESSION_KEY)).toEqual(session());
   });
 
+  it('a request that gets no answer names its address, without the query, for whoever supports the user', async () => {
+    api = () => Promise.reject(new TypeError('Failed to fetch'));
+    const err = await rejectionOf(callApi(API, { path: '/work-orders?status=open' }, runtime));
+    expect(err.code).toBe('NETWORK');
+    expect(err.details.url).toBe(`${API}/work-orders`);
+  });
+
   it('NOT_SIGNED_IN without a session, and no request', async () => {
     await store.del(SESSION_KEY);
     const err = await rejectionOf(callApi(API, { path: '/work-orders' }, runtime));

@@ -49,10 +49,20 @@ export type FieldpassErrorCode =
   /** Anything else: a defect, not something the user did. */
   | 'UNEXPECTED';
 
+/** One configuration problem: the variable at fault and what is wrong with it. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
 /** What the server said, and which setting or scope is at fault, for the details toggle. */
 export interface FieldpassErrorDetails {
   /** The configuration variable at fault. */
   variable?: string;
+  /** The address of a request that got no answer (no query string). */
+  url?: string;
+  /** Every configuration problem found, when there is more than one (`variable` names the first). */
+  problems?: ConfigProblem[];
   /** The OAuth `error` code the server sent. */
   error?: string;
   /** The server's `error_description`: plain text for the details toggle only. */
@@ -88,4 +98,42 @@ export function isFieldpassError(value: unknown, code?: FieldpassErrorCode): val
 /** Wraps anything that is not already a FieldpassError as UNEXPECTED, keeping it as the cause. */
 export function asFieldpassError(value: unknown): FieldpassError {
   return isFieldpassError(value) ? value : new FieldpassError('UNEXPECTED', String(value), {}, value);
+}
+
+/**
+ * Runs configuration checks one after another and keeps every problem instead of stopping at the
+ * first, so whoever configures Fieldpass sees them all at once. `check` returns undefined for a
+ * check that failed; `done` throws when anything was found: the one error as it was, or
+ * CONFIG_INVALID listing every problem in `details.problems`.
+ */
+export function collectProblems() {
+  const found: FieldpassError[] = [];
+  return {
+    check<T>(work: () => T): T | undefined {
+      try {
+        return work();
+      } catch (err) {
+        if (!isFieldpassError(err) || !err.details.variable) throw err;
+        found.push(err);
+        return undefined;
+      }
+    },
+    add(problems: ConfigProblem[]): void {
+      for (const { variable, message } of problems)
+        found.push(new FieldpassError('CONFIG_INVALID', message, { variable }));
+    },
+    done(): void {
+      if (found.length === 1) throw found[0];
+      if (found.length) {
+        const problems = found.flatMap(
+          (err) => err.details.problems ?? [{ variable: err.details.variable!, message: err.message }],
+        );
+        throw new FieldpassError(
+          'CONFIG_INVALID',
+          `${problems.length} settings need fixing: ${problems.map((p) => p.variable).join(', ')}`,
+          { variable: problems[0].variable, problems },
+        );
+      }
+    },
+  };
 }

@@ -48,12 +48,14 @@ export function toFieldpassError(err: unknown, context: FailureContext, now = Da
 function classify(err: unknown, context: FailureContext, now: number): FieldpassError {
   if (err instanceof FieldpassError) return err;
   const name = (err as { name?: string })?.name;
+  // The address of a request that got no answer (see requestOptions), for whoever supports the user.
+  const url = (err as { url?: string })?.url;
   if (name === 'TimeoutError' || name === 'AbortError') {
-    return new FieldpassError('TIMEOUT', `The ${context} request timed out`, {}, err);
+    return new FieldpassError('TIMEOUT', `The ${context} request timed out`, { url }, err);
   }
   // fetch rejects with a TypeError when the server is unreachable or CORS blocks the response.
   if (err instanceof TypeError) {
-    return new FieldpassError('NETWORK', `The ${context} request could not reach the server`, {}, err);
+    return new FieldpassError('NETWORK', `The ${context} request could not reach the server`, { url }, err);
   }
   const status = statusOf(err);
   if (status === 429) {

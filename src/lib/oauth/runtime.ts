@@ -54,12 +54,23 @@ export function nowOf(runtime: CoreRuntime): number {
   return runtime.now?.() ?? Date.now();
 }
 
-/** oauth4webapi options for a request to `endpoint`: timeout, custom fetch, loopback http. */
+/**
+ * oauth4webapi options for a request to `endpoint`: timeout, custom fetch, loopback http. A request
+ * that gets no answer rejects with its address in `url`, so the error can say which server failed.
+ */
 export function requestOptions(runtime: CoreRuntime, endpoint: string | URL | undefined) {
   const timeout = runtime.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const send: FetchLike = async (url, options) => {
+    try {
+      return await (runtime.fetch ?? (fetch as FetchLike))(url, options);
+    } catch (err) {
+      if (err instanceof Error) Object.assign(err, { url: url.split(/[?#]/)[0] });
+      throw err;
+    }
+  };
   return {
     ...httpOptions(endpoint),
     signal: () => AbortSignal.timeout(timeout),
-    ...(runtime.fetch ? { [oauth.customFetch]: runtime.fetch } : {}),
+    [oauth.customFetch]: send,
   };
 }
