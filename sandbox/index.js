@@ -10,6 +10,14 @@ import { handleM2m } from './m2m-api.js';
 import { errorPage } from './pages.js';
 import { SETTINGS } from './settings.js';
 
+// The token endpoint's body is read before oidc-provider sees it (below), on purpose; its warning
+// about that says nothing a developer can act on.
+const warn = console.warn;
+console.warn = (...args) => {
+  if (typeof args[0] === 'string' && args[0].includes('already parsed request body detected')) return;
+  warn(...args);
+};
+
 const provider = createProvider();
 const providerCallback = provider.callback();
 
