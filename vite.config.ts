@@ -3,6 +3,11 @@ import adapter from '@sveltejs/adapter-node';
 import { sveltekit } from '@sveltejs/kit/vite';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { loadEnvFile } from './scripts/load-env.js';
+
+// `.env` reaches the server's whole environment, as under `npm start`: SvelteKit reads the variables
+// declared in src/env.ts itself, but the M2M_<NAME>_* names are the operator's own.
+loadEnvFile();
 
 /**
  * For `npm run bench`: which modules each browser chunk holds and their sizes before minifying,
@@ -52,7 +57,6 @@ export default defineConfig({
     chunkModules(),
   ],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
-  preview: { host: '127.0.0.1', port: 4173, strictPort: true },
   test: {
     include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js'],
     environment: 'node',

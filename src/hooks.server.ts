@@ -1,41 +1,62 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit/hooks';
 import { dev } from '$app/env';
-import { isFieldpassError } from '#lib/oauth/errors.ts';
-import { checkServerConfig } from '#lib/server/config.ts';
 import { INSPECT_CONNECT_ORIGINS } from '$app/env/private';
 import { loadClientConfig } from '#lib/config.ts';
+import type { ConfigProblem } from '#lib/oauth/errors.ts';
+import { serverEnvironment } from '#lib/server/config.ts';
+import { diagnose, formatFindings } from '#lib/server/doctor.ts';
+import {
+  configProblems,
+  expectedOrigin,
+  formatProblems,
+  parseInspectOrigins,
+  readSettings,
+} from '#lib/server/settings.ts';
 
-/** Fails at start-up, naming the variable, when the machine-to-machine configuration is unusable. */
-export const init: ServerInit = () => {
-  try {
-    checkServerConfig();
-  } catch (err) {
-    if (!isFieldpassError(err)) throw err;
-    console.error(`\nFieldpass cannot start: ${err.message}\nSee .env.example for every setting.\n`);
-    // In production the process stops here; under `vite dev` the error surfaces on the page.
-    if (!dev) process.exit(1);
-    throw err;
-  }
-};
-
-const connectSources = new Map<string, string>();
+/** Configuration problems found at start-up under `vite dev`, shown on every page until fixed. */
+let devProblems: ConfigProblem[] = [];
 
 /**
- * Extra origins the developer inspector (/inspect) may call from the browser, from
- * INSPECT_CONNECT_ORIGINS (space-separated): the authorization servers it is pointed at.
+ * Checks the whole configuration before the first request and reports every problem at once,
+ * each naming its variable; in production the process then exits. A sound configuration is then
+ * checked against the servers themselves (as `npm run doctor` does), in the background: the
+ * findings are logged once and never hold the server up.
  */
-function inspectOrigins(): string[] {
-  return (INSPECT_CONNECT_ORIGINS ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .flatMap((value) => {
-      try {
-        return [new URL(value).origin];
-      } catch {
-        return [];
-      }
-    });
+export const init: ServerInit = () => {
+  const env = serverEnvironment();
+  const appOrigin = expectedOrigin(env);
+  try {
+    readSettings(env, appOrigin);
+  } catch (err) {
+    devProblems = configProblems(err);
+    if (!devProblems.length) throw err;
+    console.error(`\n${formatProblems(devProblems)}\n`);
+    if (!dev) process.exit(1);
+    return;
+  }
+  void diagnose(env, { appOrigin }).then(
+    (findings) => {
+      const report = formatFindings(findings.filter((finding) => finding.level !== 'ok')).split('\n');
+      const summary = formatFindings(findings).split('\n').pop();
+      console.log(`[doctor] ${summary}${report.length > 1 ? '; run `npm run doctor` for the whole report' : ''}`);
+      for (const line of report.slice(0, -1)) console.warn(`[doctor] ${line}`);
+    },
+    (err) => console.warn('[doctor] the start-up check could not run:', err),
+  );
+};
+
+/** The start-up configuration problems as a page, under `vite dev` only. */
+function problemsPage(problems: ConfigProblem[]): Response {
+  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const items = problems.map((p) => `<li><code>${escape(p.variable)}</code>: ${escape(p.message)}</li>`);
+  const body = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Fieldpass is not set up correctly</title>
+<main><h1>Fieldpass is not set up correctly</h1>
+<p>Fix these settings in the environment or <code>.env</code>, then restart <code>npm run dev</code>:</p>
+<ul>${items.join('')}</ul><p>See <code>.env.example</code> for every setting.</p></main></html>`;
+  return new Response(body, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
+
+const connectSources = new Map<string, string>();
 
 /** The CSP connect-src for an app origin: itself, the issuer, the API and hand-entered endpoints. */
 function connectSrc(appOrigin: string, inspector: boolean): string {
@@ -48,7 +69,7 @@ function connectSrc(appOrigin: string, inspector: boolean): string {
       const { issuer, apiBaseUrl, endpoints } = loaded.config;
       for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
     }
-    if (inspector) for (const origin of inspectOrigins()) origins.add(origin);
+    if (inspector) for (const origin of parseInspectOrigins(INSPECT_CONNECT_ORIGINS)) origins.add(origin);
     value = `connect-src ${[...origins].join(' ')}`;
     connectSources.set(cacheKey, value);
   }
@@ -60,6 +81,7 @@ function connectSrc(appOrigin: string, inspector: boolean): string {
  * naming the configured authorization server and API, the only origins the browser must reach.
  */
 export const handle: Handle = async ({ event, resolve }) => {
+  if (dev && devProblems.length) return problemsPage(devProblems);
   const response = await resolve(event);
   const csp = response.headers.get('content-security-policy');
   const inspector = event.url.pathname.startsWith('/inspect');

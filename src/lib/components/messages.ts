@@ -9,7 +9,7 @@ export interface UserMessage {
 const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
   CONFIG_INVALID: {
     title: 'Fieldpass is not set up correctly',
-    text: 'A setting is missing or malformed (named below). Fix it in the environment and restart Fieldpass.',
+    text: 'A setting is missing or malformed (named below). Fix it in the environment or .env and restart Fieldpass.',
   },
   INSECURE_ENDPOINT: {
     title: 'That server address is not secure',

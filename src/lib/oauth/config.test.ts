@@ -266,3 +266,28 @@ describe('parseClientConfig: scopes', () => {
     expect(config.scopeCatalog.map((s) => s.scope)).toEqual(Object.keys(FENTU_SCOPE_DESCRIPTIONS));
   });
 });
+
+describe('parseClientConfig: every problem at once', () => {
+  it('names each variable at fault in one error, not one per restart', () => {
+    const err = failureOf({
+      PUBLIC_FENTU_ISSUER: 'http://as.example.com',
+      PUBLIC_FENTU_SCOPES: 'read:work-orders "quoted"',
+      PUBLIC_FENTU_REDIRECT_URI: 'https://elsewhere.example/callback',
+    });
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.details.problems?.map((p) => p.variable)).toEqual([
+      'PUBLIC_FENTU_ISSUER',
+      'PUBLIC_FENTU_REDIRECT_URI',
+      'PUBLIC_FENTU_SCOPES',
+      'PUBLIC_FENTU_CLIENT_ID',
+      'PUBLIC_FENTU_API_BASE_URL',
+    ]);
+    expect(err.details.variable).toBe('PUBLIC_FENTU_ISSUER');
+  });
+
+  it('a single problem keeps its own code and message', () => {
+    const err = failureOf({ ...CONFIGURED, PUBLIC_FENTU_ISSUER: 'http://as.example.com' });
+    expect(err.code).toBe('INSECURE_ENDPOINT');
+    expect(err.details.problems).toBeUndefined();
+  });
+});

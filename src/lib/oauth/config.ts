@@ -1,4 +1,4 @@
-import { FieldpassError } from './errors.js';
+import { collectProblems, FieldpassError } from './errors.js';
 import { assertSecureEndpoint } from './endpoints.js';
 import { FENTU_SCOPE_DESCRIPTIONS, describeScope, type ScopeInfo } from './scopes.js';
 
@@ -69,75 +69,73 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
   const configured = !usesSandbox(trimmed);
   const env: ClientEnv = configured ? trimmed : { ...trimmed, ...SANDBOX_ENV };
   const because = 'when a Fentu server is configured';
+  const problems = collectProblems();
+  const endpoint = (name: keyof ClientEnv, why = because) =>
+    problems.check(() => assertSecureEndpoint(required(env, name, why), name).href);
 
   // The issuer is compared character for character (RFC 8414 §3.3, RFC 9207 §2.4): keep it as written.
-  const issuer = required(env, 'PUBLIC_FENTU_ISSUER', because);
-  assertSecureEndpoint(issuer, 'PUBLIC_FENTU_ISSUER');
+  const issuer = problems.check(() => {
+    const value = required(env, 'PUBLIC_FENTU_ISSUER', because);
+    assertSecureEndpoint(value, 'PUBLIC_FENTU_ISSUER');
+    return value;
+  });
 
   let endpoints: ManualEndpoints | undefined;
   if (env.PUBLIC_FENTU_AUTHORIZATION_ENDPOINT || env.PUBLIC_FENTU_TOKEN_ENDPOINT) {
     const manual = 'when endpoints are entered by hand';
     endpoints = {
-      authorization_endpoint: assertSecureEndpoint(
-        required(env, 'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT', manual),
-        'PUBLIC_FENTU_AUTHORIZATION_ENDPOINT',
-      ).href,
-      token_endpoint: assertSecureEndpoint(
-        required(env, 'PUBLIC_FENTU_TOKEN_ENDPOINT', manual),
-        'PUBLIC_FENTU_TOKEN_ENDPOINT',
-      ).href,
+      authorization_endpoint: endpoint('PUBLIC_FENTU_AUTHORIZATION_ENDPOINT', manual)!,
+      token_endpoint: endpoint('PUBLIC_FENTU_TOKEN_ENDPOINT', manual)!,
     };
-    if (env.PUBLIC_FENTU_REVOCATION_ENDPOINT) {
-      endpoints.revocation_endpoint = assertSecureEndpoint(
-        env.PUBLIC_FENTU_REVOCATION_ENDPOINT,
-        'PUBLIC_FENTU_REVOCATION_ENDPOINT',
-      ).href;
-    }
+    if (env.PUBLIC_FENTU_REVOCATION_ENDPOINT)
+      endpoints.revocation_endpoint = endpoint('PUBLIC_FENTU_REVOCATION_ENDPOINT');
   }
 
-  const redirectUri = assertSecureEndpoint(
-    env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`,
-    'PUBLIC_FENTU_REDIRECT_URI',
-  );
-  if (redirectUri.hash || redirectUri.href.includes('#')) {
-    throw new FieldpassError(
-      'CONFIG_INVALID',
-      'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).',
-      {
-        variable: 'PUBLIC_FENTU_REDIRECT_URI',
-      },
+  const redirectUri = problems.check(() => {
+    const url = assertSecureEndpoint(
+      env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`,
+      'PUBLIC_FENTU_REDIRECT_URI',
     );
-  }
-  if (redirectUri.origin !== appOrigin || redirectUri.pathname !== '/callback') {
-    throw new FieldpassError(
-      'CONFIG_INVALID',
-      `PUBLIC_FENTU_REDIRECT_URI must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
-      { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
-    );
-  }
+    if (url.hash || url.href.includes('#')) {
+      throw new FieldpassError(
+        'CONFIG_INVALID',
+        'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).',
+        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
+      );
+    }
+    if (url.origin !== appOrigin || url.pathname !== '/callback') {
+      throw new FieldpassError(
+        'CONFIG_INVALID',
+        `PUBLIC_FENTU_REDIRECT_URI must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
+        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
+      );
+    }
+    return url.href;
+  });
 
   const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
     .split(/\s+/)
     .filter(Boolean);
   const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
   if (badScope !== undefined || scopeIds.length === 0) {
-    throw new FieldpassError(
-      'CONFIG_INVALID',
-      `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
-      { variable: 'PUBLIC_FENTU_SCOPES' },
-    );
+    problems.add([
+      {
+        variable: 'PUBLIC_FENTU_SCOPES',
+        message: `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
+      },
+    ]);
   }
+  const clientId = problems.check(() => required(env, 'PUBLIC_FENTU_CLIENT_ID', because));
+  const apiBaseUrl = endpoint('PUBLIC_FENTU_API_BASE_URL');
+  problems.done();
 
   return {
-    issuer,
+    issuer: issuer!,
     endpoints,
-    clientId: required(env, 'PUBLIC_FENTU_CLIENT_ID', because),
-    redirectUri: redirectUri.href,
+    clientId: clientId!,
+    redirectUri: redirectUri!,
     scopeCatalog: [...new Set(scopeIds)].map(describeScope),
-    apiBaseUrl: assertSecureEndpoint(
-      required(env, 'PUBLIC_FENTU_API_BASE_URL', because),
-      'PUBLIC_FENTU_API_BASE_URL',
-    ).href.replace(/\/$/, ''),
+    apiBaseUrl: apiBaseUrl!.replace(/\/$/, ''),
     sandbox: !configured,
   };
 }

@@ -405,3 +405,29 @@ describe('base URL and API-key header are checked at start-up', () => {
     );
   });
 });
+
+describe('parseM2mProviders: every problem at once', () => {
+  it('reports each missing or malformed variable of every provider in one error', () => {
+    const env: M2mEnv = {
+      ...POST_ENV,
+      ...BASIC_ENV,
+      M2M_PROVIDERS: 'fenergo fenris',
+      M2M_FENERGO_TOKEN_URL: undefined,
+      M2M_FENERGO_AUTH_METHOD: 'client_secret_jwt',
+      M2M_FENRIS_ALLOW: 'DELETE /policies',
+    };
+    let err: FieldpassError | undefined;
+    try {
+      parseM2mProviders(env);
+    } catch (caught) {
+      err = caught as FieldpassError;
+    }
+    expect(err?.code).toBe('CONFIG_INVALID');
+    expect(err?.details.problems?.map((p) => p.variable)).toEqual([
+      'M2M_FENERGO_AUTH_METHOD',
+      'M2M_FENERGO_TOKEN_URL',
+      'M2M_FENRIS_ALLOW',
+    ]);
+    expect(JSON.stringify(err?.details)).not.toContain('canary-secret');
+  });
+});

@@ -1,5 +1,5 @@
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
-import { FieldpassError } from '../oauth/errors.js';
+import { collectProblems, FieldpassError } from '../oauth/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 
 /** How the server authenticates to a provider's token endpoint (RFC 6749 §2.3.1), or a static key. */
@@ -77,63 +77,86 @@ function parseAllow(raw: string, variable: string): AllowedOperation[] {
 }
 
 /**
- * Reads every provider named in M2M_PROVIDERS, failing on the first missing or malformed
- * variable with a message that names it.
+ * Reads every provider named in M2M_PROVIDERS. Every missing or malformed variable is reported at
+ * once (CONFIG_INVALID, `details.problems` naming each), not one per restart.
  */
 export function parseM2mProviders(env: M2mEnv): M2mProvider[] {
+  const problems = collectProblems();
   const names = (env.M2M_PROVIDERS ?? '').split(/[\s,]+/).filter(Boolean);
-  return names.map((name) => {
-    if (!/^[a-z][a-z0-9-]*$/.test(name))
-      fail('M2M_PROVIDERS', `has "${name}"; use lower-case letters, digits and dashes`);
-    const prefix = `M2M_${name.toUpperCase().replace(/-/g, '_')}_`;
-    const read = (key: string) => env[prefix + key]?.trim() || undefined;
-    const need = (key: string) => read(key) ?? fail(prefix + key, `is required for provider "${name}"`);
+  const providers = names.flatMap((name) => {
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+      problems.check(() => fail('M2M_PROVIDERS', `has "${name}"; use lower-case letters, digits and dashes`));
+      return [];
+    }
+    const provider = readProvider(name, env, problems.check);
+    return provider ? [provider] : [];
+  });
+  problems.done();
+  return providers;
+}
 
-    const mode = read('MODE') ?? 'client_credentials';
-    let auth: M2mAuth;
-    if (mode === 'api_key') {
-      const header = (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase();
-      if (!/^[a-z0-9-]+$/.test(header) || header === 'authorization' || header === 'cookie') {
+type Check = <T>(work: () => T) => T | undefined;
+
+function readProvider(name: string, env: M2mEnv, check: Check): M2mProvider | undefined {
+  const prefix = `M2M_${name.toUpperCase().replace(/-/g, '_')}_`;
+  const read = (key: string) => env[prefix + key]?.trim() || undefined;
+  const need = (key: string) => read(key) ?? fail(prefix + key, `is required for provider "${name}"`);
+
+  const mode = read('MODE') ?? 'client_credentials';
+  let auth: M2mAuth | undefined;
+  if (mode === 'api_key') {
+    const header = check(() => {
+      const value = (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase();
+      if (!/^[a-z0-9-]+$/.test(value) || value === 'authorization' || value === 'cookie') {
         fail(
           prefix + 'API_KEY_HEADER',
           'must be a header name of letters, digits and dashes (not Authorization or Cookie)',
         );
       }
-      auth = { mode, header, key: need('API_KEY') };
-    } else if (mode === 'client_credentials') {
-      const method = read('AUTH_METHOD') ?? 'client_secret_basic';
-      if (method !== 'client_secret_post' && method !== 'client_secret_basic') {
+      return value;
+    });
+    const key = check(() => need('API_KEY'));
+    if (header && key) auth = { mode, header, key };
+  } else if (mode === 'client_credentials') {
+    const method = check(() => {
+      const value = read('AUTH_METHOD') ?? 'client_secret_basic';
+      if (value !== 'client_secret_post' && value !== 'client_secret_basic') {
         fail(prefix + 'AUTH_METHOD', 'must be client_secret_post or client_secret_basic');
       }
-      const rules = read('SCOPE_RULES') ?? 'none';
-      if (rules !== 'fenergo' && rules !== 'none') fail(prefix + 'SCOPE_RULES', 'must be fenergo or none');
-      auth = {
-        mode,
-        method,
-        tokenUrl: assertSecureEndpoint(need('TOKEN_URL'), prefix + 'TOKEN_URL').href,
-        clientId: need('CLIENT_ID'),
-        clientSecret: need('CLIENT_SECRET'),
-        scope: validateScope(read('SCOPE') ?? '', rules, prefix + 'SCOPE'),
-      };
-    } else {
-      fail(prefix + 'MODE', 'must be client_credentials or api_key');
+      return value;
+    });
+    const rules = check(() => {
+      const value = read('SCOPE_RULES') ?? 'none';
+      if (value !== 'fenergo' && value !== 'none') fail(prefix + 'SCOPE_RULES', 'must be fenergo or none');
+      return value;
+    });
+    const tokenUrl = check(() => assertSecureEndpoint(need('TOKEN_URL'), prefix + 'TOKEN_URL').href);
+    const clientId = check(() => need('CLIENT_ID'));
+    const clientSecret = check(() => need('CLIENT_SECRET'));
+    const scope = rules && check(() => validateScope(read('SCOPE') ?? '', rules, prefix + 'SCOPE'));
+    if (method && tokenUrl && clientId && clientSecret && scope !== undefined) {
+      auth = { mode, method, tokenUrl, clientId, clientSecret, scope };
     }
-    const tenantId = read('TENANT_ID');
-    if (tenantId !== undefined && !/^[A-Za-z0-9-]+$/.test(tenantId))
-      fail(prefix + 'TENANT_ID', 'must be letters, digits and dashes');
-    const userScope = need('USER_SCOPE');
-    if (!SCOPE_TOKEN.test(userScope)) fail(prefix + 'USER_SCOPE', 'must be a single scope');
-    const apiBaseUrl = assertSecureEndpoint(need('API_BASE_URL'), prefix + 'API_BASE_URL');
-    if (apiBaseUrl.search || apiBaseUrl.hash || apiBaseUrl.username || apiBaseUrl.password) {
+  } else {
+    check(() => fail(prefix + 'MODE', 'must be client_credentials or api_key'));
+  }
+  const tenantId = read('TENANT_ID');
+  if (tenantId !== undefined && !/^[A-Za-z0-9-]+$/.test(tenantId)) {
+    check(() => fail(prefix + 'TENANT_ID', 'must be letters, digits and dashes'));
+  }
+  const userScope = check(() => {
+    const value = need('USER_SCOPE');
+    if (!SCOPE_TOKEN.test(value)) fail(prefix + 'USER_SCOPE', 'must be a single scope');
+    return value;
+  });
+  const apiBaseUrl = check(() => {
+    const url = assertSecureEndpoint(need('API_BASE_URL'), prefix + 'API_BASE_URL');
+    if (url.search || url.hash || url.username || url.password) {
       fail(prefix + 'API_BASE_URL', 'must be a plain base URL: no query, #fragment or user:password');
     }
-    return {
-      name,
-      auth,
-      apiBaseUrl: apiBaseUrl.href.replace(/\/$/, ''),
-      tenantId,
-      allow: parseAllow(need('ALLOW'), prefix + 'ALLOW'),
-      userScope,
-    };
+    return url.href.replace(/\/$/, '');
   });
+  const allow = check(() => parseAllow(need('ALLOW'), prefix + 'ALLOW'));
+  if (!auth || !userScope || !apiBaseUrl || !allow) return undefined;
+  return { name, auth, apiBaseUrl, tenantId, allow, userScope };
 }

@@ -138,6 +138,34 @@ function transportError(err: unknown): M2mError {
 }
 
 /** Dependencies the tests replace. */
+/** A client-credentials token request that was answered, and how to read its answer. */
+export interface ClientCredentialsGrant {
+  response: Response;
+  /** Validates the answer (oauth4webapi); throws on an error response. */
+  process(): Promise<oauth.TokenEndpointResponse>;
+}
+
+/**
+ * Sends one client-credentials token request (RFC 6749 §4.4) with the provider's client
+ * authentication: the secret in the form body or as HTTP Basic (RFC 6749 §2.3.1).
+ */
+export async function requestClientCredentials(
+  auth: Extract<M2mProvider['auth'], { mode: 'client_credentials' }>,
+  fetch?: FetchLike,
+): Promise<ClientCredentialsGrant> {
+  const { tokenUrl, clientId, clientSecret, method, scope } = auth;
+  const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
+  const client: oauth.Client = { client_id: clientId };
+  const clientAuth =
+    method === 'client_secret_post' ? oauth.ClientSecretPost(clientSecret) : oauth.ClientSecretBasic(clientSecret);
+  const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, scope ? { scope } : {}, {
+    ...httpOptions(tokenUrl),
+    signal: () => AbortSignal.timeout(TIMEOUT_MS),
+    ...(fetch ? { [oauth.customFetch]: fetch } : {}),
+  });
+  return { response, process: () => oauth.processClientCredentialsResponse(as, client, response) };
+}
+
 export interface M2mDeps {
   fetch?: FetchLike;
   now?: () => number;
@@ -164,22 +192,14 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
 
   async function requestToken(provider: M2mProvider, state: ProviderState): Promise<string> {
     if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
-    const { tokenUrl, clientId, clientSecret, method, scope } = provider.auth;
-    const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
-    const client: oauth.Client = { client_id: clientId };
-    const auth =
-      method === 'client_secret_post' ? oauth.ClientSecretPost(clientSecret) : oauth.ClientSecretBasic(clientSecret);
     state.tokenRequests += 1;
-    let response: Response;
+    let grant: ClientCredentialsGrant;
     try {
-      response = await oauth.clientCredentialsGrantRequest(as, client, auth, scope ? { scope } : {}, {
-        ...httpOptions(tokenUrl),
-        signal: () => AbortSignal.timeout(TIMEOUT_MS),
-        ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
-      });
+      grant = await requestClientCredentials(provider.auth, deps.fetch);
     } catch (err) {
       throw backOff(state, transportError(err));
     }
+    const { response } = grant;
     if (response.status === 429 || response.status === 503) {
       const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
       state.blockedUntil = now() + retryAfter * 1000;
@@ -188,7 +208,7 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
     }
     let tokens: oauth.TokenEndpointResponse;
     try {
-      tokens = await oauth.processClientCredentialsResponse(as, client, response);
+      tokens = await grant.process();
     } catch (err) {
       const refused = response.status === 400 || response.status === 401;
       throw backOff(state, new M2mError(refused ? 'upstream_auth_failed' : 'upstream_unavailable', { cause: err }));
