@@ -32,7 +32,37 @@ function chunkModules(): Plugin {
   };
 }
 
-export default defineConfig({
+/**
+ * SvelteKit ends every build with a hint to run `npm run preview` (Vite's preview server); here the
+ * production server is `npm start`, and `npm run preview` runs it beside the sandbox.
+ */
+function startHint(): Plugin {
+  let replaced = false;
+  return {
+    name: 'fieldpass:start-hint',
+    apply: 'build',
+    configResolved() {
+      if (replaced) return;
+      replaced = true;
+      const log = console.log;
+      console.log = (...args: unknown[]) =>
+        typeof args[0] === 'string' && args[0].includes('npm run preview')
+          ? log(
+              '\nRun `npm start` to serve this build (it reads .env), or `npm run preview` to try it with the sandbox.',
+            )
+          : log(...args);
+    },
+  };
+}
+
+export default defineConfig(({ command }) => ({
+  // A build lists no file-size tables: `npm run bench` measures what users load.
+  logLevel: command === 'build' ? 'warn' : 'info',
+  build: {
+    reportCompressedSize: false,
+    // Rolldown's timing tables say which plugin was slow; nothing an operator can act on.
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
   plugins: [
     sveltekit({
       compilerOptions: { runes: true },
@@ -55,10 +85,11 @@ export default defineConfig({
       },
     }),
     chunkModules(),
+    startHint(),
   ],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   test: {
     include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js'],
     environment: 'node',
   },
-});
+}));

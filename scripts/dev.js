@@ -1,13 +1,24 @@
-// `npm run dev`: the sandbox (authorization server and Fentu API) and the app, side by side.
+// `npm run dev`: the sandbox (authorization server and Fentu API) and the app's dev server, side by
+// side. `npm run preview` (this script with --production): the sandbox and the production build as
+// `npm start` serves it, on the same address: the way to try offline use, which needs the
+// service worker of a production build. Both read `.env` first (variables already set win).
 // Ctrl+C stops both; if either stops, the other is stopped too.
 
 import { spawn } from 'node:child_process';
+import { loadEnvFile } from './load-env.js';
+
+const production = process.argv.includes('--production');
+const ADDRESS = 'http://127.0.0.1:5173';
+loadEnvFile();
+
+const app = production ? ['scripts/start.js'] : ['node_modules/vite/bin/vite.js', 'dev'];
+const appEnv = production ? { HOST: '127.0.0.1', PORT: '5173', ORIGIN: ADDRESS, ...process.env } : process.env;
 
 const children = [
-  ['sandbox', process.execPath, ['sandbox/index.js']],
-  ['app', process.execPath, ['node_modules/vite/bin/vite.js', 'dev']],
-].map(([name, command, args]) => {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  ['sandbox', ['sandbox/index.js'], process.env],
+  ['app', app, appEnv],
+].map(([name, args, env]) => {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const prefix = (stream, out) =>
     stream.on('data', (chunk) => {
       for (const line of chunk.toString().split('\n')) {
@@ -34,8 +45,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 setTimeout(() => {
-  if (!stopping)
-    console.log(
-      '\n[dev] Open http://127.0.0.1:5173 and choose Sign in (demo account shown on the Fentu login page).\n',
-    );
+  if (stopping) return;
+  const build = production ? ' (the production build: the app works offline after one visit)' : '';
+  console.log(`\n[dev] Open ${ADDRESS}${build} and choose Sign in (demo account shown on the Fentu login page).\n`);
 }, 2500);
