@@ -14,10 +14,10 @@ loadEnvFile();
 const app = production ? ['scripts/start.js'] : ['node_modules/vite/bin/vite.js', 'dev'];
 const appEnv = production ? { HOST: '127.0.0.1', PORT: '5173', ORIGIN: ADDRESS, ...process.env } : process.env;
 
-const children = [
-  ['sandbox', ['sandbox/index.js'], process.env],
-  ['app', app, appEnv],
-].map(([name, args, env]) => {
+const children = [];
+let stopping = false;
+
+function start(name, args, env) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const prefix = (stream, out) =>
     stream.on('data', (chunk) => {
@@ -32,10 +32,24 @@ const children = [
     console.error(`[dev] ${name} stopped (exit ${code}); stopping the rest.`);
     stop(code ?? 1);
   });
+  children.push(child);
   return child;
-});
+}
 
-let stopping = false;
+// The app checks the authorization server once when it starts (a production server does so at
+// once), so the sandbox must be listening first: it prints its addresses when it is.
+const sandbox = start('sandbox', ['sandbox/index.js'], process.env);
+await new Promise((resolve) => {
+  const ready = (chunk) => {
+    if (!chunk.toString().includes('authorization server')) return;
+    sandbox.stdout.off('data', ready);
+    resolve();
+  };
+  sandbox.stdout.on('data', ready);
+  sandbox.on('exit', resolve);
+});
+if (!stopping) start('app', app, appEnv);
+
 function stop(code) {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');

@@ -48,7 +48,10 @@ export const init: ServerInit = () => {
 /** The start-up configuration problems as a page, under `vite dev` only. */
 function problemsPage(problems: ConfigProblem[]): Response {
   const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const items = problems.map((p) => `<li><code>${escape(p.variable)}</code>: ${escape(p.message)}</li>`);
+  const items = problems.map(({ variable, message }) => {
+    const rest = message.startsWith(variable) ? message.slice(variable.length) : `: ${message}`;
+    return `<li><code>${escape(variable)}</code>${escape(rest)}</li>`;
+  });
   const body = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Fieldpass is not set up correctly</title>
 <main><h1>Fieldpass is not set up correctly</h1>
 <p>Fix these settings in the environment or <code>.env</code>, then restart <code>npm run dev</code>:</p>
