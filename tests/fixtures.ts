@@ -11,7 +11,7 @@ export interface SandboxStats {
     nonceChallenges: number;
     errors: Record<string, number>;
     refreshTimes: number[];
-    refresh: { succeeded: number; rejected: number; reuseDetected: number };
+    refresh: { succeeded: number; rejected: number; reuseDetected: number; graceReplays: number };
   };
   revocation: { requests: number; byHint: Record<string, number> };
   grantsRevoked: number;
@@ -327,9 +327,11 @@ export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: 
           );
         }
         received.push(
-          Promise.all([response.allHeaders(), response.body().catch(() => Buffer.alloc(0))]).then(
-            ([headers, body]) => `${JSON.stringify(headers)}\n${body.toString('latin1')}`,
-          ),
+          // A page closed meanwhile (a navigation, a closed tab) leaves the headers the event carried.
+          Promise.all([
+            response.allHeaders().catch(() => response.headers()),
+            response.body().catch(() => Buffer.alloc(0)),
+          ]).then(([headers, body]) => `${JSON.stringify(headers)}\n${body.toString('latin1')}`),
         );
       });
       await use();
