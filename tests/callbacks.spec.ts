@@ -256,6 +256,19 @@ const REFUSED: RefusedCase[] = [
       expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     },
   },
+  {
+    title: 'bidirectional overrides and control characters in error_description are shown neutralised',
+    open: (page) =>
+      answerAttempt(
+        page,
+        (state) =>
+          `error=invalid_scope&error_description=${enc('Scope \u202Eelbaliava\u202C\r\nnot valid')}&state=${state}&iss=${enc(ISSUER)}`,
+      ),
+    heading: HEADING.refused,
+    code: 'SIGN_IN_REJECTED',
+    shows: 'Scope \uFFFDelbaliava\uFFFD\uFFFD\uFFFDnot valid',
+    hides: '\u202E',
+  },
 ];
 
 test.describe('a hostile or broken callback is refused before any token request, and nothing is stored', () => {

@@ -112,6 +112,21 @@ test('without read:work-orders the home page says so instead of failing', async 
   await expect(page.getByRole('button', { name: 'Allow: View work orders' })).toBeVisible();
 });
 
+test('an authorization response that lands on another page is not used, and leaves the address bar at once', async ({
+  page,
+  request,
+}) => {
+  const before = await sandboxStats(request);
+  await page.goto('/inspect?code=stolen-code&state=some-state&iss=https%3A%2F%2Fevil.example&view=flow');
+  await expect.poll(() => new URL(page.url()).search).toBe('?view=flow');
+  await page.goto('/?error=access_denied&error_description=Go+to+evil.example&state=x');
+  await expect.poll(() => page.url()).toBe(`${APP_ORIGIN}/`);
+  await expect(page.getByText('evil.example')).toHaveCount(0);
+  expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
+  await page.goBack();
+  expect(new URL(page.url()).searchParams.has('code')).toBe(false);
+});
+
 test('denying at the sandbox consent page gives a clear message and stores nothing (#25)', async ({
   page,
   request,
