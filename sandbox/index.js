@@ -8,7 +8,8 @@ import { handleApi } from './fentu-api.js';
 import { readBody } from './http.js';
 import { handleM2m } from './m2m-api.js';
 import { errorPage } from './pages.js';
-import { SETTINGS } from './settings.js';
+import { SETTINGS, current } from './settings.js';
+import { bump, stats } from './stats.js';
 
 // The token endpoint's body is read before oidc-provider sees it (below), on purpose; its warning
 // about that says nothing a developer can act on.
@@ -32,6 +33,49 @@ function guard(handler) {
     });
 }
 
+/** Successful refresh answers by the refresh token they rotated, for the grace window. */
+const rotated = new Map();
+
+/**
+ * A server with a reuse grace window (settings.refreshGrace, seconds; 0 = strict, the default):
+ * a refresh token presented again within the window after it was rotated gets the same answer as
+ * the first time, instead of reuse detection. Answers true when it answered the request itself;
+ * otherwise it remembers this request's successful answer.
+ */
+function graceAnswer(req, res, refreshToken) {
+  const now = Date.now();
+  for (const [token, answer] of rotated) if (now - answer.at > 60_000) rotated.delete(token);
+  const earlier = refreshToken && rotated.get(refreshToken);
+  if (earlier && current.refreshGrace > 0 && now - earlier.at <= current.refreshGrace * 1000) {
+    bump(stats.token, 'requests');
+    bump(stats.token.refresh, 'graceReplays');
+    res.writeHead(200, { ...earlier.headers, 'access-control-allow-origin': req.headers.origin ?? '' });
+    res.end(earlier.body);
+    return true;
+  }
+  if (!refreshToken) return false;
+  const end = res.end.bind(res);
+  const chunks = [];
+  const write = res.write.bind(res);
+  res.write = (chunk, ...rest) => {
+    if (chunk) chunks.push(Buffer.from(chunk));
+    return write(chunk, ...rest);
+  };
+  res.end = (chunk, ...rest) => {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    if (res.statusCode === 200) {
+      const headers = Object.fromEntries(
+        ['content-type', 'cache-control', 'pragma', 'access-control-expose-headers', 'vary']
+          .filter((name) => res.hasHeader(name))
+          .map((name) => [name, res.getHeader(name)]),
+      );
+      rotated.set(refreshToken, { at: Date.now(), headers, body: Buffer.concat(chunks) });
+    }
+    return end(chunk, ...rest);
+  };
+  return false;
+}
+
 const issuerServer = createServer(
   guard(async (req, res) => {
     const path = new URL(req.url, SETTINGS.issuer).pathname;
@@ -39,7 +83,11 @@ const issuerServer = createServer(
     if (path.startsWith('/__sandbox/')) return handleAdmin(provider, req, res);
     // The token endpoint's body is read here first so the sandbox can record the exact bytes a
     // client sent (oidc-provider then parses this copy instead of the stream).
-    if (path === '/token' && req.method === 'POST') req.body = await readBody(req);
+    if (path === '/token' && req.method === 'POST') {
+      req.body = await readBody(req);
+      const form = new URLSearchParams(req.body);
+      if (form.get('grant_type') === 'refresh_token' && graceAnswer(req, res, form.get('refresh_token'))) return;
+    }
     return providerCallback(req, res);
   }),
 );

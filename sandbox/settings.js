@@ -69,6 +69,10 @@ export const SETTINGS = Object.freeze({
     m2mTokenTtl: 0,
     // How many of the next M2M API calls answer 401, to show the route re-fetching its token.
     m2mFail401: 0,
+    // Seconds during which a refresh token just rotated is still accepted and answered with the
+    // same new tokens, as servers with a reuse grace window do; 0 (the default) is strict reuse
+    // detection: the old token then revokes the whole grant.
+    refreshGrace: process.env.SANDBOX_REFRESH_GRACE ? readInt('SANDBOX_REFRESH_GRACE', 0) : 0,
   }),
 });
 

@@ -12,7 +12,9 @@ function emptyStats() {
       errors: {},
       // When each refresh succeeded (epoch ms, the last 500), to check refreshes never race.
       refreshTimes: [],
-      refresh: { succeeded: 0, rejected: 0, reuseDetected: 0 },
+      // graceReplays: a just-rotated refresh token presented again inside the grace window, answered
+      // with the tokens it was rotated into (settings.refreshGrace).
+      refresh: { succeeded: 0, rejected: 0, reuseDetected: 0, graceReplays: 0 },
     },
     revocation: { requests: 0, byHint: {} },
     grantsRevoked: 0,

@@ -218,6 +218,37 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
 });
 
+test('a refresh whose answer was lost, on a server with a reuse grace window: retried at once, nothing noticed', async ({
+  page,
+  request,
+}) => {
+  // A one-second window: only a retry made at once, not one after the back-off, falls inside it.
+  await configureSandbox(request, { accessTokenTtl: 4, refreshGrace: 1 });
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const before = await sandboxStats(request);
+
+  // The server rotates the refresh token, then the connection drops before its answer arrives.
+  let dropped = false;
+  await page.route(`${ISSUER}/token`, async (route) => {
+    if (dropped || !isRefresh(route.request().postData())) return route.fallback();
+    const response = await route.fetch();
+    if (response.status() !== 200) return route.fulfill({ response });
+    dropped = true;
+    return route.abort('connectionreset');
+  });
+
+  await expect
+    .poll(async () => (await sandboxStats(request)).token.refresh.graceReplays, { timeout: 15_000 })
+    .toBe(before.token.refresh.graceReplays + 1);
+  const after = await sandboxStats(request);
+  expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+  await expect(signedIn(page)).toBeVisible();
+  await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  expect((await sandboxStats(request)).api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
+});
+
 test('refresh fails while the server is down: the session stays, a quiet line says so, and it recovers (#49)', async ({
   page,
   request,

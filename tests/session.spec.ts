@@ -111,3 +111,33 @@ test(
     await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
   },
 );
+
+test('signed out with no connection: signed out here at once, and Fentu is told once the device is back online', async ({
+  page,
+  context,
+  request,
+}) => {
+  const tokens = recordTokenResponses(page);
+  await signIn(page);
+  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  const refreshToken = tokens.at(-1)!.refresh_token;
+  const before = await sandboxStats(request);
+
+  await context.setOffline(true);
+  await press(page.getByRole('button', { name: 'Sign out' }));
+  await expect(page.getByText('Fieldpass will tell it as soon as it can be reached')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  expect((await sandboxStats(request)).revocation.requests).toBe(before.revocation.requests);
+  // Nothing is left of the session; what waits to be sent is sealed like every record.
+  const records = await appRecords(page);
+  expect(Object.keys(records)).toEqual(['revocations']);
+  expect(JSON.stringify(await idbRecords(page))).not.toContain(refreshToken);
+
+  await context.setOffline(false);
+  await expect
+    .poll(async () => (await sandboxStats(request)).revocation.byHint.refresh_token ?? 0)
+    .toBe((before.revocation.byHint.refresh_token ?? 0) + 1);
+  await expect.poll(async () => Object.keys(await appRecords(page))).toEqual([]);
+  const replay = await presentRefreshTokenFromApp(page, refreshToken);
+  expect(replay.body.error).toBe('invalid_grant');
+});

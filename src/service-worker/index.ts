@@ -1,6 +1,10 @@
-// Fieldpass's service worker: the app opens with no network. It caches the app itself only (see
-// #lib/pwa/cache-rules for what is never cached) and never sees a token: sign-in callbacks, the
-// server's /api routes and every other origin pass straight to the network.
+// Fieldpass's service worker: the app opens with no network, and token renewal cannot be cut in
+// half. It caches the app itself only (see #lib/pwa/cache-rules for what is never cached): sign-in
+// callbacks, the server's /api routes and every other origin pass straight to the network.
+//
+// Refreshes: a page asks, and the worker refreshes the sealed token set under the shared Web Lock,
+// with the DPoP key from IndexedDB, stores the rotated set and tells every tab — all inside the
+// message event's lifetime, so a reload or a closed tab cannot lose the rotated refresh token.
 //
 // Updates: a new version installs beside the old one and waits (no skipWaiting). Open pages keep
 // the version they loaded, whose lazily loaded route files stay in the old cache, until every one
@@ -10,6 +14,9 @@
 import { version } from '$app/env';
 import { assets, immutable } from '$app/manifest';
 import { self as worker } from '$app/service-worker';
+import { workerRuntime } from '#lib/components/runtime.ts';
+import { ensureFreshSession } from '#lib/oauth/session.ts';
+import { failedReply, REFRESH_MESSAGE, type RefreshMessage, type RefreshReply } from '#lib/pwa/refresh-messages.ts';
 import {
   cacheName,
   CACHE_PREFIX,
@@ -78,4 +85,18 @@ worker.addEventListener('fetch', (event) => {
     event.respondWith(precachedFirst(request));
   }
   // Everything else: no respondWith, so the browser fetches it as if there were no service worker.
+});
+
+worker.addEventListener('message', (event) => {
+  const [port] = event.ports;
+  const message = event.data as RefreshMessage | undefined;
+  if (!port || message?.type !== REFRESH_MESSAGE) return;
+  const reply = (answer: RefreshReply) => port.postMessage(answer);
+  reply({ accepted: true });
+  event.waitUntil(
+    ensureFreshSession(workerRuntime(), message.rejectedAccessToken, { ignoreBackoff: message.ignoreBackoff }).then(
+      () => reply({ done: true }),
+      (err: unknown) => reply(failedReply(err)),
+    ),
+  );
 });

@@ -1,4 +1,5 @@
 import { defaultLock, type CoreRuntime, type SessionChange } from '../oauth/runtime.js';
+import { refreshInWorker } from '../pwa/refresh-messages.js';
 import { createIdbStore } from '../storage/idb-store.js';
 import { createSealedStore } from '../storage/sealed-store.js';
 
@@ -19,18 +20,30 @@ function openChannel(): BroadcastChannel | undefined {
   return channel;
 }
 
-/**
- * The browser's core runtime: IndexedDB sealed with a non-extractable AES-GCM key, Web Locks, the
- * page's fetch; every change to the token set is told to this tab's listeners and to other tabs.
- */
-export function browserRuntime(): CoreRuntime {
-  runtime ??= {
+function createRuntime(refreshElsewhere?: CoreRuntime['refreshElsewhere']): CoreRuntime {
+  return {
     store: createSealedStore(createIdbStore(), defaultLock),
     onChange: (change) => {
       openChannel()?.postMessage(change);
       listeners.forEach((listener) => listener(change));
     },
+    refreshElsewhere,
   };
+}
+
+/**
+ * The browser's core runtime: IndexedDB sealed with a non-extractable AES-GCM key, Web Locks, the
+ * page's fetch; every change to the token set is told to this tab's listeners and to other tabs.
+ * Refreshes are handed to the service worker whenever one controls the page.
+ */
+export function browserRuntime(): CoreRuntime {
+  runtime ??= createRuntime(refreshInWorker);
+  return runtime;
+}
+
+/** The service worker's runtime: the same store, locks and channel; it performs refreshes itself. */
+export function workerRuntime(): CoreRuntime {
+  runtime ??= createRuntime();
   return runtime;
 }
 
@@ -39,4 +52,18 @@ export function onSessionChange(listener: Listener): () => void {
   openChannel();
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/**
+ * Calls `lead` once this tab holds the timer lock, which it keeps until it closes: one tab per
+ * browser keeps the proactive refresh timer, and the next takes over when it goes. Without Web
+ * Locks every tab leads.
+ */
+export function whenTimerLeader(lead: () => void): void {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return lead();
+  void locks.request('fieldpass-refresh-timer', () => {
+    lead();
+    return new Promise<never>(() => {});
+  });
 }

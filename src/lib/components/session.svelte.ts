@@ -8,6 +8,7 @@ import {
   grantedScopes,
   refreshMargin,
   refreshRetryDelay,
+  retryRevocations,
   signOut,
   type Session,
   type SignOutResult,
@@ -16,7 +17,7 @@ import { clearOfflineData } from '../offline/cache.js';
 import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
-import { browserRuntime, onSessionChange } from './runtime.js';
+import { browserRuntime, onSessionChange, whenTimerLeader } from './runtime.js';
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
 
@@ -49,6 +50,8 @@ class SessionState {
   who = $derived(this.session ? `${this.session.server.issuer}\n${this.session.user?.sub}` : '');
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
+  /** True in the one tab that keeps the refresh timers; the others follow its broadcasts. */
+  #leader = false;
   /** Counts sign-outs and ends, so a read that started before one cannot bring the session back. */
   #generation = 0;
 
@@ -60,6 +63,7 @@ class SessionState {
    */
   async load(expected?: { issuer: string; clientId: string }): Promise<void> {
     this.#listen();
+    this.#sendRevocations();
     try {
       const stored = await getSession(browserRuntime());
       if (!stored) return this.#end(this.status === 'signed-out' ? this.problem : undefined);
@@ -103,7 +107,13 @@ class SessionState {
   /** The device is back online or the tab is visible again: timers may have died, so check now. */
   wake(): void {
     this.online = navigator.onLine;
+    if (this.online) this.#sendRevocations();
     if (this.online && document.visibilityState === 'visible') void this.keepFresh(true);
+  }
+
+  /** Tells the server about sign-outs it could not be reached for. */
+  #sendRevocations(): void {
+    retryRevocations(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err));
   }
 
   /** Whether the session was granted `scope` (or `admin`, which covers every scope). */
@@ -168,6 +178,11 @@ class SessionState {
     this.#listening = true;
     this.online = navigator.onLine;
     onSessionChange((change) => void this.#follow(change));
+    whenTimerLeader(() => {
+      this.#leader = true;
+      if (this.retryAt === undefined) this.#schedule();
+      else void this.keepFresh();
+    });
   }
 
   /** Follows a change made by this tab or another: new tokens, a sign-out, or a session the server ended. */
@@ -203,7 +218,7 @@ class SessionState {
     const delay = Math.max(refreshRetryDelay(stored.refresh_failures ?? 1), (stored.retry_not_before ?? 0) - now);
     clearTimeout(this.#timer);
     this.retryAt = now + delay;
-    this.#timer = setTimeout(() => void this.keepFresh(), delay);
+    if (this.#leader) this.#timer = setTimeout(() => void this.keepFresh(), delay);
   }
 
   #show(session: Session): void {
@@ -231,7 +246,7 @@ class SessionState {
     // While a failed refresh waits for its retry, that timer stands.
     if (this.retryAt !== undefined) return;
     clearTimeout(this.#timer);
-    if (!this.session) return;
+    if (!this.session || !this.#leader) return;
     // Timers stall in sleeping tabs; wake() also checks the token when the tab comes back.
     const delay = this.session.expires_at - refreshMargin(this.session) - Date.now();
     this.#timer = setTimeout(() => void this.keepFresh(), Math.max(delay, 1_000));

@@ -21,6 +21,18 @@ export interface CoreRuntime {
   timeoutMs?: number;
   /** Told whenever the stored token set is written or removed, so other tabs can follow (no tokens in it). */
   onChange?: (change: SessionChange) => void;
+  /**
+   * Has a refresh performed elsewhere (the service worker, whose event lifetime no page gesture
+   * can cut short): resolves true once it is done and stored, false when nothing else can do it
+   * and it must happen here; rejects with the refresh's own failure.
+   */
+  refreshElsewhere?: (request: RefreshRequest) => Promise<boolean>;
+}
+
+/** What a refresh is asked to do: `rejectedAccessToken` is one the API just refused. */
+export interface RefreshRequest {
+  rejectedAccessToken?: string;
+  ignoreBackoff?: boolean;
 }
 
 /** What happened to the stored token set. */

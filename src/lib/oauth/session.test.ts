@@ -15,6 +15,8 @@ import {
   SESSION_KEY,
   sessionFromTokenResponse,
   sessionLockName,
+  REVOCATIONS_KEY,
+  retryRevocations,
   signOut,
   type Session,
 } from './session.js';
@@ -315,6 +317,8 @@ describe('ensureFreshSession', () => {
     code: FieldpassErrorCode;
     /** Whether the request may have been processed with its answer lost (the refresh token rotated unseen). */
     inDoubt: boolean;
+    /** Requests made: an answer lost on the network is retried once at once with the same token. */
+    requests?: number;
     /** The stored retry_not_before: the back-off after one failure, or the server's time when later. */
     retryNotBefore: number;
     /** The retry time the server gave, carried by the error. */
@@ -358,6 +362,7 @@ describe('ensureFreshSession', () => {
       },
       code: 'NETWORK',
       inDoubt: true,
+      requests: 2,
       retryNotBefore: T0 + backoff(1),
     },
     {
@@ -423,7 +428,8 @@ describe('ensureFreshSession', () => {
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe(fault.code);
     if (fault.serverRetryAt !== undefined) expect(err.details.retryAt).toBe(fault.serverRetryAt);
-    expect(requests).toHaveLength(1);
+    expect(requests).toHaveLength(fault.requests ?? 1);
+    expect(new Set(requests.map((r) => formOf(r).refresh_token?.[0]))).toEqual(new Set(['rt-old']));
     // #49: the tokens are untouched; only the failure bookkeeping was written.
     expect(storedSession()).toEqual({
       ...session,
@@ -444,7 +450,8 @@ describe('ensureFreshSession', () => {
     respond = () => new Promise<Response>(() => undefined);
     const err = await rejectionOf(ensureFreshSession(runtime));
     expect(err.code).toBe('TIMEOUT');
-    expect(requests).toHaveLength(1);
+    // Retried once at once: the first answer may have been lost after the server rotated.
+    expect(requests).toHaveLength(2);
     expect(storedSession()).toEqual({
       ...session,
       refresh_failures: 1,
@@ -510,7 +517,8 @@ describe('ensureFreshSession', () => {
     for (let failures = 1; failures <= 7; failures += 1) {
       const failedAt = clock;
       expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NETWORK');
-      expect(requests).toHaveLength(failures);
+      // The first failure is retried at once; once in doubt, each failure is one request.
+      expect(requests).toHaveLength(failures + 1);
       const stored = storedSession();
       expect(stored.refresh_failures).toBe(failures);
       waits.push(stored.retry_not_before! - failedAt);
@@ -520,7 +528,7 @@ describe('ensureFreshSession', () => {
       const waiting = await rejectionOf(ensureFreshSession(runtime));
       expect(waiting.code).toBe('NETWORK');
       expect(waiting.details.retryAt).toBe(stored.retry_not_before);
-      expect(requests).toHaveLength(failures);
+      expect(requests).toHaveLength(failures + 1);
       expect(storedSession()).toEqual(stored);
       clock = stored.retry_not_before!;
     }
@@ -727,7 +735,7 @@ describe('ensureFreshSession', () => {
     };
     const err = await rejectionOf(ensureFreshSession(runtime, 'at-old', { ignoreBackoff: true }));
     expect(err.code).toBe('NETWORK');
-    expect(requests).toHaveLength(1);
+    expect(requests).toHaveLength(2);
     expect(storedSession()).toEqual({
       ...dueSession(),
       refresh_failures: 3,
@@ -737,21 +745,12 @@ describe('ensureFreshSession', () => {
     });
   });
 
-  it('#47 #49 a timeout and then invalid_grant → SESSION_ENDED with reason refresh_lost, told once', async () => {
+  it('#47 #49 a timeout, and the retry made at once answered invalid_grant → SESSION_ENDED refresh_lost, told once', async () => {
     useStore({ [SESSION_KEY]: dueSession() });
     runtime.timeoutMs = 20;
     respond = (_request, index) =>
       index === 0 ? new Promise<Response>(() => undefined) : jsonResponse({ error: 'invalid_grant' }, 400);
 
-    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('TIMEOUT');
-    expect(storedSession()).toMatchObject({
-      refresh_token: 'rt-old',
-      refresh_in_doubt: true,
-      retry_not_before: T0 + backoff(1),
-    });
-    expect(changes).toEqual([]);
-
-    clock = T0 + backoff(1);
     const err = await rejectionOf(ensureFreshSession(runtime));
 
     expect(err.code).toBe('SESSION_ENDED');
@@ -763,6 +762,34 @@ describe('ensureFreshSession', () => {
     expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NOT_SIGNED_IN');
     expect(requests).toHaveLength(2);
     expect(changes).toHaveLength(1);
+  });
+
+  it('an answer lost on the network, retried at once on a server that accepts the previous refresh token for a while: the session carries on', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    respond = (_request, index) => {
+      if (index === 0) throw new TypeError('Failed to fetch');
+      return jsonResponse({ access_token: 'at-new', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-new' });
+    };
+    const session = await ensureFreshSession(runtime);
+    expect(session).toMatchObject({ access_token: 'at-new', refresh_token: 'rt-new' });
+    expect(session.refresh_failures).toBeUndefined();
+    expect(session.refresh_in_doubt).toBeUndefined();
+    expect(requests.map((r) => r.form?.get('refresh_token'))).toEqual(['rt-old', 'rt-old']);
+    expect(changes).toEqual([{ kind: 'stored' }]);
+  });
+
+  it('offline, a failed refresh is not retried at once: the request never left the device', async () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      useStore({ [SESSION_KEY]: dueSession() });
+      respond = () => {
+        throw new TypeError('Failed to fetch');
+      };
+      expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('NETWORK');
+      expect(requests).toHaveLength(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it.each([
@@ -779,6 +806,40 @@ describe('ensureFreshSession', () => {
     expect(changes).toHaveLength(1);
     expect(changes[0]).toEqual({ kind: 'ended', code: 'SESSION_ENDED', reason });
     expect((changes[0] as { reason?: string }).reason).toBe(reason);
+  });
+});
+
+describe('ensureFreshSession: a refresh performed elsewhere (the service worker)', () => {
+  it('hands the refresh over, makes no request here, and returns what was stored', async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    const asked: unknown[] = [];
+    runtime.refreshElsewhere = async (request) => {
+      asked.push(request);
+      await store.set(SESSION_KEY, dueSession({ access_token: 'at-worker', expires_at: T0 + 3_600_000 }));
+      return true;
+    };
+    const session = await ensureFreshSession(runtime, 'at-old', { ignoreBackoff: true });
+    expect(session.access_token).toBe('at-worker');
+    expect(asked).toEqual([{ rejectedAccessToken: 'at-old', ignoreBackoff: true }]);
+    expect(requests).toHaveLength(0);
+  });
+
+  it("throws the other side's failure as it is, and refreshes here when nothing else can", async () => {
+    useStore({ [SESSION_KEY]: dueSession() });
+    runtime.refreshElsewhere = () => Promise.reject(new FieldpassError('SESSION_ENDED', 'ended elsewhere'));
+    expect((await rejectionOf(ensureFreshSession(runtime))).code).toBe('SESSION_ENDED');
+    expect(requests).toHaveLength(0);
+
+    runtime.refreshElsewhere = async () => false;
+    respond = () => jsonResponse({ access_token: 'at-here', token_type: 'Bearer', expires_in: 3600 });
+    expect((await ensureFreshSession(runtime)).access_token).toBe('at-here');
+    expect(requests).toHaveLength(1);
+  });
+
+  it('asks nothing when the token is not due', async () => {
+    useStore({ [SESSION_KEY]: dueSession({ expires_at: T0 + 3_600_000 }) });
+    runtime.refreshElsewhere = () => Promise.reject(new Error('should not be asked'));
+    expect((await ensureFreshSession(runtime)).access_token).toBe('at-old');
   });
 });
 
@@ -1175,12 +1236,51 @@ describe('signOut', () => {
   it.each([
     ['fetch TypeError', () => Promise.reject(new TypeError('Failed to fetch'))],
     ['503', () => jsonResponse({ error: 'temporarily_unavailable' }, 503)],
-    ['400 unsupported_token_type', () => jsonResponse({ error: 'unsupported_token_type' }, 400)],
-  ])('#55 revocation failing with %s → revoked false, store still cleared', async (_name, reply) => {
+  ])(
+    '#55 revocation failing with %s → signed out here, both revocations kept sealed to send again',
+    async (_name, reply) => {
+      useStore({ [SESSION_KEY]: freshSession(), [PENDING_A]: { x: 1 } });
+      respond = reply;
+      expect(await signOut(runtime)).toEqual({ revoked: false, problem: 'revocation_queued' });
+      expect([...store.data.keys()]).toEqual([REVOCATIONS_KEY]);
+      const queued = store.data.get(REVOCATIONS_KEY) as Array<{ token: string; hint: string }>;
+      expect(queued.map((r) => [r.token, r.hint])).toEqual([
+        ['rt-old', 'refresh_token'],
+        ['at-old', 'access_token'],
+      ]);
+    },
+  );
+
+  it('#55 revocation refused for good (400 unsupported_token_type) → not revoked, nothing kept to retry', async () => {
     useStore({ [SESSION_KEY]: freshSession(), [PENDING_A]: { x: 1 } });
-    respond = reply;
+    respond = () => jsonResponse({ error: 'unsupported_token_type' }, 400);
     expect(await signOut(runtime)).toEqual({ revoked: false, problem: 'revocation_failed' });
     expect(store.data.size).toBe(0);
+  });
+
+  it('queued revocations are sent again later; those that fail again for a passing reason are kept, the rest dropped', async () => {
+    useStore({ [SESSION_KEY]: freshSession() });
+    respond = () => Promise.reject(new TypeError('Failed to fetch'));
+    await signOut(runtime);
+    expect(requests).toHaveLength(2);
+
+    // Still unreachable: both kept.
+    await retryRevocations(runtime);
+    expect(requests).toHaveLength(4);
+    expect(store.data.get(REVOCATIONS_KEY)).toHaveLength(2);
+
+    // Back: the refresh token is revoked; the access token expired meanwhile and is not sent.
+    clock = T0 + 200_001;
+    respond = () => new Response(null, { status: 200 });
+    await retryRevocations(runtime);
+    expect(requests.slice(4).map(formOf)).toEqual([
+      { token: ['rt-old'], token_type_hint: ['refresh_token'], client_id: ['fieldpass'] },
+    ]);
+    expect(store.data.has(REVOCATIONS_KEY)).toBe(false);
+
+    // Nothing left: no request.
+    await retryRevocations(runtime);
+    expect(requests).toHaveLength(5);
   });
 
   it('the refresh token decides: its revocation confirmed, the access token refused → revoked', async () => {
@@ -1198,7 +1298,8 @@ describe('signOut', () => {
       request.form?.get('token_type_hint') === 'refresh_token'
         ? jsonResponse({ error: 'server_error' }, 500)
         : new Response(null, { status: 200 });
-    expect(await signOut(runtime)).toEqual({ revoked: false, problem: 'revocation_failed' });
+    expect(await signOut(runtime)).toEqual({ revoked: false, problem: 'revocation_queued' });
+    expect((store.data.get(REVOCATIONS_KEY) as Array<{ hint: string }>).map((r) => r.hint)).toEqual(['refresh_token']);
   });
 
   it('without a refresh token, revokes the access token alone', async () => {

@@ -176,6 +176,11 @@ export async function ensureFreshSession(
   const current = await getSession(runtime);
   if (!current) throw new FieldpassError('NOT_SIGNED_IN', 'No session is stored');
   if (!needsWork(current)) return current;
+  if (await runtime.refreshElsewhere?.({ rejectedAccessToken, ignoreBackoff: options.ignoreBackoff })) {
+    const refreshed = await getSession(runtime);
+    if (!refreshed) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while it was being refreshed');
+    return refreshed;
+  }
 
   const lock = runtime.lock ?? defaultLock;
   return lock(sessionLockName(current), async () => {
@@ -199,14 +204,29 @@ export async function ensureFreshSession(
         new FieldpassError('SESSION_ENDED', 'The access token expired and there is no refresh token'),
       );
     }
-    let tokens: oauth.TokenEndpointResponse;
+    let tokens: oauth.TokenEndpointResponse | undefined;
+    let failure: FieldpassError | undefined;
+    let inDoubtNow = session.refresh_in_doubt === true;
     const salvage: { refreshToken?: string } = {};
-    try {
-      tokens = await refreshRequest(runtime, session, session.refresh_token, salvage);
-    } catch (err) {
-      const failure = toFieldpassError(err, 'refresh', nowOf(runtime));
+    // A request whose answer was lost on the network (the server may have rotated the token) is
+    // retried once, at once, with the same token: a server that accepts the previous refresh token
+    // for a few seconds answers it; a strict one answers invalid_grant, and the session ends as lost.
+    for (let attempt = 0; attempt < 2 && !tokens; attempt += 1) {
+      try {
+        tokens = await refreshRequest(runtime, session, session.refresh_token, salvage);
+      } catch (err) {
+        failure = toFieldpassError(err, 'refresh', nowOf(runtime));
+        const doubtful = inDoubt(failure) && !salvage.refreshToken;
+        const lost = failure.code === 'NETWORK' || failure.code === 'TIMEOUT';
+        const retry = lost && !inDoubtNow && globalThis.navigator?.onLine !== false;
+        inDoubtNow ||= doubtful;
+        if (!retry) break;
+      }
+    }
+    if (!tokens) {
+      failure ??= new FieldpassError('UNEXPECTED', 'The refresh gave no answer');
       if (failure.code === 'SESSION_ENDED') {
-        if (session.refresh_in_doubt) failure.details.reason = 'refresh_lost';
+        if (inDoubtNow) failure.details.reason = 'refresh_lost';
         return endSession(runtime, failure);
       }
       if (!TRANSIENT.includes(failure.code)) throw failure;
@@ -219,7 +239,7 @@ export async function ensureFreshSession(
         refresh_token: salvage.refreshToken ?? session.refresh_token,
         refresh_failures: failures,
         // Only a request that may have been processed with its answer lost leaves the token in doubt.
-        refresh_in_doubt: salvage.refreshToken ? false : session.refresh_in_doubt || inDoubt(failure),
+        refresh_in_doubt: salvage.refreshToken ? false : inDoubtNow,
         retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
         refresh_error: failure.code,
         server_retry_at: failure.details.retryAt,
@@ -288,8 +308,71 @@ async function endSession(runtime: CoreRuntime, failure: FieldpassError): Promis
 export interface SignOutResult {
   /** True when the server confirmed the refresh token (or, lacking one, the access token) revoked. */
   revoked: boolean;
-  /** Why revocation could not be confirmed, when it could not. */
-  problem?: 'no_revocation_endpoint' | 'revocation_failed';
+  /**
+   * Why revocation could not be confirmed, when it could not: `revocation_queued` when the server
+   * could not be reached or failed, and the revocation waits, sealed, to be sent again.
+   */
+  problem?: 'no_revocation_endpoint' | 'revocation_failed' | 'revocation_queued';
+}
+
+/** IndexedDB key of the revocations still to be sent (sealed like every record but the keys). */
+export const REVOCATIONS_KEY = 'revocations';
+
+/** A token to revoke that the server could not be told about yet. */
+interface PendingRevocation {
+  server: ServerEndpoints;
+  client_id: string;
+  token: string;
+  hint: 'refresh_token' | 'access_token';
+  /** A refresh token is worth revoking for its whole life; an access token only until it expires. */
+  until: number;
+}
+
+/** A revocation is kept at most this long, in case the server never answers again. */
+const REVOCATION_KEPT_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Revokes one token (RFC 7009 §2.1). Throws what the request or the server's answer threw. */
+async function revoke(runtime: CoreRuntime, revocation: PendingRevocation): Promise<void> {
+  const { server, client_id, token, hint } = revocation;
+  const response = await oauth.revocationRequest(server, { client_id }, oauth.None(), token, {
+    ...requestOptions(runtime, server.revocation_endpoint),
+    additionalParameters: { token_type_hint: hint },
+  });
+  await oauth.processRevocationResponse(response);
+}
+
+/** True for a revocation failure that may go away by itself: no answer, a 5xx or a 429. */
+function worthRetrying(err: unknown): boolean {
+  const { code, details } = toFieldpassError(err, 'revocation');
+  if (code === 'SERVER_ERROR') return details.status === undefined || details.status >= 500;
+  return code === 'NETWORK' || code === 'TIMEOUT' || code === 'RATE_LIMITED';
+}
+
+/** Sends the revocations still waiting; keeps those that fail again for a reason that may pass. */
+export async function retryRevocations(runtime: CoreRuntime): Promise<void> {
+  const lock = runtime.lock ?? defaultLock;
+  await lock(REVOCATIONS_KEY, async () => {
+    const waiting = (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? [];
+    if (!waiting.length) return;
+    const now = nowOf(runtime);
+    const kept: PendingRevocation[] = [];
+    for (const revocation of waiting.filter((r) => r.until > now)) {
+      await revoke(runtime, revocation).catch((err: unknown) => {
+        if (worthRetrying(err)) kept.push(revocation);
+      });
+    }
+    if (kept.length) await runtime.store.set(REVOCATIONS_KEY, kept);
+    else await runtime.store.del(REVOCATIONS_KEY);
+  });
+}
+
+/** Keeps revocations the server could not be told about, to send them again later. */
+async function queueRevocations(runtime: CoreRuntime, revocations: PendingRevocation[]): Promise<void> {
+  const lock = runtime.lock ?? defaultLock;
+  await lock(REVOCATIONS_KEY, async () => {
+    const waiting = (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? [];
+    await runtime.store.set(REVOCATIONS_KEY, [...waiting, ...revocations]);
+  });
 }
 
 /**
@@ -297,7 +380,9 @@ export interface SignOutResult {
  * token and the access token at the server. It holds the refresh lock while it removes the token
  * set, so a refresh already under way finishes first and cannot write a new token set back after.
  * `clearLocalData` runs once the token set is gone and before the revocation requests, so what the
- * app keeps beside it is gone too even if the page closes while the server is being told.
+ * app keeps beside it is gone too even if the page closes while the server is being told. A
+ * revocation the server could not be told about (no answer, 5xx, 429) is kept sealed and sent
+ * again by `retryRevocations`; the sign-out on this device is immediate either way.
  */
 export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promise<unknown>): Promise<SignOutResult> {
   const stored = await getSession(runtime);
@@ -308,23 +393,23 @@ export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promi
   runtime.onChange?.({ kind: 'signed-out' });
   await clearLocalData?.();
   if (!session) return { revoked: true };
-  const endpoint = session.server.revocation_endpoint;
-  if (!endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };
+  if (!session.server.revocation_endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };
 
-  const client: oauth.Client = { client_id: session.client_id };
-  const revoke = async (token: string, hint: 'refresh_token' | 'access_token') => {
-    const response = await oauth.revocationRequest(session.server, client, oauth.None(), token, {
-      ...requestOptions(runtime, endpoint),
-      additionalParameters: { token_type_hint: hint },
-    });
-    await oauth.processRevocationResponse(response);
-  };
-  const results = await Promise.allSettled([
-    session.refresh_token ? revoke(session.refresh_token, 'refresh_token') : Promise.resolve(),
-    revoke(session.access_token, 'access_token'),
-  ]);
+  const now = nowOf(runtime);
+  const revocations: PendingRevocation[] = [
+    ...(session.refresh_token
+      ? [{ token: session.refresh_token, hint: 'refresh_token' as const, until: now + REVOCATION_KEPT_MS }]
+      : []),
+    { token: session.access_token, hint: 'access_token' as const, until: session.expires_at },
+  ].map((r) => ({ ...r, server: session.server, client_id: session.client_id }));
+  const results = await Promise.allSettled(revocations.map((revocation) => revoke(runtime, revocation)));
+  const retry = revocations.filter((_, i) => {
+    const result = results[i];
+    return result.status === 'rejected' && worthRetrying(result.reason);
+  });
+  if (retry.length) await queueRevocations(runtime, retry);
   // The refresh token is what keeps a session alive; an access token the server cannot revoke
   // (a JWT, say) still expires on its own within its short lifetime.
-  const decisive = session.refresh_token ? results[0] : results[1];
-  return decisive.status === 'fulfilled' ? { revoked: true } : { revoked: false, problem: 'revocation_failed' };
+  if (results[0].status === 'fulfilled') return { revoked: true };
+  return { revoked: false, problem: retry.includes(revocations[0]) ? 'revocation_queued' : 'revocation_failed' };
 }

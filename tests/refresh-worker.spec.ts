@@ -1,0 +1,168 @@
+// Token renewal that no page gesture can cut in half: with the service worker in control, the
+// worker performs the refresh and stores the rotated token set inside its own event lifetime, so a
+// reload (or a closed tab) while the answer is on its way loses nothing. Against the sandbox,
+// which rotates refresh tokens and revokes the whole grant when a spent one comes back.
+
+import type { BrowserContext, Page } from '@playwright/test';
+import { DEMO, ISSUER } from './harness';
+import { configureSandbox, expect, sandboxStats, signIn, storedSession, test } from './fixtures';
+
+const isRefresh = (body: string | null) => new URLSearchParams(body ?? '').get('grant_type') === 'refresh_token';
+const signedIn = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
+
+async function serviceWorkerInControl(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+/**
+ * Holds the answer to the next refresh: the request reaches the sandbox (which rotates the refresh
+ * token at once), and its answer is handed on only when `release` is called.
+ */
+async function holdNextRefreshAnswer(context: BrowserContext) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const atServer = new Promise<void>((resolve) => (reached = resolve));
+  let held = false;
+  await context.route(`${ISSUER}/token`, async (route) => {
+    if (held || !isRefresh(route.request().postData())) return route.fallback();
+    held = true;
+    const response = await route.fetch();
+    reached();
+    await released;
+    await route.fulfill({ response }).catch(() => undefined);
+  });
+  return { atServer, release };
+}
+
+test.describe('with the service worker in control', () => {
+  test.use({ serviceWorkers: 'allow' });
+
+  test('a reload while the refresh answer is on its way: the worker stores the rotated tokens; no reuse, still signed in', async ({
+    page,
+    context,
+    request,
+  }) => {
+    await page.goto('/');
+    await serviceWorkerInControl(page);
+    await configureSandbox(request, { accessTokenTtl: 6 });
+    await signIn(page);
+    await expect(signedIn(page)).toBeVisible();
+    const before = await sandboxStats(request);
+    const signedInWith = (await storedSession(page))?.refresh_token;
+
+    // The refresh is sent (by the worker) once the token is due; the server rotates, and the page
+    // is reloaded before the answer arrives.
+    const hold = await holdNextRefreshAnswer(context);
+    await hold.atServer;
+    // The page that asked is gone before the answer arrives.
+    await page.reload();
+    hold.release();
+
+    await expect(signedIn(page)).toBeVisible();
+    await expect.poll(async () => (await storedSession(page))?.refresh_token).not.toBe(signedInWith);
+    // The reloaded page found the token set fresh (or waited for the worker's refresh): nothing was
+    // presented twice, and the session lives on.
+    await page.waitForTimeout(2_000);
+    const after = await sandboxStats(request);
+    expect(after.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(0);
+    expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(0);
+    expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
+    await expect(signedIn(page)).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  });
+
+  test('a storm: five tabs through ten token lifetimes, reloaded, closed, reopened and navigated while refreshes are in flight', async ({
+    page,
+    context,
+    request,
+  }) => {
+    test.setTimeout(150_000);
+    await page.goto('/');
+    await serviceWorkerInControl(page);
+    await configureSandbox(request, { accessTokenTtl: 4 });
+    await signIn(page);
+    await expect(signedIn(page)).toBeVisible();
+    const tabs = [page];
+    for (let i = 0; i < 4; i += 1) {
+      const tab = await context.newPage();
+      await tab.goto('/');
+      await expect(signedIn(tab)).toBeVisible();
+      tabs.push(tab);
+    }
+
+    // Every refresh answer is held until a gesture has landed in one of the tabs: a reload, a
+    // close and reopen, or a full-page navigation to the inspector and back.
+    let gestures = 0;
+    const gesture = async () => {
+      const index = gestures % tabs.length;
+      const kind = gestures % 3;
+      gestures += 1;
+      if (kind === 0) await tabs[index].reload();
+      else if (kind === 1) {
+        await tabs[index].close();
+        tabs[index] = await context.newPage();
+        await tabs[index].goto('/');
+      } else {
+        await tabs[index].goto('/inspect');
+        await tabs[index].goto('/');
+      }
+    };
+    let queue = Promise.resolve();
+    await context.route(`${ISSUER}/token`, async (route) => {
+      if (!isRefresh(route.request().postData())) return route.fallback();
+      const response = await route.fetch();
+      queue = queue.then(gesture, gesture);
+      await queue;
+      await route.fulfill({ response }).catch(() => undefined);
+    });
+
+    const before = await sandboxStats(request);
+    const started = Date.now();
+    await expect
+      .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded, {
+        timeout: 120_000,
+      })
+      .toBeGreaterThanOrEqual(10);
+    await queue;
+    const elapsed = Date.now() - started;
+    await context.unroute(`${ISSUER}/token`);
+
+    for (const tab of tabs) await expect(signedIn(tab)).toBeVisible();
+    const after = await sandboxStats(request);
+    expect(gestures).toBeGreaterThanOrEqual(10);
+    expect(after.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(0);
+    expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(0);
+    // A token is renewed when half its 4-second life is left: at most one refresh per 2 seconds for
+    // the whole browser, however many tabs are open.
+    const refreshes = after.token.refresh.succeeded - before.token.refresh.succeeded;
+    expect(refreshes).toBeLessThanOrEqual(Math.ceil(elapsed / 2_000) + 1);
+  });
+});
+
+test('without a service worker the page refreshes itself, under the lock shared by its tabs', async ({
+  page,
+  context,
+  request,
+}) => {
+  expect(await page.evaluate(() => navigator.serviceWorker?.controller ?? null)).toBeNull();
+  await configureSandbox(request, { accessTokenTtl: 4 });
+  await signIn(page);
+  await expect(signedIn(page)).toBeVisible();
+  const second = await context.newPage();
+  await second.goto('/');
+  await expect(signedIn(second)).toBeVisible();
+  const refreshes: string[] = [];
+  context.on('request', (r) => {
+    if (r.url() === `${ISSUER}/token` && isRefresh(r.postData())) refreshes.push(r.frame().page().url());
+  });
+  const before = await sandboxStats(request);
+  await expect
+    .poll(async () => (await sandboxStats(request)).token.refresh.succeeded, { timeout: 15_000 })
+    .toBeGreaterThan(before.token.refresh.succeeded);
+  expect(refreshes.length).toBeGreaterThanOrEqual(1);
+  expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
+  await expect(signedIn(page)).toBeVisible();
+  await expect(signedIn(second)).toBeVisible();
+});
