@@ -1237,17 +1237,15 @@ describe('signOut', () => {
     ['fetch TypeError', () => Promise.reject(new TypeError('Failed to fetch'))],
     ['503', () => jsonResponse({ error: 'temporarily_unavailable' }, 503)],
   ])(
-    '#55 revocation failing with %s → signed out here, both revocations kept sealed to send again',
+    '#55 revocation failing with %s → signed out here, the refresh token kept sealed to revoke later',
     async (_name, reply) => {
       useStore({ [SESSION_KEY]: freshSession(), [PENDING_A]: { x: 1 } });
       respond = reply;
       expect(await signOut(runtime)).toEqual({ revoked: false, problem: 'revocation_queued' });
       expect([...store.data.keys()]).toEqual([REVOCATIONS_KEY]);
+      // The refresh token decides; the access token expires on its own.
       const queued = store.data.get(REVOCATIONS_KEY) as Array<{ token: string; hint: string }>;
-      expect(queued.map((r) => [r.token, r.hint])).toEqual([
-        ['rt-old', 'refresh_token'],
-        ['at-old', 'access_token'],
-      ]);
+      expect(queued.map((r) => [r.token, r.hint])).toEqual([['rt-old', 'refresh_token']]);
     },
   );
 
@@ -1258,29 +1256,42 @@ describe('signOut', () => {
     expect(store.data.size).toBe(0);
   });
 
-  it('queued revocations are sent again later; those that fail again for a passing reason are kept, the rest dropped', async () => {
+  it('queued revocations are sent again later, until the server answers or they are no longer worth sending', async () => {
     useStore({ [SESSION_KEY]: freshSession() });
     respond = () => Promise.reject(new TypeError('Failed to fetch'));
     await signOut(runtime);
     expect(requests).toHaveLength(2);
 
-    // Still unreachable: both kept.
+    // Still unreachable: kept.
     await retryRevocations(runtime);
-    expect(requests).toHaveLength(4);
-    expect(store.data.get(REVOCATIONS_KEY)).toHaveLength(2);
+    expect(requests).toHaveLength(3);
+    expect(store.data.get(REVOCATIONS_KEY)).toHaveLength(1);
 
-    // Back: the refresh token is revoked; the access token expired meanwhile and is not sent.
-    clock = T0 + 200_001;
+    // Back: the refresh token is revoked and forgotten.
     respond = () => new Response(null, { status: 200 });
     await retryRevocations(runtime);
-    expect(requests.slice(4).map(formOf)).toEqual([
+    expect(requests.slice(3).map(formOf)).toEqual([
       { token: ['rt-old'], token_type_hint: ['refresh_token'], client_id: ['fieldpass'] },
     ]);
     expect(store.data.has(REVOCATIONS_KEY)).toBe(false);
-
-    // Nothing left: no request.
     await retryRevocations(runtime);
-    expect(requests).toHaveLength(5);
+    expect(requests).toHaveLength(4);
+
+    // One the server refuses for good is dropped; so is one 30 days old, without being sent.
+    useStore({ [SESSION_KEY]: freshSession() });
+    respond = () => Promise.reject(new TypeError('Failed to fetch'));
+    await signOut(runtime);
+    respond = () => jsonResponse({ error: 'invalid_request' }, 400);
+    await retryRevocations(runtime);
+    expect(store.data.has(REVOCATIONS_KEY)).toBe(false);
+    useStore({ [SESSION_KEY]: freshSession() });
+    respond = () => Promise.reject(new TypeError('Failed to fetch'));
+    await signOut(runtime);
+    const sent = requests.length;
+    clock += 30 * 24 * 3_600_000 + 1;
+    await retryRevocations(runtime);
+    expect(requests).toHaveLength(sent);
+    expect(store.data.has(REVOCATIONS_KEY)).toBe(false);
   });
 
   it('the refresh token decides: its revocation confirmed, the access token refused → revoked', async () => {

@@ -176,11 +176,8 @@ export async function ensureFreshSession(
   const current = await getSession(runtime);
   if (!current) throw new FieldpassError('NOT_SIGNED_IN', 'No session is stored');
   if (!needsWork(current)) return current;
-  if (await runtime.refreshElsewhere?.({ rejectedAccessToken, ignoreBackoff: options.ignoreBackoff })) {
-    const refreshed = await getSession(runtime);
-    if (!refreshed) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while it was being refreshed');
-    return refreshed;
-  }
+  // Where a service worker controls the page, it refreshes; what it stored is read back below.
+  await runtime.refreshElsewhere?.({ rejectedAccessToken, ignoreBackoff: options.ignoreBackoff });
 
   const lock = runtime.lock ?? defaultLock;
   return lock(sessionLockName(current), async () => {
@@ -205,26 +202,23 @@ export async function ensureFreshSession(
       );
     }
     let tokens: oauth.TokenEndpointResponse | undefined;
-    let failure: FieldpassError | undefined;
+    let failure!: FieldpassError;
     let inDoubtNow = session.refresh_in_doubt === true;
     const salvage: { refreshToken?: string } = {};
     // A request whose answer was lost on the network (the server may have rotated the token) is
     // retried once, at once, with the same token: a server that accepts the previous refresh token
     // for a few seconds answers it; a strict one answers invalid_grant, and the session ends as lost.
-    for (let attempt = 0; attempt < 2 && !tokens; attempt += 1) {
+    for (let retry = !inDoubtNow; !tokens; retry = false) {
       try {
         tokens = await refreshRequest(runtime, session, session.refresh_token, salvage);
       } catch (err) {
         failure = toFieldpassError(err, 'refresh', nowOf(runtime));
-        const doubtful = inDoubt(failure) && !salvage.refreshToken;
+        inDoubtNow ||= inDoubt(failure) && !salvage.refreshToken;
         const lost = failure.code === 'NETWORK' || failure.code === 'TIMEOUT';
-        const retry = lost && !inDoubtNow && globalThis.navigator?.onLine !== false;
-        inDoubtNow ||= doubtful;
-        if (!retry) break;
+        if (!(retry && lost && globalThis.navigator?.onLine !== false)) break;
       }
     }
     if (!tokens) {
-      failure ??= new FieldpassError('UNEXPECTED', 'The refresh gave no answer');
       if (failure.code === 'SESSION_ENDED') {
         if (inDoubtNow) failure.details.reason = 'refresh_lost';
         return endSession(runtime, failure);
@@ -318,60 +312,45 @@ export interface SignOutResult {
 /** IndexedDB key of the revocations still to be sent (sealed like every record but the keys). */
 export const REVOCATIONS_KEY = 'revocations';
 
-/** A token to revoke that the server could not be told about yet. */
+/** A token the server could not be told to revoke yet, and until when that is worth trying. */
 interface PendingRevocation {
   server: ServerEndpoints;
   client_id: string;
   token: string;
   hint: 'refresh_token' | 'access_token';
-  /** A refresh token is worth revoking for its whole life; an access token only until it expires. */
   until: number;
 }
 
-/** A revocation is kept at most this long, in case the server never answers again. */
-const REVOCATION_KEPT_MS = 30 * 24 * 60 * 60 * 1000;
-
-/** Revokes one token (RFC 7009 §2.1). Throws what the request or the server's answer threw. */
-async function revoke(runtime: CoreRuntime, revocation: PendingRevocation): Promise<void> {
-  const { server, client_id, token, hint } = revocation;
-  const response = await oauth.revocationRequest(server, { client_id }, oauth.None(), token, {
-    ...requestOptions(runtime, server.revocation_endpoint),
-    additionalParameters: { token_type_hint: hint },
-  });
-  await oauth.processRevocationResponse(response);
+/** Revokes one token (RFC 7009 §2.1); resolves false when it failed for a reason that may pass. */
+async function revoke(runtime: CoreRuntime, { server, client_id, token, hint }: PendingRevocation): Promise<boolean> {
+  try {
+    const response = await oauth.revocationRequest(server, { client_id }, oauth.None(), token, {
+      ...requestOptions(runtime, server.revocation_endpoint),
+      additionalParameters: { token_type_hint: hint },
+    });
+    await oauth.processRevocationResponse(response);
+    return true;
+  } catch (err) {
+    const failure = toFieldpassError(err, 'revocation');
+    // No answer, a 5xx or a 429 may pass; any other refusal will not.
+    if (inDoubt(failure) || failure.code === 'RATE_LIMITED') return false;
+    throw failure;
+  }
 }
 
-/** True for a revocation failure that may go away by itself: no answer, a 5xx or a 429. */
-function worthRetrying(err: unknown): boolean {
-  const { code, details } = toFieldpassError(err, 'revocation');
-  if (code === 'SERVER_ERROR') return details.status === undefined || details.status >= 500;
-  return code === 'NETWORK' || code === 'TIMEOUT' || code === 'RATE_LIMITED';
-}
-
-/** Sends the revocations still waiting; keeps those that fail again for a reason that may pass. */
+/**
+ * Sends the revocations still waiting (see `signOut`), keeping those that fail again for a reason
+ * that may pass, until they are no longer worth sending.
+ */
 export async function retryRevocations(runtime: CoreRuntime): Promise<void> {
-  const lock = runtime.lock ?? defaultLock;
-  await lock(REVOCATIONS_KEY, async () => {
-    const waiting = (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? [];
-    if (!waiting.length) return;
-    const now = nowOf(runtime);
+  await (runtime.lock ?? defaultLock)(REVOCATIONS_KEY, async () => {
     const kept: PendingRevocation[] = [];
-    for (const revocation of waiting.filter((r) => r.until > now)) {
-      await revoke(runtime, revocation).catch((err: unknown) => {
-        if (worthRetrying(err)) kept.push(revocation);
-      });
+    for (const revocation of (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? []) {
+      if (revocation.until > nowOf(runtime) && !(await revoke(runtime, revocation).catch(() => true))) {
+        kept.push(revocation);
+      }
     }
-    if (kept.length) await runtime.store.set(REVOCATIONS_KEY, kept);
-    else await runtime.store.del(REVOCATIONS_KEY);
-  });
-}
-
-/** Keeps revocations the server could not be told about, to send them again later. */
-async function queueRevocations(runtime: CoreRuntime, revocations: PendingRevocation[]): Promise<void> {
-  const lock = runtime.lock ?? defaultLock;
-  await lock(REVOCATIONS_KEY, async () => {
-    const waiting = (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? [];
-    await runtime.store.set(REVOCATIONS_KEY, [...waiting, ...revocations]);
+    await (kept.length ? runtime.store.set(REVOCATIONS_KEY, kept) : runtime.store.del(REVOCATIONS_KEY));
   });
 }
 
@@ -380,9 +359,10 @@ async function queueRevocations(runtime: CoreRuntime, revocations: PendingRevoca
  * token and the access token at the server. It holds the refresh lock while it removes the token
  * set, so a refresh already under way finishes first and cannot write a new token set back after.
  * `clearLocalData` runs once the token set is gone and before the revocation requests, so what the
- * app keeps beside it is gone too even if the page closes while the server is being told. A
- * revocation the server could not be told about (no answer, 5xx, 429) is kept sealed and sent
- * again by `retryRevocations`; the sign-out on this device is immediate either way.
+ * app keeps beside it is gone too even if the page closes while the server is being told. When the
+ * decisive revocation (the refresh token's, or the access token's without one) fails for a reason
+ * that may pass, it is kept sealed and sent again by `retryRevocations`: the refresh token for up
+ * to 30 days, the access token until it expires. The sign-out on this device is immediate.
  */
 export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promise<unknown>): Promise<SignOutResult> {
   const stored = await getSession(runtime);
@@ -395,21 +375,22 @@ export async function signOut(runtime: CoreRuntime, clearLocalData?: () => Promi
   if (!session) return { revoked: true };
   if (!session.server.revocation_endpoint) return { revoked: false, problem: 'no_revocation_endpoint' };
 
-  const now = nowOf(runtime);
-  const revocations: PendingRevocation[] = [
-    ...(session.refresh_token
-      ? [{ token: session.refresh_token, hint: 'refresh_token' as const, until: now + REVOCATION_KEPT_MS }]
-      : []),
-    { token: session.access_token, hint: 'access_token' as const, until: session.expires_at },
-  ].map((r) => ({ ...r, server: session.server, client_id: session.client_id }));
-  const results = await Promise.allSettled(revocations.map((revocation) => revoke(runtime, revocation)));
-  const retry = revocations.filter((_, i) => {
-    const result = results[i];
-    return result.status === 'rejected' && worthRetrying(result.reason);
-  });
-  if (retry.length) await queueRevocations(runtime, retry);
+  const { server, client_id, refresh_token, access_token, expires_at } = session;
+  const access: PendingRevocation = { server, client_id, token: access_token, hint: 'access_token', until: expires_at };
   // The refresh token is what keeps a session alive; an access token the server cannot revoke
   // (a JWT, say) still expires on its own within its short lifetime.
-  if (results[0].status === 'fulfilled') return { revoked: true };
-  return { revoked: false, problem: retry.includes(revocations[0]) ? 'revocation_queued' : 'revocation_failed' };
+  const decisive: PendingRevocation = refresh_token
+    ? { ...access, token: refresh_token, hint: 'refresh_token', until: nowOf(runtime) + 30 * 24 * 3_600_000 }
+    : access;
+  const [result] = await Promise.allSettled([
+    revoke(runtime, decisive),
+    ...(refresh_token ? [revoke(runtime, access)] : []),
+  ]);
+  if (result.status === 'rejected') return { revoked: false, problem: 'revocation_failed' };
+  if (result.value) return { revoked: true };
+  await lock(REVOCATIONS_KEY, async () => {
+    const waiting = (await runtime.store.get<PendingRevocation[]>(REVOCATIONS_KEY)) ?? [];
+    await runtime.store.set(REVOCATIONS_KEY, [...waiting, decisive]);
+  });
+  return { revoked: false, problem: 'revocation_queued' };
 }
