@@ -53,17 +53,3 @@ export function onSessionChange(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
-
-/**
- * Calls `lead` once this tab holds the timer lock, which it keeps until it closes: one tab per
- * browser keeps the proactive refresh timer, and the next takes over when it goes. Without Web
- * Locks every tab leads.
- */
-export function whenTimerLeader(lead: () => void): void {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return lead();
-  void locks.request('fieldpass-refresh-timer', () => {
-    lead();
-    return new Promise<never>(() => {});
-  });
-}

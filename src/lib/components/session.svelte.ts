@@ -17,7 +17,7 @@ import { clearOfflineData } from '../offline/cache.js';
 import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
-import { browserRuntime, onSessionChange, whenTimerLeader } from './runtime.js';
+import { browserRuntime, onSessionChange } from './runtime.js';
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
 
@@ -28,6 +28,20 @@ interface LastSignIn {
   server: ServerEndpoints;
   clientId: string;
   scopes: string[];
+}
+
+/**
+ * Calls `lead` once this tab holds the timer lock, which it keeps until it closes: one tab per
+ * browser keeps the proactive refresh timer, and the next takes over when it goes. Without Web
+ * Locks every tab leads.
+ */
+function whenTimerLeader(lead: () => void): void {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return lead();
+  void locks.request('fieldpass-refresh-timer', () => {
+    lead();
+    return new Promise<never>(() => {});
+  });
 }
 
 /**

@@ -116,15 +116,16 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
   const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
     .split(/\s+/)
     .filter(Boolean);
-  const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
-  if (badScope !== undefined || scopeIds.length === 0) {
-    problems.add([
-      {
-        variable: 'PUBLIC_FENTU_SCOPES',
-        message: `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
-      },
-    ]);
-  }
+  problems.check(() => {
+    const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
+    if (badScope !== undefined || scopeIds.length === 0) {
+      throw new FieldpassError(
+        'CONFIG_INVALID',
+        `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
+        { variable: 'PUBLIC_FENTU_SCOPES' },
+      );
+    }
+  });
   const clientId = problems.check(() => required(env, 'PUBLIC_FENTU_CLIENT_ID', because));
   const apiBaseUrl = endpoint('PUBLIC_FENTU_API_BASE_URL');
   problems.done();

@@ -118,10 +118,6 @@ export function collectProblems() {
         return undefined;
       }
     },
-    add(problems: ConfigProblem[]): void {
-      for (const { variable, message } of problems)
-        found.push(new FieldpassError('CONFIG_INVALID', message, { variable }));
-    },
     done(): void {
       if (found.length === 1) throw found[0];
       if (found.length) {

@@ -28,11 +28,6 @@ export function failedReply(err: unknown): RefreshReply {
   return { failed: { code: failure.code, message: failure.message, details: failure.details } };
 }
 
-/** The failure a `failed` reply describes, as the core's own error. */
-export function failureOf(reply: Extract<RefreshReply, { failed: unknown }>): FieldpassError {
-  return new FieldpassError(reply.failed.code, reply.failed.message, reply.failed.details);
-}
-
 /** A worker that does not know the message (an older version still in control) never accepts it. */
 const ACCEPT_MS = 2_000;
 /** Longer than a refresh can take: the request's own time-out, a nonce retry and the lock's queue. */
@@ -59,7 +54,7 @@ export function refreshInWorker(request: RefreshRequest): Promise<boolean> {
         clearTimeout(timer);
         timer = setTimeout(() => settle(() => resolve(false)), DONE_MS);
       } else if ('done' in data) settle(() => resolve(true));
-      else settle(() => reject(failureOf(data)));
+      else settle(() => reject(new FieldpassError(data.failed.code, data.failed.message, data.failed.details)));
     };
     worker.postMessage({ type: REFRESH_MESSAGE, ...request } satisfies RefreshMessage, [port2]);
   });
