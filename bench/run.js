@@ -236,7 +236,9 @@ try {
   let only;
   if (SOAK_SECONDS) {
     const origins = await startStack();
-    console.log(`\nFieldpass soak — ${SOAK_SECONDS} s, five tabs, random offline periods, Node ${process.version}`);
+    console.log(
+      `\nFieldpass soak — ${SOAK_SECONDS} s, five tabs, random offline periods, reloads, closes and navigations, Node ${process.version}`,
+    );
     figures = await soak({ app: origins.app, issuer: origins.issuer, seconds: SOAK_SECONDS });
     only = ['soak.'];
   } else {

@@ -1,6 +1,8 @@
 // `npm run bench -- --soak [seconds]`: five tabs of one browser keep calling the Fentu API through
-// short-lived access tokens while the device drops offline at random, for a set time. Counts what
-// a user would suffer: refreshes, reuse detections at the server, and forced sign-outs.
+// short-lived access tokens while the device drops offline at random and, in a storm, tabs are
+// reloaded, closed and reopened, or navigated away and back, for a set time. The service worker is
+// in control, as on an installed app. Counts what a user would suffer: refreshes, reuse detections
+// at the server, and forced sign-outs.
 
 import { chromium } from '@playwright/test';
 import { LAUNCH } from './browser.js';
@@ -32,7 +34,16 @@ export async function soak({ app, issuer, seconds }) {
   });
   const browser = await chromium.launch(LAUNCH);
   const context = await browser.newContext();
-  const tally = { calls: 0, answered: 0, failedWhileOffline: 0, offlinePeriods: 0, offlineSeconds: 0 };
+  const tally = {
+    calls: 0,
+    answered: 0,
+    failedWhileOffline: 0,
+    offlinePeriods: 0,
+    offlineSeconds: 0,
+    reloads: 0,
+    closes: 0,
+    navigations: 0,
+  };
   try {
     const first = await context.newPage();
     await signIn(first, app, issuer);
@@ -62,13 +73,44 @@ export async function soak({ app, issuer, seconds }) {
       }
     })();
 
-    const callers = tabs.map(async (tab) => {
+    // Tabs in the middle of a reload, a close and reopen, or a navigation: their callers wait.
+    const busy = new Set();
+    const storm = (async () => {
       while (Date.now() < endAt) {
+        await new Promise((resolve) => setTimeout(resolve, random(1_000, 4_000)));
+        if (Date.now() >= endAt) break;
+        const index = Math.floor(random(0, TABS));
+        busy.add(index);
+        const gesture = Math.floor(random(0, 3));
+        try {
+          if (gesture === 0) {
+            tally.reloads += 1;
+            await tabs[index].reload();
+          } else if (gesture === 1) {
+            tally.closes += 1;
+            await tabs[index].close();
+            tabs[index] = await context.newPage();
+            await tabs[index].goto(app);
+          } else {
+            tally.navigations += 1;
+            await tabs[index].goto(`${app}/inspect`);
+            await tabs[index].goto(app);
+          }
+        } catch {
+          // Offline, a page may not load: the next gesture or the end of the soak tells.
+        } finally {
+          busy.delete(index);
+        }
+      }
+    })();
+
+    const callers = tabs.map(async (_, index) => {
+      while (Date.now() < endAt) {
+        const tab = tabs[index];
         const reload = tab.getByRole('button', { name: 'Reload' }).first();
-        if (!(await reload.isVisible())) {
-          // The session ended in this tab: the failure this soak looks for, counted at the end.
-          if (await tab.getByRole('button', { name: 'Sign out' }).isHidden()) return;
-        } else if (await reload.isEnabled()) {
+        if (busy.has(index) || !(await reload.isVisible().catch(() => false))) {
+          // Between gestures, a page without its Reload button is counted at the end if signed out.
+        } else if (await reload.isEnabled().catch(() => false)) {
           tally.calls += 1;
           const wasOffline = offline;
           const answered = tab
@@ -79,20 +121,31 @@ export async function soak({ app, issuer, seconds }) {
               () => true,
               () => false,
             );
-          await reload.click();
+          await reload.click().catch(() => undefined);
           if (await answered) tally.answered += 1;
           else if (wasOffline || offline) tally.failedWhileOffline += 1;
         }
-        await tab.waitForTimeout(random(300, 1_500));
+        await new Promise((resolve) => setTimeout(resolve, random(300, 1_500)));
       }
     });
-    await Promise.all([network, ...callers]);
+    await Promise.all([network, storm, ...callers]);
     await context.setOffline(false);
     // Give every tab the chance to recover after the last offline period, then count who is signed in.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const after = await stats();
+    // A tab reopened at the very end may still be loading: give each the chance to show its state.
     const signedIn = (
-      await Promise.all(tabs.map((tab) => tab.getByRole('button', { name: 'Sign out' }).isVisible()))
+      await Promise.all(
+        tabs.map((tab) =>
+          tab
+            .getByRole('button', { name: 'Sign out' })
+            .waitFor({ timeout: 10_000 })
+            .then(
+              () => true,
+              () => false,
+            ),
+        ),
+      )
     ).filter(Boolean).length;
     return {
       'soak.seconds': seconds,
@@ -100,6 +153,9 @@ export async function soak({ app, issuer, seconds }) {
       'soak.accessTokenTtlSeconds': ACCESS_TOKEN_TTL,
       'soak.offlinePeriods': tally.offlinePeriods,
       'soak.offlineSeconds': tally.offlineSeconds,
+      'soak.reloads': tally.reloads,
+      'soak.closedAndReopened': tally.closes,
+      'soak.navigatedAwayAndBack': tally.navigations,
       'soak.apiCalls': tally.calls,
       'soak.apiCallsAnswered': tally.answered,
       'soak.apiCallsFailedOffline': tally.failedWhileOffline,
