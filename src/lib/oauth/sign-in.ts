@@ -80,17 +80,20 @@ export async function startSignIn(
     dpop_key: dpopKey,
   };
   const url = new URL(input.server.authorization_endpoint);
-  url.searchParams.set('response_type', 'code');
-  url.searchParams.set('client_id', input.clientId);
-  url.searchParams.set('redirect_uri', input.redirectUri);
-  if (scope) url.searchParams.set('scope', scope);
-  url.searchParams.set('state', pending.state);
-  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.code_verifier));
-  url.searchParams.set('code_challenge_method', 'S256');
-  if (pending.nonce) url.searchParams.set('nonce', pending.nonce);
-  // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10).
-  if (keyPair) url.searchParams.set('dpop_jkt', await oauth.DPoP({}, keyPair).calculateThumbprint());
-  await runtime.store.set(PENDING_PREFIX + pending.state, pending);
+  const params = {
+    response_type: 'code',
+    client_id: input.clientId,
+    redirect_uri: input.redirectUri,
+    scope,
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(pending.code_verifier),
+    code_challenge_method: 'S256',
+    nonce: pending.nonce,
+    // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10).
+    dpop_jkt: keyPair && (await oauth.DPoP({}, keyPair).calculateThumbprint()),
+  };
+  for (const [name, value] of Object.entries(params)) if (value) url.searchParams.set(name, value);
+  await runtime.store.set(PENDING_PREFIX + state, pending);
   return { url, pending };
 }
 
@@ -111,18 +114,18 @@ export async function completeSignIn(
     throw failure;
   };
   if (callbackUrl.length > MAX_CALLBACK_URL_LENGTH) {
-    return refuse(new FieldpassError('CALLBACK_INVALID', 'The callback URL is longer than any real sign-in response'));
+    return refuse(new FieldpassError('CALLBACK_INVALID', 'Callback URL too long'));
   }
   const params = new URL(callbackUrl).searchParams;
   const states = params.getAll('state');
-  if (states.length === 0) throw new FieldpassError('STATE_MISSING', 'The callback has no state parameter');
+  if (states.length === 0) throw new FieldpassError('STATE_MISSING', 'No state');
   if (states.length > 1) {
-    return refuse(new FieldpassError('CALLBACK_INVALID', 'The callback has more than one state parameter'));
+    return refuse(new FieldpassError('CALLBACK_INVALID', 'More than one state'));
   }
 
   // Taking the record deletes it: the attempt is single-use whatever happens next.
   const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);
-  if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No pending sign-in matches this state');
+  if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No attempt has this state');
   try {
     return await finishAttempt(pending, params, runtime);
   } catch (err) {
@@ -139,7 +142,7 @@ async function finishAttempt(
   runtime: CoreRuntime,
 ): Promise<{ session: Session; returnTo: string }> {
   if (nowOf(runtime) - pending.created_at > PENDING_TTL_MS) {
-    throw new FieldpassError('STATE_EXPIRED', 'The sign-in attempt expired before the response arrived');
+    throw new FieldpassError('STATE_EXPIRED', 'Attempt expired');
   }
 
   const client: oauth.Client = { client_id: pending.client_id };
@@ -147,17 +150,17 @@ async function finishAttempt(
   try {
     validated = oauth.validateAuthResponse(pending.server, client, params, pending.state);
   } catch (err) {
-    if (err instanceof oauth.AuthorizationResponseError) {
-      const details = { error: err.error, description: err.error_description };
-      if (err.error === 'access_denied')
-        throw new FieldpassError('SIGN_IN_CANCELLED', 'The user declined', details, err);
-      throw new FieldpassError('SIGN_IN_REJECTED', `The server answered with ${err.error}`, details, err);
-    }
-    throw new FieldpassError('CALLBACK_INVALID', `The callback did not validate: ${(err as Error).message}`, {}, err);
+    const refused = err instanceof oauth.AuthorizationResponseError;
+    throw new FieldpassError(
+      !refused ? 'CALLBACK_INVALID' : err.error === 'access_denied' ? 'SIGN_IN_CANCELLED' : 'SIGN_IN_REJECTED',
+      (err as Error).message,
+      refused ? { error: err.error, description: err.error_description } : {},
+      err,
+    );
   }
   // Exactly one code in the query (RFC 6749 §3.1, §4.1.2); checked here so the failure is the callback's.
   if (validated.getAll('code').length !== 1) {
-    throw new FieldpassError('CALLBACK_INVALID', 'The callback must carry exactly one code in its query');
+    throw new FieldpassError('CALLBACK_INVALID', 'Not exactly one code');
   }
 
   let tokens: oauth.TokenEndpointResponse;
