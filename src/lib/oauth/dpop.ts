@@ -75,7 +75,7 @@ export async function withNonceRetry<T>(attempt: () => Promise<T>): Promise<T> {
 /** The stored DPoP handle; its absence means the key was deleted after the attempt started. */
 export async function requireDpopHandle(runtime: CoreRuntime, name = DPOP_KEY): Promise<oauth.DPoPHandle> {
   const handle = await dpopHandle(runtime, name);
-  if (!handle) throw new FieldpassError('SESSION_ENDED', 'The DPoP key this sign-in is bound to is gone');
+  if (!handle) throw new FieldpassError('SESSION_ENDED', 'The DPoP key is gone');
   return handle;
 }
 
@@ -86,9 +86,6 @@ export async function requireDpopHandle(runtime: CoreRuntime, name = DPOP_KEY): 
 export function assertTokenType(tokens: oauth.TokenEndpointResponse, dpop: boolean): void {
   const expected = dpop ? 'dpop' : 'bearer';
   if (tokens.token_type.toLowerCase() !== expected) {
-    throw new FieldpassError(
-      'TOKEN_RESPONSE_INVALID',
-      `The server issued a ${tokens.token_type} token where a ${expected} token was expected`,
-    );
+    throw new FieldpassError('TOKEN_RESPONSE_INVALID', `Got a ${tokens.token_type} token, not ${expected}`);
   }
 }

@@ -198,7 +198,7 @@ async function finishAttempt(
   await (runtime.lock ?? defaultLock)(sessionLockName(session), async () => {
     if (pending.dpop_key && pending.dpop_key !== DPOP_KEY) {
       const pair = await runtime.store.get(pending.dpop_key);
-      if (!pair) throw new FieldpassError('SESSION_ENDED', 'The key this sign-in is bound to is gone');
+      if (!pair) throw new FieldpassError('SESSION_ENDED', 'The DPoP key is gone');
       await runtime.store.set(DPOP_KEY, pair);
       await runtime.store.del(pending.dpop_key);
     }
