@@ -173,33 +173,31 @@ export async function ensureFreshSession(
   options: { ignoreBackoff?: boolean } = {},
 ): Promise<Session> {
   const needsWork = (s: Session) => s.access_token === rejectedAccessToken || isDueForRefresh(s, nowOf(runtime));
-  const current = await getSession(runtime);
-  if (!current) throw new FieldpassError('NOT_SIGNED_IN', 'No session is stored');
+  const read = async () => {
+    const session = await getSession(runtime);
+    if (!session) throw new FieldpassError('NOT_SIGNED_IN', 'No session');
+    return session;
+  };
+  const current = await read();
   if (!needsWork(current)) return current;
   // Where a service worker controls the page, it refreshes; what it stored is read back below.
   await runtime.refreshElsewhere?.({ rejectedAccessToken, ignoreBackoff: options.ignoreBackoff });
 
   const lock = runtime.lock ?? defaultLock;
   return lock(sessionLockName(current), async () => {
-    const session = await getSession(runtime);
-    if (!session) throw new FieldpassError('NOT_SIGNED_IN', 'The session ended while waiting to refresh');
+    const session = await read();
     if (!needsWork(session)) return session;
     const now = nowOf(runtime);
     // Back-off after failures, shared by every tab: use the access token while it lasts, then say
     // when the next try is. Coming back online or to the tab skips it, unless the server set it.
-    const backingOff = session.retry_not_before !== undefined && session.retry_not_before > now;
-    const serverPause = session.server_retry_at !== undefined && session.server_retry_at > now;
-    if (serverPause || (backingOff && !options.ignoreBackoff)) {
+    if ((session.server_retry_at ?? 0) > now || ((session.retry_not_before ?? 0) > now && !options.ignoreBackoff)) {
       if (session.expires_at > now && session.access_token !== rejectedAccessToken) return session;
-      throw new FieldpassError(session.refresh_error ?? 'NETWORK', 'Renewing the sign-in failed; waiting to retry', {
+      throw new FieldpassError(session.refresh_error ?? 'NETWORK', 'Waiting to retry the refresh', {
         retryAt: session.retry_not_before,
       });
     }
     if (!session.refresh_token) {
-      return endSession(
-        runtime,
-        new FieldpassError('SESSION_ENDED', 'The access token expired and there is no refresh token'),
-      );
+      return endSession(runtime, new FieldpassError('SESSION_ENDED', 'Expired, and no refresh token'));
     }
     let tokens: oauth.TokenEndpointResponse | undefined;
     let failure!: FieldpassError;
@@ -254,10 +252,11 @@ export async function ensureFreshSession(
 }
 
 /** True when a failed refresh may have been processed by the server and its answer lost. */
-function inDoubt(failure: FieldpassError): boolean {
-  if (failure.code === 'NETWORK' || failure.code === 'TIMEOUT' || failure.code === 'TOKEN_RESPONSE_INVALID')
-    return true;
-  return failure.code === 'SERVER_ERROR' && (failure.details.status === undefined || failure.details.status >= 500);
+function inDoubt({ code, details }: FieldpassError): boolean {
+  return (
+    ['NETWORK', 'TIMEOUT', 'TOKEN_RESPONSE_INVALID'].includes(code) ||
+    (code === 'SERVER_ERROR' && (details.status ?? 500) >= 500)
+  );
 }
 
 /**
