@@ -29,12 +29,14 @@ export interface ApiRequest {
 }
 
 function readRateLimit(headers: Headers): RateLimit | undefined {
-  const limit = Number(headers.get('x-ratelimit-limit'));
-  const remaining = Number(headers.get('x-ratelimit-remaining'));
-  const reset = Number(headers.get('x-ratelimit-reset'));
-  if (!headers.has('x-ratelimit-limit') || [limit, remaining, reset].some(Number.isNaN)) return undefined;
+  const values = ['limit', 'remaining', 'reset'].map((name) => Number(headers.get(`x-ratelimit-${name}`)));
+  if (!headers.has('x-ratelimit-limit') || values.some(Number.isNaN)) return undefined;
+  const [limit, remaining, reset] = values;
   return { limit, remaining, resetAt: reset * 1000 };
 }
+
+/** A string from a JSON body, or undefined for anything else. */
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 async function send(runtime: CoreRuntime, baseUrl: string, session: Session, request: ApiRequest): Promise<Response> {
   const url = new URL(baseUrl + request.path);
@@ -75,51 +77,45 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
         continue;
       }
       const challenge = err.cause.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop')?.parameters ?? {};
-      const details = { status: err.status, error: challenge.error, description: challenge.error_description };
-      if (err.status === 403 && challenge.error === 'insufficient_scope') {
-        throw new FieldpassError('INSUFFICIENT_SCOPE', 'The API needs a scope that was not granted', {
-          ...details,
-          scope: challenge.scope,
-        });
-      }
       if (err.status === 401 && !refreshed && !nonceError) {
         refreshed = true;
         session = await ensureFreshSession(runtime, session.access_token);
         continue;
       }
+      const insufficient = err.status === 403 && challenge.error === 'insufficient_scope';
       throw new FieldpassError(
-        err.status === 401 ? 'API_UNAUTHORIZED' : 'API_ERROR',
+        insufficient ? 'INSUFFICIENT_SCOPE' : err.status === 401 ? 'API_UNAUTHORIZED' : 'API_ERROR',
         'The API refused the request',
-        details,
+        {
+          status: err.status,
+          error: challenge.error,
+          description: challenge.error_description,
+          scope: insufficient ? challenge.scope : undefined,
+        },
         err,
       );
     }
-    const rateLimit = readRateLimit(response.headers);
-    if (response.status === 429) {
-      throw new FieldpassError('RATE_LIMITED', 'The API rate limit is used up', {
-        status: 429,
-        retryAt: retryAtFrom(response.headers, nowOf(runtime)),
+    const { status, headers } = response;
+    if (status === 429) {
+      throw new FieldpassError('RATE_LIMITED', 'The API is rate limited', {
+        status,
+        retryAt: retryAtFrom(headers, nowOf(runtime)),
       });
     }
     let body: unknown;
     try {
       body = await response.json();
     } catch (cause) {
-      throw new FieldpassError(
-        'API_ERROR',
-        'The API answered with something that is not JSON',
-        { status: response.status },
-        cause,
-      );
+      throw new FieldpassError('API_ERROR', "The API's answer is not JSON", { status }, cause);
     }
     if (!response.ok) {
-      const error = body as { error?: string; error_description?: string };
-      throw new FieldpassError(response.status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
-        status: response.status,
-        error: typeof error?.error === 'string' ? error.error : undefined,
-        description: typeof error?.error_description === 'string' ? error.error_description : undefined,
+      const error = body as { error?: unknown; error_description?: unknown } | null;
+      throw new FieldpassError(status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
+        status,
+        error: text(error?.error),
+        description: text(error?.error_description),
       });
     }
-    return { status: response.status, body: body as T, rateLimit };
+    return { status, body: body as T, rateLimit: readRateLimit(headers) };
   }
 }
