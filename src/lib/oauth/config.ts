@@ -39,7 +39,7 @@ export const CLIENT_VARIABLES = [
 ] as const;
 
 /** The local sandbox (`npm run dev`): used when none of the variables above is set. */
-export const SANDBOX_ENV = {
+const SANDBOX_ENV = {
   PUBLIC_FENTU_ISSUER: 'http://127.0.0.1:9000',
   PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
   PUBLIC_FENTU_API_BASE_URL: 'http://127.0.0.1:9100',

@@ -11,7 +11,7 @@ import { splitScopes } from './scopes.js';
 export const SESSION_KEY = 'session';
 
 /** Refresh when less than this much of the access token's life is left (capped at half its life). */
-export const REFRESH_MARGIN_MS = 60_000;
+const REFRESH_MARGIN_MS = 60_000;
 
 /** The signed-in user, from the validated ID token when the server issued one. */
 export interface SessionUser {

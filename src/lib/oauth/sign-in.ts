@@ -16,10 +16,10 @@ import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
 import { getSession, SESSION_KEY, sessionFromTokenResponse, sessionLockName, type Session } from './session.js';
 
 /** A pending attempt lives 10 minutes, the longest an authorization code should (RFC 6749 §4.1.2). */
-export const PENDING_TTL_MS = 10 * 60 * 1000;
+const PENDING_TTL_MS = 10 * 60 * 1000;
 
 /** The longest callback URL Fieldpass reads; anything longer is hostile or broken. */
-export const MAX_CALLBACK_URL_LENGTH = 8192;
+const MAX_CALLBACK_URL_LENGTH = 8192;
 
 /** Everything the callback needs to finish one attempt, bound to this browser (RFC 9700 §4.4.2). */
 export interface PendingSignIn {

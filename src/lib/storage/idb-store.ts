@@ -3,8 +3,8 @@ import { FieldpassError } from '../oauth/errors.js';
 import type { RecordStore } from './record-store.js';
 
 /** The database and object store Fieldpass keeps its records in. */
-export const DATABASE_NAME = 'fieldpass';
-export const STORE_NAME = 'records';
+const DATABASE_NAME = 'fieldpass';
+const STORE_NAME = 'records';
 
 function unavailable(cause: unknown): never {
   throw new FieldpassError(

@@ -5,7 +5,7 @@ import type { RecordStore } from './record-store.js';
 export const SEALING_KEY = 'key:aes';
 
 /** Records under this prefix are keys themselves (CryptoKeys IndexedDB keeps as they are). */
-export const KEY_PREFIX = 'key:';
+const KEY_PREFIX = 'key:';
 
 /** A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. */
 export interface SealedRecord {
