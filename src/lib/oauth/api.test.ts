@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import { callApi } from './api.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';

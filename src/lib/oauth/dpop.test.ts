@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import {
   assertTokenType,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
 import { FieldpassError, type FieldpassErrorCode } from './errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';

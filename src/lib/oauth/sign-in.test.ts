@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import { attemptKeyName, DPOP_KEY, dpopKeyPair, requireDpopHandle } from './dpop.js';
 import type { FieldpassErrorCode } from './errors.js';

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import { inProcessLock, type CoreRuntime } from '../oauth/runtime.js';
 import { SESSION_KEY, type Session } from '../oauth/session.js';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import { clearOfflineData, offlineUserKey, readCachedList, saveCachedList } from './cache.js';
 import { enqueueWorkOrder } from './outbox.js';
 

@@ -3,7 +3,7 @@ import { callApi } from '../oauth/api.js';
 import { fakeFetch, jsonResponse, TEST_SERVER, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
 import { inProcessLock, type CoreRuntime } from '../oauth/runtime.js';
 import { SESSION_KEY, type Session } from '../oauth/session.js';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
 import { offlineUserKey } from './cache.js';
 import {
   countUnsent,

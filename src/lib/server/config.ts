@@ -2,7 +2,7 @@ import { INSPECT_CONNECT_ORIGINS, M2M_PROVIDERS } from '$app/env/private';
 import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
-import { createMemoryStore } from '../storage/record-store.js';
+import { createMemoryStore } from './memory-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readSettings, type Environment } from './settings.js';
 

@@ -10,31 +10,3 @@ export interface RecordStore {
   del(key: string): Promise<void>;
   keys(): Promise<string[]>;
 }
-
-/** A Map-backed store for tests and for browsers without IndexedDB. Values are cloned like IndexedDB does. */
-export function createMemoryStore(
-  initial: Record<string, unknown> = {},
-): RecordStore & { readonly data: Map<string, unknown> } {
-  const data = new Map<string, unknown>(Object.entries(initial));
-  return {
-    data,
-    async get<T>(key: string) {
-      const value = data.get(key);
-      return value === undefined ? undefined : (structuredClone(value) as T);
-    },
-    async set(key, value) {
-      data.set(key, structuredClone(value));
-    },
-    async take<T>(key: string) {
-      const value = data.get(key);
-      data.delete(key);
-      return value as T | undefined;
-    },
-    async del(key) {
-      data.delete(key);
-    },
-    async keys() {
-      return [...data.keys()];
-    },
-  };
-}

@@ -2,7 +2,8 @@ import { serialize } from 'node:v8';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FieldpassError } from '../oauth/errors.js';
 import { inProcessLock, type Lock } from '../oauth/runtime.js';
-import { createMemoryStore, type RecordStore } from './record-store.js';
+import { createMemoryStore } from '../server/memory-store.js';
+import type { RecordStore } from './record-store.js';
 import { createSealedStore, SEALING_KEY, type SealedRecord } from './sealed-store.js';
 
 const REFRESH_TOKEN = 'rt-5Jc9tq2ZbXvN8wLmP3kR';
