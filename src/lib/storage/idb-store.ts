@@ -7,12 +7,7 @@ const DATABASE_NAME = 'fieldpass';
 const STORE_NAME = 'records';
 
 function unavailable(cause: unknown): never {
-  throw new FieldpassError(
-    'STORAGE_UNAVAILABLE',
-    'This browser is not letting Fieldpass use its local database (IndexedDB).',
-    {},
-    cause,
-  );
+  throw new FieldpassError('STORAGE_UNAVAILABLE', 'IndexedDB refused', {}, cause);
 }
 
 /**
