@@ -9,27 +9,17 @@ export function safeReturnTo(value: string | null | undefined, appOrigin: string
   // Browsers strip tabs and newlines and read "\" as "/" before parsing, so "/\evil" is "//evil".
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (!value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return fallback;
-  let decoded: string;
+  // decodeURIComponent and URL throw on malformed input: that falls back too.
   try {
-    decoded = decodeURIComponent(value);
+    const decoded = decodeURIComponent(value);
+    if (decoded.startsWith('//') || decoded.includes('\\') || /^\/[^/]*:/.test(decoded)) return fallback;
+    const url = new URL(value, appOrigin);
+    if (url.origin !== appOrigin) return fallback;
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    // The callback itself is never a destination, however it is spelt: it would try to finish a sign-in again.
+    const pathname = decodeURIComponent(url.pathname).replace(/\/+$/, '').toLowerCase();
+    return path.startsWith('//') || pathname === '/callback' ? fallback : path;
   } catch {
     return fallback;
   }
-  if (decoded.startsWith('//') || decoded.includes('\\') || /^\/[^/]*:/.test(decoded)) return fallback;
-  let url: URL;
-  try {
-    url = new URL(value, appOrigin);
-  } catch {
-    return fallback;
-  }
-  if (url.origin !== appOrigin) return fallback;
-  const path = `${url.pathname}${url.search}${url.hash}`;
-  // The callback itself is never a destination, however it is spelt: it would try to finish a sign-in again.
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(url.pathname).replace(/\/+$/, '').toLowerCase();
-  } catch {
-    return fallback;
-  }
-  return path.startsWith('//') || pathname === '/callback' ? fallback : path;
 }
