@@ -16,10 +16,7 @@ export interface ServerEndpoints extends oauth.AuthorizationServer {
 
 function pick(as: oauth.AuthorizationServer): ServerEndpoints {
   if (!as.authorization_endpoint || !as.token_endpoint) {
-    throw new FieldpassError(
-      'DISCOVERY_FAILED',
-      'The discovery document has no authorization_endpoint or token_endpoint',
-    );
+    throw new FieldpassError('DISCOVERY_FAILED', 'No authorization_endpoint or token_endpoint');
   }
   const endpoints: ServerEndpoints = {
     issuer: as.issuer,
