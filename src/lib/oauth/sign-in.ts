@@ -191,7 +191,7 @@ async function finishAttempt(
     clientId: pending.client_id,
     requestedScope: pending.requested_scope,
     receivedAt: nowOf(runtime),
-    claims: tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined,
+    claims: oauth.getValidatedIdTokenClaims(tokens),
     dpop: pending.dpop === true,
   });
   // Under the refresh lock, so a refresh another tab is making cannot write its result over this.
