@@ -42,7 +42,7 @@ export type SessionChange =
   /** The server ended the session; `code` and `reason` say why, for the other tabs' message. */
   | { kind: 'ended'; code: string; reason?: string };
 
-export const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 const queues = new Map<string, Promise<unknown>>();
 
