@@ -307,6 +307,47 @@ test('a state used a second time: the replay is refused before the network, the 
   expect(pendingOf(keys)).toEqual([]);
 });
 
+test('a sign-in answer opened in another tab finishes nothing there or later, and no code is sent', async ({
+  page,
+  context,
+  request,
+}) => {
+  // The sandbox's real answer is caught before it reaches the tab that asked, as if copied from it:
+  // the consent's redirects are followed here (with the browser's cookies) up to the callback.
+  let answer = '';
+  await page.route(`${ISSUER}/interaction/*/confirm`, async (route) => {
+    let location = (await route.fetch({ maxRedirects: 0 })).headers().location;
+    while (location && !location.startsWith(APP_ORIGIN)) {
+      const hop = await page.request.get(new URL(location, ISSUER).href, { maxRedirects: 0 });
+      location = hop.headers().location;
+    }
+    answer = location ?? '';
+    return route.fulfill({ status: 204 });
+  });
+  await page.goto('/sign-in');
+  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  await page.getByLabel('Email').fill(DEMO.email);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await expect.poll(() => answer).toContain('code=');
+  const before = await sandboxStats(request);
+
+  const other = await context.newPage();
+  await other.goto(answer);
+  await expectErrorPage(other, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+
+  // The attempt is spent: the tab that started it cannot finish it afterwards either.
+  await page.unrouteAll();
+  await page.goto(answer);
+  await expectErrorPage(page, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+  expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
+  const keys = await storedKeys(page);
+  expect(keys).not.toContain('session');
+  expect(pendingOf(keys)).toEqual([]);
+});
+
 test.describe('the code is exchanged once, whatever the browser does (#27)', () => {
   test('a reload while the code is being exchanged shows "no sign-in to finish" and sends it no second time', async ({
     page,

@@ -25,7 +25,7 @@ const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
   },
   STATE_UNKNOWN: {
     title: 'This sign-in response is not valid',
-    text: 'It does not match a sign-in started in this browser, or it was already used. Nothing was done with it. Start again to sign in.',
+    text: 'It does not match a sign-in started in this browser tab, or it was already used. Nothing was done with it. Start again to sign in.',
   },
   STATE_EXPIRED: {
     title: 'The sign-in took too long',

@@ -20,7 +20,22 @@ function openChannel(): BroadcastChannel | undefined {
   return channel;
 }
 
-function createRuntime(refreshElsewhere?: CoreRuntime['refreshElsewhere']): CoreRuntime {
+/**
+ * This tab's mark, kept in sessionStorage because only it lives exactly as long as the tab,
+ * across the trip to the authorization server and back. It is a random name, not a secret: the
+ * attempt itself stays sealed in IndexedDB. Without sessionStorage, attempts are not tied to a tab.
+ */
+function tabMark(): string | undefined {
+  try {
+    const mark = sessionStorage.getItem('fieldpass-tab') ?? crypto.randomUUID();
+    sessionStorage.setItem('fieldpass-tab', mark);
+    return mark;
+  } catch {
+    return undefined;
+  }
+}
+
+function createRuntime(refreshElsewhere?: CoreRuntime['refreshElsewhere'], tab?: string): CoreRuntime {
   return {
     store: createSealedStore(createIdbStore(), defaultLock),
     onChange: (change) => {
@@ -28,6 +43,7 @@ function createRuntime(refreshElsewhere?: CoreRuntime['refreshElsewhere']): Core
       listeners.forEach((listener) => listener(change));
     },
     refreshElsewhere,
+    tab,
   };
 }
 
@@ -37,7 +53,7 @@ function createRuntime(refreshElsewhere?: CoreRuntime['refreshElsewhere']): Core
  * Refreshes are handed to the service worker whenever one controls the page.
  */
 export function browserRuntime(): CoreRuntime {
-  runtime ??= createRuntime(refreshInWorker);
+  runtime ??= createRuntime(refreshInWorker, tabMark());
   return runtime;
 }
 

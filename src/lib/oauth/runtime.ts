@@ -27,6 +27,8 @@ export interface CoreRuntime {
    * and it must happen here; rejects with the refresh's own failure.
    */
   refreshElsewhere?: (request: RefreshRequest) => Promise<boolean>;
+  /** This browser tab's own random mark: a sign-in completes only in the tab that started it. */
+  tab?: string;
 }
 
 /** What a refresh is asked to do: `rejectedAccessToken` is one the API just refused. */

@@ -516,6 +516,19 @@ describe('completeSignIn: hostile callbacks make no token request and store no s
       consumes: true,
     },
     {
+      name: 'response opened in a tab other than the one that started the attempt',
+      before: () => {
+        runtime = { ...runtime, tab: 'another-tab' };
+      },
+      params: (state) => [
+        ['code', 'abc'],
+        ['state', state],
+        ['iss', ISS],
+      ],
+      code: 'STATE_UNKNOWN',
+      consumes: true,
+    },
+    {
       name: '#29 callback URL over 8192 characters',
       params: (state) => [
         ['code', 'x'.repeat(9000)],
@@ -539,6 +552,32 @@ describe('completeSignIn: hostile callbacks make no token request and store no s
     expect(requests).toHaveLength(0);
     expect(store.data.has(SESSION_KEY)).toBe(false);
     expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(!c.consumes);
+  });
+});
+
+describe('completeSignIn: the tab that started the attempt', () => {
+  it('finishes the attempt in the tab whose mark it carries', async () => {
+    runtime = { ...runtime, tab: 'tab-1' };
+    const { pending } = await startSignIn(input(), runtime);
+    expect(store.data.get(`${PENDING_PREFIX}${pending.state}`)).toMatchObject({ tab: 'tab-1' });
+    const url = callbackUrl([
+      ['code', 'abc'],
+      ['state', pending.state],
+      ['iss', server.issuer],
+    ]);
+    await expect(completeSignIn(url, { ...runtime, tab: 'tab-2' })).rejects.toMatchObject({ code: 'STATE_UNKNOWN' });
+    expect(requests).toHaveLength(0);
+
+    const again = await startSignIn(input(), runtime);
+    const { session } = await completeSignIn(
+      callbackUrl([
+        ['code', 'abc'],
+        ['state', again.pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    expect(session.access_token).toBe(TOKEN_RESPONSE.access_token);
   });
 });
 

@@ -37,6 +37,8 @@ export interface PendingSignIn {
   dpop?: boolean;
   /** Where that key is stored: the session's own key, or a new one for this attempt alone. */
   dpop_key?: string;
+  /** The mark of the browser tab that started the attempt (see `CoreRuntime.tab`). */
+  tab?: string;
 }
 
 export interface StartSignInInput {
@@ -78,6 +80,7 @@ export async function startSignIn(
     created_at: nowOf(runtime),
     dpop,
     dpop_key: dpopKey,
+    tab: runtime.tab,
   };
   const url = new URL(input.server.authorization_endpoint);
   const params = {
@@ -127,6 +130,8 @@ export async function completeSignIn(
   const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);
   if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No attempt has this state');
   try {
+    // A response opened in another tab (pasted, or sent there) finishes nothing, and is spent.
+    if (pending.tab !== runtime.tab) throw new FieldpassError('STATE_UNKNOWN', 'Started in another tab');
     return await finishAttempt(pending, params, runtime);
   } catch (err) {
     // A failed attempt's own DPoP key is of no further use.
