@@ -28,18 +28,29 @@ function isSealed(value: unknown): value is SealedRecord {
  */
 export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
   let key: Promise<CryptoKey> | undefined;
-  // One key for every tab: created under a lock, after reading again whether another tab made it.
+  // One key for every tab: read at once when it exists; otherwise created under a lock, after
+  // reading again whether another tab made it meanwhile.
   const sealingKey = () =>
-    (key ??= lock('fieldpass-sealing-key', async () => {
-      const stored = await inner.get<CryptoKey>(SEALING_KEY);
-      if (stored) return stored;
-      const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-      await inner.set(SEALING_KEY, fresh);
-      return fresh;
-    }).catch((err: unknown) => {
-      key = undefined;
-      throw err;
-    }));
+    (key ??= inner
+      .get<CryptoKey>(SEALING_KEY)
+      .then(
+        (stored) =>
+          stored ??
+          lock('fieldpass-sealing-key', async () => {
+            const again = await inner.get<CryptoKey>(SEALING_KEY);
+            if (again) return again;
+            const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+              'encrypt',
+              'decrypt',
+            ]);
+            await inner.set(SEALING_KEY, fresh);
+            return fresh;
+          }),
+      )
+      .catch((err: unknown) => {
+        key = undefined;
+        throw err;
+      }));
 
   const additionalData = (name: string) => new TextEncoder().encode(`fieldpass:${name}`);
 
@@ -83,7 +94,9 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
       await inner.set(name, name.startsWith(KEY_PREFIX) ? value : await seal(name, value));
     },
     async take<T>(name: string) {
-      return open<T>(name, await inner.take<unknown>(name));
+      // The key is read alongside: a callback takes its attempt on a page that has read nothing yet.
+      const [value] = await Promise.all([inner.take<unknown>(name), sealingKey()]);
+      return open<T>(name, value);
     },
     del: (name) => inner.del(name),
     keys: () => inner.keys(),
