@@ -32,9 +32,26 @@ const CACHE = cacheName(version);
 const ASSETS = [...immutable, ...assets].map((file) => `/${file.path}`);
 const PRECACHED = new Set(ASSETS);
 
+/** The Service Worker Static Routing API, where the browser has it (Chromium). */
+type InstallEventWithRoutes = ExtendableEvent & {
+  addRoutes?: (rules: { condition: { urlPattern: string }; source: { cacheName: string } }[]) => Promise<void>;
+};
+
 worker.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
+      // The build's hashed files come straight from this version's cache, without a trip through
+      // this worker's script: every page, the callback above all, starts that much sooner. Without
+      // the routing API, or if the browser refuses the rule, the fetch handler below serves them
+      // from the same cache; a miss goes to the network either way. (Called before any await:
+      // routes can only be added while the install event is being dispatched.)
+      try {
+        await (event as InstallEventWithRoutes).addRoutes?.([
+          { condition: { urlPattern: '/_app/immutable/*' }, source: { cacheName: CACHE } },
+        ]);
+      } catch {
+        // Served by the fetch handler.
+      }
       const cache = await caches.open(CACHE);
       await cache.addAll(ASSETS);
       // The shell is stored with its headers: the CSP nonce in the header matches the one in the body.
