@@ -73,72 +73,92 @@ test.describe('with the service worker in control', () => {
     await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
   });
 
-  test('a storm: five tabs through ten token lifetimes, reloaded, closed, reopened and navigated while refreshes are in flight', async ({
-    page,
-    context,
-    request,
-  }) => {
-    test.setTimeout(150_000);
-    await page.goto('/');
-    await serviceWorkerInControl(page);
-    await configureSandbox(request, { accessTokenTtl: 4 });
-    await signIn(page);
-    await expect(signedIn(page)).toBeVisible();
-    const tabs = [page];
-    for (let i = 0; i < 4; i += 1) {
-      const tab = await context.newPage();
-      await tab.goto('/');
-      await expect(signedIn(tab)).toBeVisible();
-      tabs.push(tab);
-    }
+  for (const cut of [false, true]) {
+    test(
+      cut
+        ? 'a storm with the signal lost during every other refresh: offline gestures, no reuse, still signed in everywhere'
+        : 'a storm: five tabs through ten token lifetimes, reloaded, closed, reopened and navigated while refreshes are in flight',
+      async ({ page, context, request }) => {
+        test.setTimeout(150_000);
+        await page.goto('/');
+        await serviceWorkerInControl(page);
+        await configureSandbox(request, { accessTokenTtl: 4 });
+        await signIn(page);
+        await expect(signedIn(page)).toBeVisible();
+        const tabs = [page];
+        for (let i = 0; i < 4; i += 1) {
+          const tab = await context.newPage();
+          await tab.goto('/');
+          await expect(signedIn(tab)).toBeVisible();
+          tabs.push(tab);
+        }
 
-    // Every refresh answer is held until a gesture has landed in one of the tabs: a reload, a
-    // close and reopen, or a full-page navigation to the inspector and back.
-    let gestures = 0;
-    const gesture = async () => {
-      const index = gestures % tabs.length;
-      const kind = gestures % 3;
-      gestures += 1;
-      if (kind === 0) await tabs[index].reload();
-      else if (kind === 1) {
-        await tabs[index].close();
-        tabs[index] = await context.newPage();
-        await tabs[index].goto('/');
-      } else {
-        await tabs[index].goto('/inspect');
-        await tabs[index].goto('/');
-      }
-    };
-    let queue = Promise.resolve();
-    await context.route(`${ISSUER}/token`, async (route) => {
-      if (!isRefresh(route.request().postData())) return route.fallback();
-      const response = await route.fetch();
-      queue = queue.then(gesture, gesture);
-      await queue;
-      await route.fulfill({ response }).catch(() => undefined);
-    });
+        // Every refresh answer is held until a gesture has landed in one of the tabs: a reload, a
+        // close and reopen, or a full-page navigation to the inspector and back.
+        let gestures = 0;
+        const gesture = async () => {
+          const index = gestures % tabs.length;
+          const kind = gestures % 3;
+          gestures += 1;
+          if (kind === 0) await tabs[index].reload();
+          else if (kind === 1) {
+            await tabs[index].close();
+            tabs[index] = await context.newPage();
+            await tabs[index].goto('/');
+          } else {
+            await tabs[index].goto('/inspect');
+            await tabs[index].goto('/');
+          }
+        };
+        let queue = Promise.resolve();
+        let refreshRequests = 0;
+        await context.route(`${ISSUER}/token`, async (route) => {
+          if (!isRefresh(route.request().postData())) return route.fallback();
+          refreshRequests += 1;
+          if (cut && refreshRequests % 2 === 1) {
+            // The signal goes as the request leaves: it never reaches the server. The gesture
+            // happens offline, and the signal comes back a moment later.
+            await context.setOffline(true);
+            await route.abort('internetdisconnected');
+            queue = queue
+              .then(gesture, gesture)
+              .then(() => new Promise((resolve) => setTimeout(resolve, 1_000)))
+              .finally(() => context.setOffline(false));
+            return;
+          }
+          const response = await route.fetch();
+          queue = queue.then(gesture, gesture);
+          await queue;
+          await route.fulfill({ response }).catch(() => undefined);
+        });
 
-    const before = await sandboxStats(request);
-    const started = Date.now();
-    await expect
-      .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded, {
-        timeout: 120_000,
-      })
-      .toBeGreaterThanOrEqual(10);
-    await queue;
-    const elapsed = Date.now() - started;
-    await context.unroute(`${ISSUER}/token`);
+        const before = await sandboxStats(request);
+        const started = Date.now();
+        await expect
+          .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded, {
+            timeout: 120_000,
+          })
+          .toBeGreaterThanOrEqual(10);
+        await queue;
+        const elapsed = Date.now() - started;
+        await context.unroute(`${ISSUER}/token`);
 
-    for (const tab of tabs) await expect(signedIn(tab)).toBeVisible();
-    const after = await sandboxStats(request);
-    expect(gestures).toBeGreaterThanOrEqual(10);
-    expect(after.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(0);
-    expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(0);
-    // A token is renewed when half its 4-second life is left: at most one refresh per 2 seconds for
-    // the whole browser, however many tabs are open.
-    const refreshes = after.token.refresh.succeeded - before.token.refresh.succeeded;
-    expect(refreshes).toBeLessThanOrEqual(Math.ceil(elapsed / 2_000) + 1);
-  });
+        for (const tab of tabs) await expect(signedIn(tab)).toBeVisible();
+        const after = await sandboxStats(request);
+        expect(gestures).toBeGreaterThanOrEqual(10);
+        if (cut)
+          expect(
+            refreshRequests - (after.token.refresh.succeeded - before.token.refresh.succeeded),
+          ).toBeGreaterThanOrEqual(5);
+        expect(after.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(0);
+        expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(0);
+        // A token is renewed when half its 4-second life is left: at most one refresh per 2 seconds
+        // for the whole browser, however many tabs are open.
+        const refreshes = after.token.refresh.succeeded - before.token.refresh.succeeded;
+        expect(refreshes).toBeLessThanOrEqual(Math.ceil(elapsed / 2_000) + 1);
+      },
+    );
+  }
 });
 
 test('without a service worker the page refreshes itself, under the lock shared by its tabs', async ({
