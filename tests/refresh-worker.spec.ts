@@ -122,7 +122,7 @@ test.describe('with the service worker in control', () => {
             await route.abort('internetdisconnected');
             queue = queue
               .then(gesture, gesture)
-              .then(() => new Promise((resolve) => setTimeout(resolve, 1_000)))
+              .then(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000)))
               .finally(() => context.setOffline(false));
             return;
           }
