@@ -15,11 +15,3 @@ export function withoutOAuthParameters(url: URL): URL | undefined {
   for (const name of OAUTH_PARAMETERS) cleaned.searchParams.delete(name);
   return cleaned.search === url.search ? undefined : cleaned;
 }
-
-/** Neutralises control and bidirectional-override characters in text a server sent, before it is shown. */
-export function displayableText(text: string): string {
-  // C0 and C1 controls, the bidi embeddings, overrides and isolates, and the directional marks:
-  // they can reorder or hide what the rest of the line says. Matching them is the point here.
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
-}
