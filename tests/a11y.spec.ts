@@ -1,4 +1,4 @@
-// Touch-first and accessible (issue 6): axe on every page in its main states, touch-target sizes and
+// Touch-first and accessible: axe on every page in its main states, touch-target sizes and
 // no sideways scrolling at tablet sizes, and the consent screen and sign-in used by keyboard and
 // through the accessibility tree, as a screen reader would.
 //

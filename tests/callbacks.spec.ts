@@ -71,6 +71,17 @@ async function answerAttempt(page: Page, query: (state: string) => string): Prom
   return state;
 }
 
+/** A whole sign-in in the sandbox's own pages, by clicks: login, then Allow. */
+async function signInAtSandbox(page: Page): Promise<void> {
+  await page.goto('/sign-in');
+  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  await page.getByLabel('Email').fill(DEMO.email);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+}
+
 /** One line of the error panel's "Details for support" (opened first). */
 async function supportFact(page: Page, term: string) {
   const details = page.getByRole('group').filter({ hasText: 'Details for support' });
@@ -324,13 +335,7 @@ test('a sign-in answer opened in another tab finishes nothing there or later, an
     answer = location ?? '';
     return route.fulfill({ status: 204 });
   });
-  await page.goto('/sign-in');
-  await page.getByRole('button', { name: 'Continue to Fentu' }).click();
-  await page.waitForURL(`${ISSUER}/**`);
-  await page.getByLabel('Email').fill(DEMO.email);
-  await page.getByLabel('Password').fill(DEMO.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Allow' }).click();
+  await signInAtSandbox(page);
   await expect.poll(() => answer).toContain('code=');
   const before = await sandboxStats(request);
 
@@ -453,13 +458,7 @@ test.describe('a response meant for another attempt (#26)', () => {
         return route.fulfill({ status: 204 });
       },
     );
-    await page.goto('/sign-in');
-    await page.getByRole('button', { name: 'Continue to Fentu' }).click();
-    await page.waitForURL(`${ISSUER}/**`);
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await signInAtSandbox(page);
     const firstAnswer = new URL((await held).url()).searchParams;
     expect(firstAnswer.get('code')).toBeTruthy();
     const before = await sandboxStats(request);

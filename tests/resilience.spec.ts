@@ -178,6 +178,18 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
   expect((await storedSession(page))?.refresh_token).toBe(issued.refresh_token);
 });
 
+/** The server rotates the refresh token, then the connection drops before its answer arrives. */
+async function dropNextRefreshAnswer(page: Page): Promise<void> {
+  let dropped = false;
+  await page.route(`${ISSUER}/token`, async (route) => {
+    if (dropped || !isRefresh(route.request().postData())) return route.fallback();
+    const response = await route.fetch();
+    if (response.status() !== 200) return route.fulfill({ response });
+    dropped = true;
+    return route.abort('connectionreset');
+  });
+}
+
 test('a refresh whose answer was lost: one reuse detection, a plain message, back in with two taps', async ({
   page,
   request,
@@ -187,15 +199,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
-  // The server rotates the refresh token, then the connection drops before its answer arrives.
-  let dropped = false;
-  await page.route(`${ISSUER}/token`, async (route) => {
-    if (dropped || !isRefresh(route.request().postData())) return route.fallback();
-    const response = await route.fetch();
-    if (response.status() !== 200) return route.fulfill({ response });
-    dropped = true;
-    return route.abort('connectionreset');
-  });
+  await dropNextRefreshAnswer(page);
 
   await expect(page.getByRole('heading', { name: 'Your sign-in was lost on the way back from Fentu' })).toBeVisible({
     timeout: 20_000,
@@ -228,15 +232,7 @@ test('a refresh whose answer was lost, on a server with a reuse grace window: re
   await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
-  // The server rotates the refresh token, then the connection drops before its answer arrives.
-  let dropped = false;
-  await page.route(`${ISSUER}/token`, async (route) => {
-    if (dropped || !isRefresh(route.request().postData())) return route.fallback();
-    const response = await route.fetch();
-    if (response.status() !== 200) return route.fulfill({ response });
-    dropped = true;
-    return route.abort('connectionreset');
-  });
+  await dropNextRefreshAnswer(page);
 
   await expect
     .poll(async () => (await sandboxStats(request)).token.refresh.graceReplays, { timeout: 15_000 })
