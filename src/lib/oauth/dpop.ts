@@ -32,7 +32,9 @@ export async function dpopKeyPair(runtime: CoreRuntime, name = DPOP_KEY, create 
   return lock('fieldpass-dpop-key', async () => {
     const stored = create ? undefined : await runtime.store.get<CryptoKeyPair>(name);
     if (stored) return stored;
-    const fresh = await oauth.generateKeyPair(DPOP_ALG, { extractable: false });
+    // An ES256 key (RFC 7518 §3.4) straight from WebCrypto: the same call oauth4webapi's
+    // generateKeyPair makes, without its tables for the algorithms Fieldpass never uses.
+    const fresh = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
     await runtime.store.set(name, fresh);
     return fresh;
   });
