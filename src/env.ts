@@ -28,6 +28,11 @@ export const variables = defineEnvVars({
   PUBLIC_FENTU_REDIRECT_URI: { public: true, schema: optional, description: "This app's /callback" },
   PUBLIC_FENTU_SCOPES: { public: true, schema: optional, description: 'Scopes offered on the consent screen' },
   PUBLIC_FENTU_API_BASE_URL: { public: true, schema: optional, description: 'Base URL of the Fentu FSM API' },
+  PUBLIC_FENTU_PAR: {
+    public: true,
+    schema: optional,
+    description: 'Pushed authorization requests: auto (when the server offers them) or off',
+  },
   M2M_PROVIDERS: { schema: optional, description: 'Machine-to-machine provider names, space-separated' },
   INSPECT_CONNECT_ORIGINS: {
     schema: optional,

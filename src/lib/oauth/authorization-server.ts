@@ -14,22 +14,35 @@ export interface ServerEndpoints extends oauth.AuthorizationServer {
   token_endpoint: string;
 }
 
+/** The endpoints kept: each must be https, or plain http on loopback. */
+const KEPT_ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'jwks_uri',
+  'pushed_authorization_request_endpoint',
+] as const;
+
+/**
+ * Everything kept of the metadata. The two flags are kept as the server wrote them: any truthy
+ * value counts as true, which only makes Fieldpass stricter (`iss` required, PAR required).
+ */
+const KEPT = [
+  ...KEPT_ENDPOINTS,
+  'issuer',
+  'code_challenge_methods_supported',
+  'scopes_supported',
+  'dpop_signing_alg_values_supported',
+  'authorization_response_iss_parameter_supported',
+  'require_pushed_authorization_requests',
+] as const;
+
 function pick(as: oauth.AuthorizationServer): ServerEndpoints {
   if (!as.authorization_endpoint || !as.token_endpoint) {
     throw new FieldpassError('DISCOVERY_FAILED', 'No authorization_endpoint or token_endpoint');
   }
-  const endpoints: ServerEndpoints = {
-    issuer: as.issuer,
-    authorization_endpoint: as.authorization_endpoint,
-    token_endpoint: as.token_endpoint,
-    revocation_endpoint: as.revocation_endpoint,
-    authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported === true,
-    code_challenge_methods_supported: as.code_challenge_methods_supported,
-    scopes_supported: as.scopes_supported,
-    jwks_uri: as.jwks_uri,
-    dpop_signing_alg_values_supported: as.dpop_signing_alg_values_supported,
-  };
-  for (const field of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'jwks_uri'] as const) {
+  const endpoints = Object.fromEntries(KEPT.map((name) => [name, as[name]])) as ServerEndpoints;
+  for (const field of KEPT_ENDPOINTS) {
     if (endpoints[field]) assertSecureEndpoint(endpoints[field], `the server's ${field}`);
   }
   return endpoints;

@@ -291,3 +291,36 @@ describe('parseClientConfig: every problem at once', () => {
     expect(err.details.problems).toBeUndefined();
   });
 });
+
+describe('parseClientConfig: PUBLIC_FENTU_PAR', () => {
+  it.each([
+    [undefined, 'auto'],
+    ['auto', 'auto'],
+    ['off', 'off'],
+    ['  off ', 'off'],
+    ['', 'auto'],
+  ])('%j → %s', (value, par) => {
+    expect(parseClientConfig({ ...CONFIGURED, PUBLIC_FENTU_PAR: value }, APP).par).toBe(par);
+  });
+
+  it('alone, it keeps the sandbox in use', () => {
+    const config = parseClientConfig({ PUBLIC_FENTU_PAR: 'off' }, APP);
+    expect(config).toMatchObject({ sandbox: true, par: 'off' });
+  });
+
+  it.each(['on', 'true', 'OFF', 'required', 'auto off'])('%j is refused, naming the variable', (value) => {
+    const err = failureOf({ ...CONFIGURED, PUBLIC_FENTU_PAR: value });
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.details.variable).toBe('PUBLIC_FENTU_PAR');
+  });
+
+  it('a bad value is listed with the other problems', () => {
+    const err = failureOf({ PUBLIC_FENTU_ISSUER: 'http://as.example.com', PUBLIC_FENTU_PAR: 'yes' });
+    expect(err.details.problems?.map((p) => p.variable)).toEqual([
+      'PUBLIC_FENTU_ISSUER',
+      'PUBLIC_FENTU_CLIENT_ID',
+      'PUBLIC_FENTU_API_BASE_URL',
+      'PUBLIC_FENTU_PAR',
+    ]);
+  });
+});

@@ -9,6 +9,9 @@ export interface ManualEndpoints {
   revocation_endpoint?: string;
 }
 
+/** PUBLIC_FENTU_PAR: whether sign-in may push its authorization request (RFC 9126). */
+export type ParSetting = 'auto' | 'off';
+
 /** Everything the core needs to know about the app as an OAuth client. */
 export interface ClientConfig {
   /** The issuer identifier; `iss` in responses is compared with it (RFC 9207). */
@@ -20,6 +23,8 @@ export interface ClientConfig {
   /** Every scope the app may request, in display order. */
   scopeCatalog: ScopeInfo[];
   apiBaseUrl: string;
+  /** `auto`: push the authorization request when the server offers it; `off`: never. */
+  par: ParSetting;
   /** True when nothing was configured and the local sandbox is in use. */
   sandbox: boolean;
 }
@@ -36,6 +41,7 @@ export const CLIENT_VARIABLES = [
   'PUBLIC_FENTU_REDIRECT_URI',
   'PUBLIC_FENTU_SCOPES',
   'PUBLIC_FENTU_API_BASE_URL',
+  'PUBLIC_FENTU_PAR',
 ] as const;
 
 /** The local sandbox (`npm run dev`): used when none of the variables above is set. */
@@ -55,7 +61,9 @@ function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
 
 /** True when none of the PUBLIC_FENTU_* variables that pick a server is set: the sandbox is in use. */
 export function usesSandbox(env: ClientEnv): boolean {
-  return !CLIENT_VARIABLES.some((name) => name !== 'PUBLIC_FENTU_REDIRECT_URI' && env[name]?.trim());
+  return !CLIENT_VARIABLES.some(
+    (name) => name !== 'PUBLIC_FENTU_REDIRECT_URI' && name !== 'PUBLIC_FENTU_PAR' && env[name]?.trim(),
+  );
 }
 
 /**
@@ -128,6 +136,14 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
   });
   const clientId = problems.check(() => required(env, 'PUBLIC_FENTU_CLIENT_ID', because));
   const apiBaseUrl = endpoint('PUBLIC_FENTU_API_BASE_URL');
+  const par = env.PUBLIC_FENTU_PAR ?? 'auto';
+  problems.check(() => {
+    if (par !== 'auto' && par !== 'off') {
+      throw new FieldpassError('CONFIG_INVALID', 'PUBLIC_FENTU_PAR must be auto or off.', {
+        variable: 'PUBLIC_FENTU_PAR',
+      });
+    }
+  });
   problems.done();
 
   return {
@@ -137,6 +153,7 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
     redirectUri: redirectUri!,
     scopeCatalog: [...new Set(scopeIds)].map(describeScope),
     apiBaseUrl: apiBaseUrl!.replace(/\/$/, ''),
+    par: par as ParSetting,
     sandbox: !configured,
   };
 }
