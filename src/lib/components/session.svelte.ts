@@ -1,5 +1,6 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
+import type { ParSetting } from '../oauth/config.js';
 import { asFieldpassError, FieldpassError, type FieldpassErrorCode } from '../oauth/errors.js';
 import type { SessionChange } from '../oauth/runtime.js';
 import {
@@ -156,7 +157,12 @@ class SessionState {
    * one more scope (incremental consent: what is granted plus `scope`), or to sign in again with
    * the same scopes after the session ended. Goes back to `returnTo` afterwards.
    */
-  async authorizeAgain(options: { redirectUri: string; returnTo: string; scope?: string }): Promise<void> {
+  async authorizeAgain(options: {
+    redirectUri: string;
+    returnTo: string;
+    scope?: string;
+    par: ParSetting;
+  }): Promise<void> {
     // Set from the session whenever one is shown, and kept after it ends.
     const last = this.lastSignIn;
     if (!last) throw new FieldpassError('NOT_SIGNED_IN', 'There is no earlier sign-in to repeat');
@@ -168,6 +174,7 @@ class SessionState {
         redirectUri: options.redirectUri,
         scopes: options.scope ? [...scopes, options.scope] : scopes,
         returnTo: safeReturnTo(options.returnTo, window.location.origin),
+        par: options.par,
       },
       browserRuntime(),
     );

@@ -20,11 +20,11 @@ export type FieldpassErrorCode =
   | 'CALLBACK_INVALID'
   /** The user declined at the authorization server (`access_denied`). */
   | 'SIGN_IN_CANCELLED'
-  /** The authorization server answered the sign-in with another error code. */
+  /** The authorization server refused the sign-in: another error code at the callback, or a refused pushed request. */
   | 'SIGN_IN_REJECTED'
   /** The token endpoint refused the authorization code (`invalid_grant` and friends). */
   | 'CODE_REJECTED'
-  /** The token endpoint answered with something that is not a valid token response. */
+  /** The token (or pushed authorization request) endpoint answered with something Fieldpass cannot use. */
   | 'TOKEN_RESPONSE_INVALID'
   /** The server could not be reached, or the browser blocked the response (CORS). */
   | 'NETWORK'

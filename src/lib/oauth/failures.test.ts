@@ -46,6 +46,11 @@ describe('toFieldpassError for token endpoint error responses', () => {
     ['400 use_dpop_nonce', oauthError(400, 'use_dpop_nonce'), 'code-exchange', 'CODE_REJECTED'],
     ['401 invalid_client', oauthError(401, 'invalid_client'), 'revocation', 'SERVER_ERROR'],
     ['400 invalid_request', oauthError(400, 'invalid_request'), 'revocation', 'SERVER_ERROR'],
+    // A pushed authorization request refused is the sign-in refused (RFC 9126 §2.3).
+    ['400 invalid_request', oauthError(400, 'invalid_request'), 'pushed-authorization', 'SIGN_IN_REJECTED'],
+    ['401 invalid_client', oauthError(401, 'invalid_client'), 'pushed-authorization', 'SIGN_IN_REJECTED'],
+    ['503 temporarily_unavailable', oauthError(503, 'temporarily_unavailable'), 'pushed-authorization', 'SERVER_ERROR'],
+    ['429 slow_down', oauthError(429, 'slow_down'), 'pushed-authorization', 'RATE_LIMITED'],
   ];
 
   it.each(cases)('%s in a %s → %s', async (_name, response, context, code) => {

@@ -2,7 +2,17 @@ import * as oauth from 'oauth4webapi';
 import { FieldpassError, type FieldpassErrorCode, type FieldpassErrorDetails } from './errors.js';
 
 /** Where a failure happened, which decides how an OAuth error code is read. */
-export type FailureContext = 'discovery' | 'code-exchange' | 'refresh' | 'revocation' | 'api';
+export type FailureContext = 'discovery' | 'pushed-authorization' | 'code-exchange' | 'refresh' | 'revocation' | 'api';
+
+/**
+ * What a refusal (an OAuth error answer below 500) is where it happened: the code refused at the
+ * token endpoint, or the sign-in refused at the pushed authorization request endpoint, as it would
+ * be at the authorization endpoint (RFC 9126 §2.3). Anywhere else, a server error.
+ */
+const REFUSED: Partial<Record<FailureContext, FieldpassErrorCode>> = {
+  'code-exchange': 'CODE_REJECTED',
+  'pushed-authorization': 'SIGN_IN_REJECTED',
+};
 
 /** The response an error came from: oauth4webapi keeps it on its error, or as the cause. */
 function responseOf(err: unknown): Response | undefined {
@@ -64,9 +74,7 @@ function classify(err: unknown, context: FailureContext): FieldpassError {
     return fail(
       context === 'refresh' && refusedForGood
         ? 'SESSION_ENDED'
-        : context === 'code-exchange' && err.status < 500
-          ? 'CODE_REJECTED'
-          : 'SERVER_ERROR',
+        : (err.status < 500 && REFUSED[context]) || 'SERVER_ERROR',
       `refused (${error ?? status})`,
       { status, error, description },
     );

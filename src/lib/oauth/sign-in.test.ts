@@ -9,7 +9,7 @@ import { TEST_SERVER, rejectionOf, tokenNonceError } from './fake-fetch.test-uti
 import { inProcessLock, type CoreRuntime, type Lock, type SessionChange } from './runtime.js';
 import { ensureFreshSession, SESSION_KEY, sessionLockName, type Session } from './session.js';
 import { PENDING_PREFIX } from './pending.js';
-import { completeSignIn, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
+import { completeSignIn, parEndpoint, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';
 
 const APP = 'http://127.0.0.1:4173';
 const REDIRECT_URI = `${APP}/callback`;
@@ -32,6 +32,7 @@ function input(overrides: Partial<StartSignInInput> = {}): StartSignInInput {
     redirectUri: REDIRECT_URI,
     scopes: ['read:work-orders'],
     returnTo: '/dashboard?tab=1',
+    par: 'auto',
     ...overrides,
   };
 }
@@ -1063,5 +1064,238 @@ describe('completeSignIn and the session lock', () => {
     // The sign-in's set stands; the refresh of the older grant did not write over it.
     expect(session).toMatchObject({ access_token: 'at-consent', refresh_token: 'rt-consent' });
     expect(store.data.get(SESSION_KEY)).toEqual(session);
+  });
+});
+
+describe('pushed authorization requests (RFC 9126)', () => {
+  const PAR_ENDPOINT = 'https://as.example/par';
+  const PAR_SERVER: ServerEndpoints = { ...DPOP_SERVER, pushed_authorization_request_endpoint: PAR_ENDPOINT };
+  const REQUEST_URI = 'urn:ietf:params:oauth:request_uri:pushed-1';
+  const DPOP_TOKENS = { ...TOKEN_RESPONSE, token_type: 'DPoP' };
+  const pushed = () => jsonResponse({ request_uri: REQUEST_URI, expires_in: 60 }, 201);
+
+  beforeEach(() => {
+    respond = (request) => (request.url === PAR_ENDPOINT ? pushed() : jsonResponse(DPOP_TOKENS));
+  });
+
+  const pendingKeys = () => [...store.data.keys()].filter((key) => key.startsWith(PENDING_PREFIX));
+
+  it('pushes PKCE, state, nonce, scope, redirect_uri and dpop_jkt; the URL carries only client_id and request_uri', async () => {
+    const { url, pending } = await startSignIn(
+      input({ server: PAR_SERVER, scopes: ['openid', 'read:work-orders'] }),
+      runtime,
+    );
+
+    expect(requests).toHaveLength(1);
+    const [push] = requests;
+    expect(push.url).toBe(PAR_ENDPOINT);
+    expect(push.method).toBe('POST');
+    expect(push.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    // A public client: no credentials. The code is bound by dpop_jkt, so no proof (and no preflight).
+    expect(push.headers).not.toHaveProperty('authorization');
+    expect(push.headers).not.toHaveProperty('dpop');
+    const attemptKey = attemptKeyName(pending.state);
+    expect(formOf(push)).toEqual({
+      response_type: ['code'],
+      client_id: ['fieldpass'],
+      redirect_uri: [REDIRECT_URI],
+      scope: ['openid read:work-orders'],
+      state: [pending.state],
+      code_challenge: [await s256(pending.code_verifier)],
+      code_challenge_method: ['S256'],
+      nonce: [pending.nonce!],
+      dpop_jkt: [await keyPairThumbprint(store.data.get(attemptKey) as CryptoKeyPair)],
+    });
+    expect(push.body).not.toContain(pending.code_verifier);
+
+    expect(`${url.origin}${url.pathname}`).toBe(PAR_SERVER.authorization_endpoint);
+    expect([...url.searchParams]).toEqual([
+      ['client_id', 'fieldpass'],
+      ['request_uri', REQUEST_URI],
+    ]);
+
+    // The attempt is stored as without PAR.
+    expect(store.data.get(`${PENDING_PREFIX}${pending.state}`)).toEqual(pending);
+    expect(pending).toMatchObject({ dpop: true, dpop_key: attemptKey, server: PAR_SERVER });
+  });
+
+  it('the callback finishes a pushed attempt as any other: its verifier, and a proof by the key dpop_jkt named', async () => {
+    const { pending } = await startSignIn(input({ server: PAR_SERVER }), runtime);
+    const { session } = await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    expect(requests.map((r) => r.url)).toEqual([PAR_ENDPOINT, server.token_endpoint]);
+    expect(formOf(requests[1]).code_verifier).toEqual([pending.code_verifier]);
+    expect(await jwkThumbprint((await proofOf(requests[1])).header.jwk!)).toBe(formOf(requests[0]).dpop_jkt[0]);
+    expect(session).toMatchObject({ token_type: 'dpop', dpop: true });
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
+  });
+
+  it('keeps the query the authorization endpoint already has', async () => {
+    const tenant: ServerEndpoints = { ...PAR_SERVER, authorization_endpoint: 'https://as.example/authorize?tenant=a' };
+    const { url } = await startSignIn(input({ server: tenant }), runtime);
+    expect([...url.searchParams]).toEqual([
+      ['tenant', 'a'],
+      ['client_id', 'fieldpass'],
+      ['request_uri', REQUEST_URI],
+    ]);
+    expect(formOf(requests[0])).not.toHaveProperty('tenant');
+  });
+
+  it('off never pushes: the parameters go in the URL, as to a server without PAR', async () => {
+    const { url, pending } = await startSignIn(input({ server: PAR_SERVER, par: 'off' }), runtime);
+    expect(requests).toHaveLength(0);
+    expect(url.searchParams.has('request_uri')).toBe(false);
+    expect(url.searchParams.get('state')).toBe(pending.state);
+    expect(url.searchParams.get('code_challenge')).toBe(await s256(pending.code_verifier));
+    expect(url.searchParams.get('dpop_jkt')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pendingKeys()).toEqual([`${PENDING_PREFIX}${pending.state}`]);
+  });
+
+  it('a server that does not offer PAR is not pushed to', async () => {
+    const { url } = await startSignIn(input({ server: DPOP_SERVER }), runtime);
+    expect(requests).toHaveLength(0);
+    expect(url.searchParams.has('state')).toBe(true);
+  });
+
+  it.each([
+    ['off', true, 'CONFIG_INVALID'],
+    ['off', false, undefined],
+    ['auto', true, PAR_ENDPOINT],
+    ['auto', false, PAR_ENDPOINT],
+  ] as const)('parEndpoint: setting %s, server requires PAR: %s → %s', (par, required, expected) => {
+    const endpoints = { ...PAR_SERVER, require_pushed_authorization_requests: required };
+    if (expected === 'CONFIG_INVALID') {
+      expect(() => parEndpoint(endpoints, par)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+      expect(() => parEndpoint(endpoints, par)).toThrow(
+        expect.objectContaining({ details: { variable: 'PUBLIC_FENTU_PAR' } }),
+      );
+    } else expect(parEndpoint(endpoints, par)).toBe(expected);
+  });
+
+  it('a server that requires PAR while the setting is off → CONFIG_INVALID, nothing sent, an earlier attempt left alone', async () => {
+    const earlier = await startSignIn(input({ server: PAR_SERVER }), runtime);
+    const records = new Map(store.data);
+    requests.length = 0;
+    const strict: ServerEndpoints = { ...PAR_SERVER, require_pushed_authorization_requests: true };
+
+    const err = await rejectionOf(startSignIn(input({ server: strict, par: 'off' }), runtime));
+
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.details.variable).toBe('PUBLIC_FENTU_PAR');
+    expect(requests).toHaveLength(0);
+    expect(store.data).toEqual(records);
+    expect(pendingKeys()).toEqual([`${PENDING_PREFIX}${earlier.pending.state}`]);
+  });
+
+  const faults: { name: string; respond: Responder; code: FieldpassErrorCode; details?: Record<string, unknown> }[] = [
+    {
+      name: '400 invalid_request',
+      respond: () => jsonResponse({ error: 'invalid_request', error_description: 'redirect_uri not allowed' }, 400),
+      code: 'SIGN_IN_REJECTED',
+      details: { status: 400, error: 'invalid_request', description: 'redirect_uri not allowed' },
+    },
+    {
+      name: '400 invalid_scope',
+      respond: () => jsonResponse({ error: 'invalid_scope' }, 400),
+      code: 'SIGN_IN_REJECTED',
+      details: { status: 400, error: 'invalid_scope' },
+    },
+    {
+      name: '401 invalid_client',
+      respond: () => jsonResponse({ error: 'invalid_client' }, 401),
+      code: 'SIGN_IN_REJECTED',
+      details: { status: 401, error: 'invalid_client' },
+    },
+    {
+      name: '500 with an HTML body',
+      respond: () => new Response('<h1>Oops</h1>', { status: 500, headers: { 'content-type': 'text/html' } }),
+      code: 'SERVER_ERROR',
+      details: { status: 500 },
+    },
+    {
+      name: '503 temporarily_unavailable with Retry-After',
+      respond: () => jsonResponse({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '30' }),
+      code: 'SERVER_ERROR',
+      details: { status: 503, retryAt: expect.any(Number) },
+    },
+    {
+      name: '429 with Retry-After',
+      respond: () => jsonResponse({ error: 'slow_down' }, 429, { 'retry-after': '10' }),
+      code: 'RATE_LIMITED',
+      details: { status: 429 },
+    },
+    {
+      name: 'fetch rejects with a TypeError (unreachable or CORS)',
+      respond: () => {
+        throw new TypeError('Failed to fetch');
+      },
+      code: 'NETWORK',
+      details: { url: PAR_ENDPOINT },
+    },
+    {
+      name: '201 without request_uri',
+      respond: () => jsonResponse({ expires_in: 60 }, 201),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+    {
+      name: '200 instead of 201',
+      respond: () => jsonResponse({ request_uri: REQUEST_URI, expires_in: 60 }, 200),
+      code: 'TOKEN_RESPONSE_INVALID',
+    },
+  ];
+
+  it.each(faults)('$name → $code; one request, no attempt or key of its own stored', async (fault) => {
+    respond = fault.respond;
+    const earlier = await startSignIn(input({ server: DPOP_SERVER }), runtime);
+
+    const err = await rejectionOf(startSignIn(input({ server: PAR_SERVER }), runtime));
+
+    expect(err.code).toBe(fault.code);
+    if (fault.details) expect(err.details).toMatchObject(fault.details);
+    expect(requests.map((r) => r.url)).toEqual([PAR_ENDPOINT]);
+    // Nothing a callback could finish: the new attempt was never stored, and starting it voided
+    // the earlier one, as any new attempt does. Its own DPoP key is gone too.
+    expect([...store.data.keys()]).toEqual([]);
+    expect(store.data.has(attemptKeyName(earlier.pending.state))).toBe(false);
+    expect(changes).toEqual([]);
+  });
+
+  it('a request that outlives the timeout → TIMEOUT, nothing stored', async () => {
+    runtime = { ...runtime, timeoutMs: 20 };
+    respond = () => new Promise<Response>(() => undefined);
+    const err = await rejectionOf(startSignIn(input({ server: PAR_SERVER }), runtime));
+    expect(err.code).toBe('TIMEOUT');
+    expect(requests).toHaveLength(1);
+    expect(store.data.size).toBe(0);
+  });
+
+  it('a refused push during an incremental sign-in keeps the session and the key its tokens are bound to', async () => {
+    const first = await startSignIn(input({ server: PAR_SERVER }), runtime);
+    await completeSignIn(
+      callbackUrl([
+        ['code', 'code-1'],
+        ['state', first.pending.state],
+        ['iss', server.issuer],
+      ]),
+      runtime,
+    );
+    const session = store.data.get(SESSION_KEY);
+    const key = store.data.get(DPOP_KEY);
+    respond = () => jsonResponse({ error: 'invalid_scope' }, 400);
+
+    const err = await rejectionOf(
+      startSignIn(input({ server: PAR_SERVER, scopes: ['read:work-orders', 'admin'] }), runtime),
+    );
+
+    expect(err.code).toBe('SIGN_IN_REJECTED');
+    expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
+    expect(store.data.get(SESSION_KEY)).toEqual(session);
+    expect(store.data.get(DPOP_KEY)).toBe(key);
   });
 });

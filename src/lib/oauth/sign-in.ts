@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
+import type { ParSetting } from './config.js';
 import { FieldpassError } from './errors.js';
 import {
   assertTokenType,
@@ -48,17 +49,38 @@ export interface StartSignInInput {
   scopes: readonly string[];
   /** A same-origin path, already checked with `safeReturnTo`. */
   returnTo: string;
+  /** PUBLIC_FENTU_PAR: whether the request may be pushed to the server first. */
+  par: ParSetting;
+}
+
+/**
+ * Where sign-in pushes its authorization request (RFC 9126 §2): the server's endpoint for it,
+ * unless the setting is `off`. A server that requires it (§5) while the setting is `off` is
+ * refused as a configuration problem, before anything is sent.
+ */
+export function parEndpoint(server: ServerEndpoints, par: ParSetting): string | undefined {
+  if (par === 'auto') return server.pushed_authorization_request_endpoint;
+  if (server.require_pushed_authorization_requests) {
+    throw new FieldpassError('CONFIG_INVALID', 'PUBLIC_FENTU_PAR must be auto: this server requires PAR.', {
+      variable: 'PUBLIC_FENTU_PAR',
+    });
+  }
+  return undefined;
 }
 
 /**
  * Builds the authorization request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636 §4) and a fresh
  * `state` — and a `nonce` when `openid` is requested — and stores the attempt for the callback.
- * A new attempt replaces any earlier one still pending, so a response to the old one is refused.
+ * When the server offers PAR (see `parEndpoint`), the parameters go to it from here and the URL
+ * carries only `client_id` and the `request_uri` it answers (RFC 9126 §4); a push that fails
+ * leaves no attempt behind. A new attempt replaces any earlier one still pending, so a response
+ * to the old one is refused.
  */
 export async function startSignIn(
   input: StartSignInInput,
   runtime: CoreRuntime,
 ): Promise<{ url: URL; pending: PendingSignIn }> {
+  const push = parEndpoint(input.server, input.par);
   await discardPendingAttempts(runtime);
   const scope = [...new Set(input.scopes)].join(' ');
   // Asking for more scopes keeps the key the current tokens are bound to. A sign-in without a
@@ -83,7 +105,7 @@ export async function startSignIn(
     tab: runtime.tab,
   };
   const url = new URL(input.server.authorization_endpoint);
-  const params = {
+  let params = Object.entries({
     response_type: 'code',
     client_id: input.clientId,
     redirect_uri: input.redirectUri,
@@ -92,11 +114,34 @@ export async function startSignIn(
     code_challenge: await oauth.calculatePKCECodeChallenge(pending.code_verifier),
     code_challenge_method: 'S256',
     nonce: pending.nonce,
-    // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10).
+    // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10), pushed or
+    // not (§10.1).
     dpop_jkt: keyPair && (await oauth.DPoP({}, keyPair).calculateThumbprint()),
-  };
-  for (const [name, value] of Object.entries(params)) if (value) url.searchParams.set(name, value);
+  }).filter((param): param is [string, string] => !!param[1]);
   await runtime.store.set(PENDING_PREFIX + state, pending);
+  if (push) {
+    // Pushed as a public client (RFC 9126 §2).
+    const client = { client_id: input.clientId };
+    try {
+      const response = await oauth.pushedAuthorizationRequest(
+        input.server,
+        client,
+        oauth.None(),
+        params,
+        requestOptions(runtime, push),
+      );
+      const { request_uri } = await oauth.processPushedAuthorizationResponse(input.server, client, response);
+      params = [
+        ['client_id', input.clientId],
+        ['request_uri', request_uri],
+      ];
+    } catch (err) {
+      // Nothing is left that a callback could finish: the attempt goes, and its own key with it.
+      await discardPendingAttempts(runtime);
+      throw toFieldpassError(err, 'pushed-authorization');
+    }
+  }
+  for (const [name, value] of params) url.searchParams.set(name, value);
   return { url, pending };
 }
 
