@@ -5,7 +5,7 @@
 
 import type { Page } from '@playwright/test';
 import { API_BASE_URL, APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, idbRecords, sandboxStats, signIn, test as base } from './fixtures';
+import { expect, idbRecords, nextAuthorizationParams, sandboxStats, signIn, test as base } from './fixtures';
 
 /** The headings messages.ts gives each outcome; STATE_MISSING, STATE_UNKNOWN and CALLBACK_INVALID share one. */
 const HEADING = {
@@ -44,9 +44,9 @@ const SIGNED_IN = `Signed in as ${DEMO.name}`;
 /** Starts a real sign-in attempt and returns its `state`; the browser is left on the sandbox's login page. */
 async function startAttempt(page: Page): Promise<string> {
   await page.goto('/sign-in');
-  const authorize = page.waitForRequest((r) => r.url().startsWith(`${ISSUER}/authorize?`));
+  const sent = nextAuthorizationParams(page);
   await page.getByRole('button', { name: 'Continue to Fentu' }).click();
-  const state = new URL((await authorize).url()).searchParams.get('state');
+  const state = (await sent).get('state');
   await page.waitForURL(`${ISSUER}/**`);
   expect(state).toBeTruthy();
   return state!;
@@ -59,10 +59,12 @@ async function startAttempt(page: Page): Promise<string> {
 async function answerAttempt(page: Page, query: (state: string) => string): Promise<string> {
   await page.goto('/sign-in');
   let state = '';
+  // The state the app pushed to the sandbox (or put in the URL), read before /authorize is asked.
+  const sent = nextAuthorizationParams(page);
   // Kept for the whole test rather than `times: 1`: with that, one run left the redirected callback
   // request unanswered until the test timed out. Each test makes one authorization request here.
-  await page.route(`${ISSUER}/authorize**`, (route) => {
-    state = new URL(route.request().url()).searchParams.get('state') ?? '';
+  await page.route(`${ISSUER}/authorize**`, async (route) => {
+    state = (await sent).get('state') ?? '';
     return route.fulfill({ status: 302, headers: { location: `${APP_ORIGIN}/callback?${query(state)}` } });
   });
   await page.getByRole('button', { name: 'Continue to Fentu' }).click();

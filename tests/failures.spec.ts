@@ -1,7 +1,16 @@
 // Bad input and server limits: each ends on a plain message with a way forward, nothing stored.
 
 import { APP_ORIGIN, ISSUER } from './harness';
-import { appRecords, configureSandbox, expect, idbRecords, sandboxStats, signIn, test } from './fixtures';
+import {
+  appRecords,
+  configureSandbox,
+  expect,
+  idbRecords,
+  nextAuthorizationParams,
+  sandboxStats,
+  signIn,
+  test,
+} from './fixtures';
 
 test('pages carry a strict CSP header, cannot be framed, send no referrer; the callback is not cached (#67, #70, #32)', async ({
   request,
@@ -62,8 +71,9 @@ test('an error response with HTML in its description shows it as text only (#24,
   const before = await sandboxStats(request);
   // A sign-in attempt this browser really started, answered with a hostile error response.
   await page.goto('/sign-in');
-  await page.route(`${ISSUER}/authorize**`, (route) => {
-    const sent = new URL(route.request().url()).searchParams;
+  const pushed = nextAuthorizationParams(page);
+  await page.route(`${ISSUER}/authorize**`, async (route) => {
+    const sent = await pushed;
     const callback = new URL(`${APP_ORIGIN}/callback`);
     callback.searchParams.set('error', 'invalid_scope');
     callback.searchParams.set('error_description', '<img src=x onerror="window.__pwned=1">');

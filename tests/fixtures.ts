@@ -1,5 +1,5 @@
 import { expect, test as base, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
-import type { Locator } from '@playwright/test';
+import type { Locator, Request } from '@playwright/test';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
@@ -32,6 +32,28 @@ export async function sandboxStats(request: APIRequestContext): Promise<SandboxS
   const response = await request.get(`${ISSUER}/__sandbox/stats`);
   expect(response.ok()).toBe(true);
   return response.json();
+}
+
+/** The sandbox's pushed authorization request endpoint (RFC 9126), as its discovery document names it. */
+export const PAR_ENDPOINT = `${ISSUER}/request`;
+
+/**
+ * The parameters of an authorization request as the browser sent them: the form it pushed to the
+ * PAR endpoint, or the query of a request to /authorize that was not pushed. Undefined for any
+ * other request, the /authorize that carries a pushed request's request_uri included.
+ */
+export function authorizationParams(request: Request): URLSearchParams | undefined {
+  const url = new URL(request.url());
+  if (request.method() === 'POST' && url.href === PAR_ENDPOINT) return new URLSearchParams(request.postData() ?? '');
+  if (`${url.origin}${url.pathname}` === `${ISSUER}/authorize` && !url.searchParams.has('request_uri')) {
+    return url.searchParams;
+  }
+  return undefined;
+}
+
+/** The parameters of the next authorization request the page makes (see `authorizationParams`). */
+export async function nextAuthorizationParams(page: Page): Promise<URLSearchParams> {
+  return authorizationParams(await page.waitForRequest((r) => authorizationParams(r) !== undefined))!;
 }
 
 /** Changes the sandbox's token lifetimes or rate limit until the next test. */

@@ -4,7 +4,17 @@
 
 import type { Page } from '@playwright/test';
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, freshWorkOrders, idbRecords, sandboxStats, sealRecord, signIn, storedSession, test } from './fixtures';
+import {
+  authorizationParams,
+  expect,
+  freshWorkOrders,
+  idbRecords,
+  sandboxStats,
+  sealRecord,
+  signIn,
+  storedSession,
+  test,
+} from './fixtures';
 
 test.use({ serviceWorkers: 'allow' });
 
@@ -152,7 +162,7 @@ test('a sign-in callback opened offline runs no exchange and says so; Try again 
   // A real attempt: its pending record is stored, and the authorization request carries its state.
   let state = '';
   page.on('request', (r) => {
-    if (r.url().startsWith(`${ISSUER}/authorize?`)) state = new URL(r.url()).searchParams.get('state') ?? '';
+    state = authorizationParams(r)?.get('state') ?? state;
   });
   await page.goto('/sign-in');
   await page.getByRole('button', { name: 'Continue to Fentu' }).click();

@@ -8,6 +8,7 @@ import {
   fetchWithProof,
   freshWorkOrders,
   idbRecords,
+  nextAuthorizationParams,
   presentRefreshToken,
   presentRefreshTokenFromApp,
   recordTokenResponses,
@@ -355,9 +356,9 @@ test('403 insufficient_scope offers consent for exactly the missing scope, and t
   await expect(allow).toBeVisible();
   await expect(customers.getByText('You have not given Fieldpass this permission')).toBeVisible();
   const before = await sandboxStats(request);
-  const authorize = page.waitForRequest((r) => r.url().startsWith(`${ISSUER}/authorize`));
+  const authorize = nextAuthorizationParams(page);
   await allow.click();
-  const asked = new URL((await authorize).url()).searchParams.get('scope')!.split(' ');
+  const asked = (await authorize).get('scope')!.split(' ');
   expect(asked).toContain('read:customers');
   expect(asked).not.toContain('admin');
 

@@ -4,6 +4,7 @@
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
 import {
   appRecords,
+  authorizationParams,
   expect,
   freshWorkOrders,
   idbRecords,
@@ -42,9 +43,10 @@ test(
   { tag: '@device' },
   async ({ page, request }) => {
     const before = await sandboxStats(request);
-    const authorizeUrls: string[] = [];
+    const authorizations: URLSearchParams[] = [];
     page.on('request', (r) => {
-      if (r.url().startsWith(`${ISSUER}/authorize`)) authorizeUrls.push(r.url());
+      const params = authorizationParams(r);
+      if (params) authorizations.push(params);
     });
 
     await signIn(page);
@@ -55,7 +57,9 @@ test(
     // The code and state never stay in the address bar (#27).
     expect(new URL(page.url()).search).toBe('');
 
-    const sent = new URL(authorizeUrls[0]).searchParams;
+    // One authorization request (pushed twice when the PAR endpoint asks for a DPoP nonce: the same form).
+    expect(new Set(authorizations.map((params) => params.toString())).size).toBe(1);
+    const [sent] = authorizations;
     expect(sent.get('code_challenge_method')).toBe('S256');
     expect(sent.get('code_verifier')).toBeNull();
     expect(sent.get('scope')?.split(' ').sort()).toEqual(
