@@ -1,6 +1,7 @@
 // The sandbox's admin API for tests and the benchmark, on the issuer's port under /__sandbox/.
-// GET stats; PUT settings (token lifetimes, rate limit, M2M faults); DELETE settings to restore the
-// defaults; POST user-token mints a Fentu API access token for the demo account (bench and tests).
+// GET stats; PUT settings (token lifetimes, rate limit, M2M faults, PAR advertised); DELETE
+// settings to restore the defaults; POST user-token mints a Fentu API access token for the demo
+// account (bench and tests).
 
 import { mintUserAccessToken } from './authorization-server.js';
 import { readBody } from './http.js';

@@ -1,7 +1,7 @@
 // The Fentu FSM authorization server stand-in: node-oidc-provider configured as the Fentu docs
 // describe (scopes, 1 h access tokens, 30 day refresh tokens), with PKCE S256 required, refresh-token
-// rotation and reuse detection, revocation, RFC 9207 `iss`, JWT access tokens for the Fentu API,
-// and CORS for the app's origins.
+// rotation and reuse detection, revocation, RFC 9207 `iss`, pushed authorization requests
+// (RFC 9126), JWT access tokens for the Fentu API, and CORS for the app's origins.
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -112,6 +112,10 @@ export function createProvider() {
       clientCredentials: { enabled: true },
       // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+      // Pushed authorization requests (RFC 9126): advertised in discovery (unless a test hides
+      // them, see hidePushedAuthorization), optional, and answered with CORS for the app's origins
+      // by clientBasedCORS below, as the token endpoint is. A request_uri lives 60 seconds.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       resourceIndicators: {
         enabled: true,
         // The app's users get tokens for the Fentu API; the M2M clients for the M2M API.
@@ -163,6 +167,7 @@ export function createProvider() {
 
   // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
   provider.use(countRequests);
+  provider.use(hidePushedAuthorization);
   provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
   // oidc-provider keeps the reason out of the response body, in the error's `error_detail`.
   provider.on('grant.error', (_ctx, err) => {
@@ -171,11 +176,26 @@ export function createProvider() {
   return provider;
 }
 
-/** Koa middleware: counts authorization, token and revocation requests and their outcomes. */
+/**
+ * Koa middleware: a discovery document without PAR while the `pushedAuthorizationRequests`
+ * setting is 0, so tests can show the app in front of a server that does not offer it.
+ */
+async function hidePushedAuthorization(ctx, next) {
+  await next();
+  if (ctx.oidc?.route !== 'discovery' || current.pushedAuthorizationRequests) return;
+  delete ctx.body.pushed_authorization_request_endpoint;
+  delete ctx.body.require_pushed_authorization_requests;
+}
+
+/** Koa middleware: counts authorization, pushed, token and revocation requests and their outcomes. */
 async function countRequests(ctx, next) {
   await next();
   const route = ctx.oidc?.route;
   if (route === 'authorization') bump(stats.authorization, 'requests');
+  if (route === 'pushed_authorization_request') {
+    bump(stats.pushedAuthorization, 'requests');
+    if (ctx.status >= 400) bump(stats.pushedAuthorization.errors, ctx.body?.error ?? String(ctx.status));
+  }
   if (route === 'revocation') {
     bump(stats.revocation, 'requests');
     bump(stats.revocation.byHint, ctx.oidc.params?.token_type_hint ?? 'none');

@@ -1,6 +1,6 @@
 // Sandbox settings: read once from the environment, with defaults that need no configuration.
-// Tests may change the token lifetimes and the rate limit at run time through the admin API
-// (see admin.js); `resetSettings()` puts the environment's values back.
+// Tests may change the token lifetimes, the rate limit and whether PAR is advertised at run time
+// through the admin API (see admin.js); `resetSettings()` puts the environment's values back.
 
 const HOST = '127.0.0.1';
 
@@ -73,6 +73,8 @@ export const SETTINGS = Object.freeze({
     // same new tokens, as servers with a reuse grace window do; 0 (the default) is strict reuse
     // detection: the old token then revokes the whole grant.
     refreshGrace: process.env.SANDBOX_REFRESH_GRACE ? readInt('SANDBOX_REFRESH_GRACE', 0) : 0,
+    // 1: discovery advertises pushed authorization requests; 0 hides them (the endpoint still answers).
+    pushedAuthorizationRequests: 1,
   }),
 });
 

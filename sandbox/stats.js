@@ -4,6 +4,8 @@
 function emptyStats() {
   return {
     authorization: { requests: 0, approved: 0, denied: 0 },
+    // Pushed authorization requests (RFC 9126), and those refused, by error code.
+    pushedAuthorization: { requests: 0, errors: {} },
     token: {
       requests: 0,
       byGrantType: {},
