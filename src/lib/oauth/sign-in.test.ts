@@ -1091,10 +1091,10 @@ describe('pushed authorization requests (RFC 9126)', () => {
     expect(push.url).toBe(PAR_ENDPOINT);
     expect(push.method).toBe('POST');
     expect(push.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
-    // A public client: no credentials. The code is bound by dpop_jkt, so no proof (and no preflight).
+    // A public client: no credentials.
     expect(push.headers).not.toHaveProperty('authorization');
-    expect(push.headers).not.toHaveProperty('dpop');
     const attemptKey = attemptKeyName(pending.state);
+    const thumbprint = await keyPairThumbprint(store.data.get(attemptKey) as CryptoKeyPair);
     expect(formOf(push)).toEqual({
       response_type: ['code'],
       client_id: ['fieldpass'],
@@ -1104,7 +1104,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
       code_challenge: [await s256(pending.code_verifier)],
       code_challenge_method: ['S256'],
       nonce: [pending.nonce!],
-      dpop_jkt: [await keyPairThumbprint(store.data.get(attemptKey) as CryptoKeyPair)],
+      dpop_jkt: [thumbprint],
     });
     expect(push.body).not.toContain(pending.code_verifier);
 
@@ -1117,6 +1117,57 @@ describe('pushed authorization requests (RFC 9126)', () => {
     // The attempt is stored as without PAR.
     expect(store.data.get(`${PENDING_PREFIX}${pending.state}`)).toEqual(pending);
     expect(pending).toMatchObject({ dpop: true, dpop_key: attemptKey, server: PAR_SERVER });
+  });
+
+  it('the push carries a DPoP proof by the key dpop_jkt names, for this POST to the PAR endpoint (RFC 9449 §10.1)', async () => {
+    const { pending } = await startSignIn(input({ server: PAR_SERVER }), runtime);
+
+    const proof = await proofOf(requests[0]);
+    expect(proof.header).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256' });
+    expect(proof.payload).toMatchObject({ htm: 'POST', htu: PAR_ENDPOINT });
+    expect(proof.payload.nonce).toBeUndefined();
+    const thumbprint = await keyPairThumbprint(store.data.get(attemptKeyName(pending.state)) as CryptoKeyPair);
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(thumbprint);
+    expect(formOf(requests[0]).dpop_jkt).toEqual([thumbprint]);
+  });
+
+  it('use_dpop_nonce at the PAR endpoint: pushed once more with the nonce, then on as usual', async () => {
+    respond = (_request, index) => (index === 0 ? tokenNonceError('par-nonce-1') : pushed());
+
+    const { url, pending } = await startSignIn(input({ server: PAR_SERVER }), runtime);
+
+    expect(requests.map((r) => r.url)).toEqual([PAR_ENDPOINT, PAR_ENDPOINT]);
+    expect((await proofOf(requests[0])).payload.nonce).toBeUndefined();
+    const retried = await proofOf(requests[1]);
+    expect(retried.payload.nonce).toBe('par-nonce-1');
+    expect(retried.payload.jti).not.toBe((await proofOf(requests[0])).payload.jti);
+    expect(formOf(requests[1])).toEqual(formOf(requests[0]));
+    expect(url.searchParams.get('request_uri')).toBe(REQUEST_URI);
+    expect(store.data.has(`${PENDING_PREFIX}${pending.state}`)).toBe(true);
+  });
+
+  it('a second use_dpop_nonce in a row is not pushed again: SIGN_IN_REJECTED, nothing left', async () => {
+    respond = () => tokenNonceError('par-nonce-again');
+
+    const err = await rejectionOf(startSignIn(input({ server: PAR_SERVER }), runtime));
+
+    expect(err.code).toBe('SIGN_IN_REJECTED');
+    expect(err.details.error).toBe('use_dpop_nonce');
+    expect(requests).toHaveLength(2);
+    expect([...store.data.keys()]).toEqual([]);
+  });
+
+  it('to a server without DPoP: pushed with neither proof nor dpop_jkt', async () => {
+    const plain: ServerEndpoints = { ...TEST_SERVER, pushed_authorization_request_endpoint: PAR_ENDPOINT };
+
+    const { url, pending } = await startSignIn(input({ server: plain }), runtime);
+
+    expect(requests).toHaveLength(1);
+    expect(requests[0].headers).not.toHaveProperty('dpop');
+    expect(formOf(requests[0])).not.toHaveProperty('dpop_jkt');
+    expect(formOf(requests[0]).state).toEqual([pending.state]);
+    expect(pending.dpop).toBe(false);
+    expect([...url.searchParams.keys()]).toEqual(['client_id', 'request_uri']);
   });
 
   it('the callback finishes a pushed attempt as any other: its verifier, and a proof by the key dpop_jkt named', async () => {
@@ -1294,6 +1345,9 @@ describe('pushed authorization requests (RFC 9126)', () => {
     );
 
     expect(err.code).toBe('SIGN_IN_REJECTED');
+    // Pushed with a proof by the key the session's tokens are bound to.
+    const proof = await proofOf(requests.at(-1)!);
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(await keyPairThumbprint(key as CryptoKeyPair));
     expect([...store.data.keys()].sort()).toEqual([DPOP_KEY, SESSION_KEY]);
     expect(store.data.get(SESSION_KEY)).toEqual(session);
     expect(store.data.get(DPOP_KEY)).toBe(key);

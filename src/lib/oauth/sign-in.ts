@@ -71,10 +71,10 @@ export function parEndpoint(server: ServerEndpoints, par: ParSetting): string | 
 /**
  * Builds the authorization request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636 §4) and a fresh
  * `state` — and a `nonce` when `openid` is requested — and stores the attempt for the callback.
- * When the server offers PAR (see `parEndpoint`), the parameters go to it from here and the URL
- * carries only `client_id` and the `request_uri` it answers (RFC 9126 §4); a push that fails
- * leaves no attempt behind. A new attempt replaces any earlier one still pending, so a response
- * to the old one is refused.
+ * When the server offers PAR (see `parEndpoint`), the parameters go to it from here, with a DPoP
+ * proof when the tokens are to be bound, and the URL carries only `client_id` and the
+ * `request_uri` it answers (RFC 9126 §4); a push that fails leaves no attempt behind. A new
+ * attempt replaces any earlier one still pending, so a response to the old one is refused.
  */
 export async function startSignIn(
   input: StartSignInInput,
@@ -105,6 +105,7 @@ export async function startSignIn(
     tab: runtime.tab,
   };
   const url = new URL(input.server.authorization_endpoint);
+  const proof = keyPair && oauth.DPoP({}, keyPair);
   let params = Object.entries({
     response_type: 'code',
     client_id: input.clientId,
@@ -114,23 +115,24 @@ export async function startSignIn(
     code_challenge: await oauth.calculatePKCECodeChallenge(pending.code_verifier),
     code_challenge_method: 'S256',
     nonce: pending.nonce,
-    // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10), pushed or
-    // not (§10.1).
-    dpop_jkt: keyPair && (await oauth.DPoP({}, keyPair).calculateThumbprint()),
+    // Binds the code to the key, so a stolen code is useless without it (RFC 9449 §10).
+    dpop_jkt: await proof?.calculateThumbprint(),
   }).filter((param): param is [string, string] => !!param[1]);
   await runtime.store.set(PENDING_PREFIX + state, pending);
   if (push) {
-    // Pushed as a public client (RFC 9126 §2).
+    // Pushed as a public client (RFC 9126 §2), with a proof by the same key (RFC 9449 §10.1).
     const client = { client_id: input.clientId };
     try {
-      const response = await oauth.pushedAuthorizationRequest(
-        input.server,
-        client,
-        oauth.None(),
-        params,
-        requestOptions(runtime, push),
+      const { request_uri } = await withNonceRetry(async () =>
+        oauth.processPushedAuthorizationResponse(
+          input.server,
+          client,
+          await oauth.pushedAuthorizationRequest(input.server, client, oauth.None(), params, {
+            ...requestOptions(runtime, push),
+            DPoP: proof,
+          }),
+        ),
       );
-      const { request_uri } = await oauth.processPushedAuthorizationResponse(input.server, client, response);
       params = [
         ['client_id', input.clientId],
         ['request_uri', request_uri],
