@@ -112,9 +112,11 @@ export function createProvider() {
       clientCredentials: { enabled: true },
       // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
-      // Pushed authorization requests (RFC 9126): advertised in discovery (unless a test hides
-      // them, see hidePushedAuthorization), optional, and answered with CORS for the app's origins
-      // by clientBasedCORS below, as the token endpoint is. A request_uri lives 60 seconds.
+      // Pushed authorization requests (RFC 9126): advertised in discovery (unless SANDBOX_PAR=0 or
+      // a test hides them, see hidePushedAuthorization), optional, and answered with CORS for the
+      // app's origins by clientBasedCORS below, DPoP header and nonce included, as the token
+      // endpoint is. A DPoP proof on the push needs a server nonce, as every proof here does. A
+      // request_uri lives 60 seconds.
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       resourceIndicators: {
         enabled: true,
@@ -193,8 +195,11 @@ async function countRequests(ctx, next) {
   const route = ctx.oidc?.route;
   if (route === 'authorization') bump(stats.authorization, 'requests');
   if (route === 'pushed_authorization_request') {
+    const error = ctx.status >= 400 ? (ctx.body?.error ?? String(ctx.status)) : undefined;
+    // As at the token endpoint, a DPoP nonce challenge only asks for a new proof: not a push.
+    if (error === 'use_dpop_nonce') return bump(stats.pushedAuthorization, 'nonceChallenges');
     bump(stats.pushedAuthorization, 'requests');
-    if (ctx.status >= 400) bump(stats.pushedAuthorization.errors, ctx.body?.error ?? String(ctx.status));
+    if (error) bump(stats.pushedAuthorization.errors, error);
   }
   if (route === 'revocation') {
     bump(stats.revocation, 'requests');

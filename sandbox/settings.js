@@ -14,6 +14,13 @@ function readInt(name, fallback) {
   return value;
 }
 
+function readSwitch(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== '0' && raw !== '1') throw new Error(`${name} must be 0 or 1, got "${raw}"`);
+  return Number(raw);
+}
+
 function readOrigins(name, fallback) {
   const raw = process.env[name] || fallback;
   return raw
@@ -74,7 +81,7 @@ export const SETTINGS = Object.freeze({
     // detection: the old token then revokes the whole grant.
     refreshGrace: process.env.SANDBOX_REFRESH_GRACE ? readInt('SANDBOX_REFRESH_GRACE', 0) : 0,
     // 1: discovery advertises pushed authorization requests; 0 hides them (the endpoint still answers).
-    pushedAuthorizationRequests: 1,
+    pushedAuthorizationRequests: readSwitch('SANDBOX_PAR', 1),
   }),
 });
 

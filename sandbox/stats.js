@@ -4,8 +4,9 @@
 function emptyStats() {
   return {
     authorization: { requests: 0, approved: 0, denied: 0 },
-    // Pushed authorization requests (RFC 9126), and those refused, by error code.
-    pushedAuthorization: { requests: 0, errors: {} },
+    // Pushed authorization requests (RFC 9126), and those refused, by error code. Pushes answered
+    // use_dpop_nonce only ask for a new proof: they are counted apart, as nonceChallenges.
+    pushedAuthorization: { requests: 0, nonceChallenges: 0, errors: {} },
     token: {
       requests: 0,
       byGrantType: {},

@@ -5,7 +5,7 @@ import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
 export interface SandboxStats {
   authorization: { requests: number; approved: number; denied: number };
-  pushedAuthorization: { requests: number; errors: Record<string, number> };
+  pushedAuthorization: { requests: number; nonceChallenges: number; errors: Record<string, number> };
   token: {
     requests: number;
     byGrantType: Record<string, number>;
