@@ -64,12 +64,13 @@ const SIGNED_OUT_STATES: PageState[] = [
     },
   },
   {
-    name: 'inspector, metadata read and request built',
+    name: 'inspector, metadata read, request built and pushed',
     open: async (page) => {
       await page.goto('/inspect');
       await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
       await page.getByRole('button', { name: '2. Build the authorization request' }).click();
-      await expect(page.getByRole('link', { name: '3. Go to the server' })).toBeVisible();
+      await page.getByRole('button', { name: '3. Push the request to the server (PAR)' }).click();
+      await expect(page.getByRole('link', { name: '4. Go to the server' })).toBeVisible();
       await page.getByLabel('Error code').fill('invalid_grant');
       await expect(page.getByTestId('explanation')).toBeVisible();
     },

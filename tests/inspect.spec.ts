@@ -1,7 +1,7 @@
 // The developer inspector (/inspect), used as a developer would, against the sandbox.
 
 import { readFile } from 'node:fs/promises';
-import { expect, openRecord, sandboxStats, signIn, test } from './fixtures';
+import { configureSandbox, expect, openRecord, sandboxStats, signIn, test } from './fixtures';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
@@ -46,11 +46,25 @@ async function runFlow(page: import('@playwright/test').Page) {
   ]) {
     await expect(parameters.getByRole('cell', { name, exact: true })).toBeVisible();
   }
+  // The sandbox offers PAR: the request is pushed from the page, as a step of its own, before the
+  // redirect; signed by the attempt's key, so the sandbox first asks for a DPoP nonce.
+  await expect(page.getByText(`${ISSUER}/request`).first()).toBeVisible();
+  await page.getByRole('button', { name: '3. Push the request to the server (PAR)' }).click();
+  const pushes = page.locator('details.exchange').filter({ hasText: 'Pushed authorization request' });
+  await expect(pushes.locator('summary')).toHaveText([
+    /^Pushed authorization request: POST\s+\S+\/request\s+→ HTTP 400$/,
+    /^Pushed authorization request \(again\): POST\s+\S+\/request\s+→ HTTP 201$/,
+  ]);
+  const curl = (await pushes.last().getByTestId('curl').textContent()) ?? '';
+  expect(curl).toContain(`${ISSUER}/request`);
+  expect(curl).toContain('code_challenge_method=S256');
+  expect(curl).toContain(`redirect_uri=${CALLBACK}`);
+  expect(curl).toContain('<dpop_proof>');
+  expect(curl).not.toContain('code_verifier');
   const url = new URL((await page.getByTestId('authorization-url').textContent()) ?? '');
-  expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-  expect(url.searchParams.get('redirect_uri')).toBe(CALLBACK);
-  expect(url.searchParams.has('code_verifier')).toBe(false);
-  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  expect([...url.searchParams.keys()]).toEqual(['client_id', 'request_uri']);
+  expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+  await page.getByRole('link', { name: '4. Go to the server' }).click();
   await page.waitForURL(`${ISSUER}/**`);
   if (await page.getByLabel('Email').isVisible()) {
     await page.getByLabel('Email').fill(DEMO.email);
@@ -61,11 +75,37 @@ async function runFlow(page: import('@playwright/test').Page) {
   await page.waitForURL(`${CALLBACK}**`);
 }
 
+test('a server without PAR: the built request is the address to go to, with nothing pushed', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { pushedAuthorizationRequests: 0 });
+  const before = await sandboxStats(request);
+  await page.goto('/inspect');
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await expect(page.getByText('not offered')).toBeVisible();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  const url = new URL((await page.getByTestId('authorization-url').textContent()) ?? '');
+  expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+  expect(url.searchParams.get('redirect_uri')).toBe(CALLBACK);
+  expect(url.searchParams.has('code_verifier')).toBe(false);
+  expect(url.searchParams.has('request_uri')).toBe(false);
+  await expect(page.getByRole('button', { name: /Push the request/ })).toHaveCount(0);
+  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  expect((await sandboxStats(request)).pushedAuthorization).toEqual(before.pushedAuthorization);
+  expect((await sandboxStats(request)).authorization.requests).toBe(before.authorization.requests + 1);
+});
+
 test('the full flow step by step: every check, the token request as curl, decoded tokens, refresh, userinfo and revoke', async ({
   page,
   request,
 }) => {
+  const pushedBefore = (await sandboxStats(request)).pushedAuthorization;
   await runFlow(page);
+  const pushedAfter = (await sandboxStats(request)).pushedAuthorization;
+  expect(pushedAfter.requests).toBe(pushedBefore.requests + 1);
+  expect(pushedAfter.nonceChallenges).toBe(pushedBefore.nonceChallenges + 1);
   // The code left the address bar at once.
   await expect(page).toHaveURL(CALLBACK);
   const checks = page.getByRole('list', { name: 'Callback checks' });

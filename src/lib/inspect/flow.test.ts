@@ -25,6 +25,7 @@ import {
   errorOf,
   exchangeCode,
   introspectInspected,
+  pushInspection,
   readCallback,
   recordingFetch,
   refreshInspected,
@@ -641,7 +642,7 @@ describe('discoverServer', () => {
     expect(requests).toHaveLength(0);
   });
 
-  it.each(['token_endpoint', 'authorization_endpoint', 'revocation_endpoint'])(
+  it.each(['token_endpoint', 'authorization_endpoint', 'revocation_endpoint', 'pushed_authorization_request_endpoint'])(
     'refuses discovered metadata with a plain-http %s',
     async (name) => {
       documents({ [OIDC]: () => jsonResponse({ ...METADATA, [name]: `http://as.example/${name}` }) });
@@ -806,6 +807,127 @@ describe('startInspection', () => {
     const replaced = await readCallback(goodCallback(first.attempt), runtime);
     expect(replaced.attempt).toBeUndefined();
     expect(replaced.validated).toBeUndefined();
+  });
+});
+
+describe('pushInspection (RFC 9126)', () => {
+  const PAR: InspectedServer = { ...DPOP, pushed_authorization_request_endpoint: 'https://as.example/par' };
+  const REQUEST_URI = 'urn:ietf:params:oauth:request_uri:inspected-1';
+  const pushedAnswer = () => jsonResponse({ request_uri: REQUEST_URI, expires_in: 60 }, 201);
+
+  it('pushes exactly the built parameters, recorded; the URL then carries only client_id and request_uri', async () => {
+    answer(pushedAnswer);
+    const { attempt, parameters } = await start(PAR, { scopes: ['openid', 'read'] });
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.error).toBeUndefined();
+    expect(requests).toHaveLength(1);
+    expect(requests[0].url).toBe(PAR.pushed_authorization_request_endpoint);
+    expect(requests[0].method).toBe('POST');
+    expect(requests[0].headers).not.toHaveProperty('authorization');
+    expect(formOf(requests[0])).toEqual(Object.fromEntries(parameters.map((p) => [p.name, [p.value]])));
+    expect(parameters.map((p) => p.name)).toEqual([
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'scope',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+      'nonce',
+      'dpop_jkt',
+    ]);
+    expect(pushed.value).toMatchObject({ request_uri: REQUEST_URI, expires_in: 60 });
+    const url = pushed.value!.url;
+    expect(url.origin + url.pathname).toBe(PAR.authorization_endpoint);
+    expect([...url.searchParams]).toEqual([
+      ['client_id', CLIENT_ID],
+      ['request_uri', REQUEST_URI],
+    ]);
+    expect(pushed.exchanges.map((e) => [e.label, e.request.method, e.response?.status])).toEqual([
+      ['Pushed authorization request', 'POST', 201],
+    ]);
+    expect(fieldsOf(pushed.exchanges[0].request.body)).toMatchObject({
+      state: attempt.state,
+      code_challenge_method: 'S256',
+    });
+    expectNoSecret(shown(pushed.exchanges), { code_verifier: attempt.code_verifier });
+  });
+
+  it('signs the push with the attempt’s key, the one dpop_jkt names, and shows the proof masked', async () => {
+    answer(pushedAnswer);
+    const { attempt, parameters } = await start(PAR);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    const proof = await proofOf(requests[0]);
+    expect(proof.payload).toMatchObject({ htm: 'POST', htu: PAR.pushed_authorization_request_endpoint });
+    expect(await jwkThumbprint(proof.header.jwk!)).toBe(parameters.find((p) => p.name === 'dpop_jkt')?.value);
+    expectNoSecret(shown(pushed.exchanges), { dpop: requests[0].headers.dpop });
+  });
+
+  it('retries a use_dpop_nonce answer once, with the nonce, both exchanges shown', async () => {
+    answer(() => tokenNonceError('par-nonce-1'), pushedAnswer);
+    const { attempt, parameters } = await start(PAR);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.error).toBeUndefined();
+    expect(pushed.value?.request_uri).toBe(REQUEST_URI);
+    expect((await proofOf(requests[1])).payload.nonce).toBe('par-nonce-1');
+    expect(pushed.exchanges.map((e) => [e.label, e.response?.status])).toEqual([
+      ['Pushed authorization request', 400],
+      ['Pushed authorization request (again)', 201],
+    ]);
+  });
+
+  it('pushes without a proof when the server takes no DPoP', async () => {
+    answer(pushedAnswer);
+    const plain: InspectedServer = { ...SERVER, pushed_authorization_request_endpoint: 'https://as.example/par' };
+    const { attempt, parameters } = await start(plain);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.value?.request_uri).toBe(REQUEST_URI);
+    expect(requests[0].headers).not.toHaveProperty('dpop');
+    expect(formOf(requests[0])).not.toHaveProperty('dpop_jkt');
+  });
+
+  it('shows a refusal with its OAuth error and status, and the exchange as answered', async () => {
+    answer(() => jsonResponse({ error: 'invalid_request', error_description: 'redirect_uri not registered' }, 400));
+    const { attempt, parameters } = await start(PAR);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.value).toBeUndefined();
+    expect(pushed.error).toMatchObject({
+      code: 'invalid_request',
+      status: 400,
+      description: 'redirect_uri not registered',
+    });
+    expect(pushed.exchanges.map((e) => e.response?.status)).toEqual([400]);
+  });
+
+  it('calls a request that got no answer cors_blocked', async () => {
+    respond = () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const { attempt, parameters } = await start(PAR);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.error?.code).toBe('cors_blocked');
+    expect(pushed.exchanges.map((e) => e.failure)).toEqual(['cors_blocked']);
+  });
+
+  it('sends nothing to a server without a PAR endpoint', async () => {
+    const { attempt, parameters } = await start(DPOP);
+
+    const pushed = await pushInspection(attempt, parameters, runtime);
+
+    expect(pushed.error?.code).toBe('invalid_request');
+    expect(requests).toHaveLength(0);
   });
 });
 

@@ -226,6 +226,7 @@ export async function discoverServer(profile: Profile): Promise<StepResult<Inspe
       'revocation_endpoint',
       'introspection_endpoint',
       'userinfo_endpoint',
+      'pushed_authorization_request_endpoint',
     ] as const) {
       if (merged[name]) assertSecureEndpoint(merged[name], name);
     }
@@ -434,6 +435,53 @@ async function provenStep<T>(
     // The key the tokens are to be bound to (dpop_jkt was sent): without it, no request at all.
     const DPoP = attempt.dpop_key ? await requireDpopHandle(runtime, attempt.dpop_key) : undefined;
     return withNonceRetry(() => send({ ...options(log, label, endpoint), DPoP }));
+  });
+}
+
+/** The pushed request's answer, and the URL to go to with it. */
+export interface PushedRequest {
+  request_uri: string;
+  expires_in: number;
+  /** The authorization endpoint with `client_id` and `request_uri` only (RFC 9126 §4). */
+  url: URL;
+}
+
+/**
+ * Pushes the built request to the server's pushed authorization request endpoint (RFC 9126 §2),
+ * recorded, as a public client: the parameters travel in the POST body rather than the address
+ * bar, with a DPoP proof by the attempt's key when it has one (RFC 9449 §10.1), and the server
+ * answers a `request_uri` to send the browser on with.
+ */
+export async function pushInspection(
+  attempt: InspectionAttempt,
+  parameters: ExplainedParameter[],
+  runtime: CoreRuntime,
+): Promise<StepResult<PushedRequest>> {
+  const endpoint = attempt.server.pushed_authorization_request_endpoint;
+  const client = { client_id: attempt.client_id };
+  if (!endpoint) {
+    return {
+      exchanges: [],
+      error: errorOf(new TypeError('The server has no pushed_authorization_request_endpoint'), false),
+    };
+  }
+  return provenStep(runtime, attempt, 'Pushed authorization request', endpoint, async (requestOptions) => {
+    const response = await oauth.pushedAuthorizationRequest(
+      attempt.server,
+      client,
+      oauth.None(),
+      parameters.map(({ name, value }) => [name, value]),
+      requestOptions,
+    );
+    const { request_uri, expires_in } = await oauth.processPushedAuthorizationResponse(
+      attempt.server,
+      client,
+      response,
+    );
+    const url = new URL(attempt.server.authorization_endpoint);
+    url.searchParams.set('client_id', attempt.client_id);
+    url.searchParams.set('request_uri', request_uri);
+    return { request_uri, expires_in, url };
   });
 }
 
