@@ -85,7 +85,7 @@ const MESSAGES: Record<FieldpassErrorCode, UserMessage> = {
   },
   RATE_LIMITED: {
     title: 'Too many requests for now',
-    text: 'Fentu has asked Fieldpass to slow down. It will try again by itself at the time shown.',
+    text: 'Fentu has asked Fieldpass to slow down for a while. Try again in a few moments; where it can, Fieldpass tries again by itself.',
   },
   API_ERROR: {
     title: 'Fentu could not answer that request',
