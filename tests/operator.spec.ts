@@ -144,6 +144,9 @@ test.describe('npm run doctor', () => {
       'CORS on the token endpoint (preflight)',
       'CORS on the token endpoint (answer)',
       'CORS on the revocation endpoint',
+      'PAR',
+      'CORS on the PAR endpoint (preflight)',
+      'CORS on the PAR endpoint (answer)',
       'CORS on the Fentu API',
     ]) {
       expect(findings.find((line) => line.includes(` ${subject} `)) ?? subject).toMatch(/^ok /);

@@ -157,6 +157,23 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
           : `the server does not advertise DPoP: tokens will be plain bearer tokens`,
       );
 
+    // Pushed authorization requests (RFC 9126): with PUBLIC_FENTU_PAR=auto, the browser posts the
+    // sign-in request there first, so the endpoint must be one the app's CSP lets it reach.
+    const par = server.pushed_authorization_request_endpoint;
+    const pushes = par !== undefined && client.par === 'auto';
+    if (!par) add('ok', 'PAR', 'not offered: the sign-in request goes in the address bar');
+    else if (client.par === 'off' && server.require_pushed_authorization_requests)
+      add('problem', 'PAR', `the server accepts pushed authorization requests only: set PUBLIC_FENTU_PAR=auto`);
+    else if (client.par === 'off')
+      add('ok', 'PAR', 'offered, but PUBLIC_FENTU_PAR=off: the request goes in the address bar');
+    else if (![client.issuer, client.apiBaseUrl].some((url) => new URL(url).origin === new URL(par).origin))
+      add(
+        'problem',
+        'PAR',
+        `${par} is not on the issuer's origin, which the app's Content-Security-Policy does not let the browser reach: set PUBLIC_FENTU_PAR=off`,
+      );
+    else add('ok', 'PAR', `the sign-in request is pushed to ${par}`);
+
     const allowAt = async (label: string, url: string, init: Parameters<typeof request>[1], headers: string[]) => {
       try {
         const response = await request(url, init);
@@ -216,6 +233,13 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
         { method: 'POST', headers: origin, body },
         [],
       );
+    }
+    if (pushes) {
+      await allowAt('the PAR endpoint (preflight)', par, preflight(TOKEN_HEADERS), TOKEN_HEADERS);
+      // A push with nothing but the client is refused and creates nothing; the refusal shows
+      // whether the server allows this origin for the client, as at the token endpoint.
+      const body = new URLSearchParams({ client_id: client.clientId });
+      await allowAt('the PAR endpoint (answer)', par, { method: 'POST', headers: origin, body }, []);
     }
     await allowAt('the Fentu API', `${client.apiBaseUrl}/`, preflight(API_HEADERS), API_HEADERS);
   }
