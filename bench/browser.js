@@ -219,6 +219,8 @@ async function timedSignIn(browser, origins, stats) {
       server: {
         tokenRequests: after.token.requests - before.token.requests,
         nonceChallenges: after.token.nonceChallenges - before.token.nonceChallenges,
+        pushes: after.pushedAuthorization.requests - before.pushedAuthorization.requests,
+        pushNonceChallenges: after.pushedAuthorization.nonceChallenges - before.pushedAuthorization.nonceChallenges,
         authorizations: after.authorization.requests - before.authorization.requests,
         apiRequests: after.api.requests - before.api.requests,
       },

@@ -15,6 +15,7 @@ export function classifyRequest({ url, method, resourceType, navigation }, { app
   }
   if (origin === issuer) {
     if (pathname.startsWith('/.well-known/')) return 'authorization server: discovery';
+    if (pathname === '/request') return 'authorization server: pushed authorization request';
     if (pathname === '/authorize') return 'authorization server: authorize';
     if (pathname.startsWith('/authorize/')) return 'authorization server: authorize (resumed)';
     if (pathname === '/token') return 'authorization server: token';
@@ -30,11 +31,13 @@ export function classifyRequest({ url, method, resourceType, navigation }, { app
 
 /** Why each kind of request is there; printed beside the counts. */
 export const WHY = {
-  'authorization server: authorize': 'the authorization request (PKCE S256, state, nonce, dpop_jkt)',
+  'authorization server: pushed authorization request':
+    'the authorization request (PKCE S256, state, nonce, dpop_jkt), pushed with a DPoP proof: first answer is the nonce challenge (400 use_dpop_nonce), the retry carries the nonce',
+  'authorization server: authorize': 'the browser goes to the server with client_id and request_uri only',
   'authorization server: login/consent page': "the sandbox's login page, then its consent page",
   'authorization server: login/consent form sent': 'the user signs in, then allows the scopes',
   'authorization server: authorize (resumed)': 'the server resumes the authorization after each form',
-  'authorization server: CORS preflight': 'the token request is cross-origin with a DPoP header',
+  'authorization server: CORS preflight': 'the push and the token request are cross-origin with a DPoP header',
   'authorization server: token':
     'the code exchange: first answer is the DPoP nonce challenge (400 use_dpop_nonce), the retry carries the nonce',
   'authorization server: discovery': 'AVOIDABLE: the pending attempt already holds the metadata',
@@ -85,6 +88,7 @@ export function requestCounts(requests, origins) {
     discovery: count((r) => r.kind === 'authorization server: discovery'),
     jwks: count((r) => r.kind === 'authorization server: jwks'),
     tokenPosts: count((r) => r.kind === 'authorization server: token'),
+    pushes: count((r) => r.kind === 'authorization server: pushed authorization request'),
     appDocuments: count((r) => r.kind.startsWith('app: page ')),
     appAssetsFromNetwork: count(isAppAsset),
     apiCalls: count((r) => r.kind.startsWith('Fentu API: ') && r.method !== 'OPTIONS'),

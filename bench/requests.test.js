@@ -17,6 +17,9 @@ describe('classifyRequest', () => {
     const kind = (url, extra) => classifyRequest(req(url, extra), origins);
     expect(kind(`${origins.issuer}/.well-known/openid-configuration`)).toBe('authorization server: discovery');
     expect(kind(`${origins.issuer}/authorize?client_id=fieldpass`)).toBe('authorization server: authorize');
+    expect(kind(`${origins.issuer}/request`, { method: 'POST' })).toBe(
+      'authorization server: pushed authorization request',
+    );
     expect(kind(`${origins.issuer}/token`, { method: 'POST' })).toBe('authorization server: token');
     expect(kind(`${origins.issuer}/token`, { method: 'OPTIONS' })).toBe('authorization server: CORS preflight');
     expect(kind(`${origins.issuer}/interaction/abc/login`, { method: 'POST' })).toBe(
@@ -49,12 +52,23 @@ describe('requestCounts', () => {
       discovery: 0,
       jwks: 0,
       tokenPosts: 2,
+      pushes: 0,
       appDocuments: 1,
       appAssetsFromNetwork: 1,
       apiCalls: 1,
       preflights: 1,
       repeated: 0,
     });
+  });
+
+  it('counts a push answered with a DPoP nonce challenge and made again as two pushes, not a repeat', () => {
+    const pushed = [
+      req(`${origins.issuer}/request`, { method: 'OPTIONS', status: 204 }),
+      req(`${origins.issuer}/request`, { method: 'POST', status: 400 }),
+      req(`${origins.issuer}/request`, { method: 'POST', status: 201 }),
+      ...signIn,
+    ];
+    expect(requestCounts(pushed, origins)).toMatchObject({ total: 10, pushes: 2, preflights: 2, repeated: 0 });
   });
 
   it('catches discovery on the callback, a JWKS fetch and a second code exchange after a success', () => {

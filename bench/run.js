@@ -192,7 +192,7 @@ function browserSection(core, { pages, signIns }, origins) {
   }
   const server = first.server;
   console.log(
-    `  the sandbox counted ${server.authorizations} authorization, ${server.tokenRequests} token requests (${server.nonceChallenges} nonce challenge) and ${server.apiRequests} API calls`,
+    `  the sandbox counted ${server.pushes} pushed authorization request (${server.pushNonceChallenges} nonce challenge), ${server.authorizations} authorization, ${server.tokenRequests} token requests (${server.nonceChallenges} nonce challenge) and ${server.apiRequests} API calls`,
   );
 
   return {
@@ -208,6 +208,7 @@ function browserSection(core, { pages, signIns }, origins) {
     'requests.discovery': worst.discovery,
     'requests.jwks': worst.jwks,
     'requests.tokenPosts': worst.tokenPosts,
+    'requests.pushes': worst.pushes,
     'requests.tokenNonceChallenges': Math.max(...signIns.map((s) => s.server.nonceChallenges)),
     'requests.appDocuments': worst.appDocuments,
     'requests.appAssetsFromNetwork': worst.appAssetsFromNetwork,
