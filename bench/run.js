@@ -27,7 +27,7 @@ const ROUNDS = 4;
 const flag = (name) => process.argv.indexOf(name);
 const SOAK_SECONDS = flag('--soak') === -1 ? 0 : Number(process.argv[flag('--soak') + 1] ?? 120) || 120;
 const RUNS = flag('--runs') === -1 ? 20 : Math.max(1, Number(process.argv[flag('--runs') + 1]) || 20);
-/** Published sizes (gzip) of browser OAuth clients doing the same job, from the issue. */
+/** Published sizes (gzip) of browser OAuth clients doing the same job, for comparison. */
 const REFERENCES = { 'oidc-client-ts': 17_800, 'auth0-spa-js': 64_000 };
 
 const json = (response) => response.json();
