@@ -12,12 +12,14 @@ let exchange: Promise<{ session: Session; returnTo: string }> | undefined;
  * from the client `init` hook, before SvelteKit reads the address or loads any page, so the code
  * exchange does not wait for the page's UI. The response leaves the address bar and history
  * before anything else happens (RFC 9700 §4.2.4), and SvelteKit never sees it to write it back.
- * The native call keeps whatever SvelteKit keeps in history.state.
+ * SvelteKit's router has not started, so nothing can conflict: the History prototype's own method
+ * is called (the development server wraps the instance's to warn about later conflicts), and it
+ * keeps whatever SvelteKit keeps in history.state.
  */
 export function beginCallback(): void {
   if (location.pathname !== '/callback' || !location.search) return;
   const received = location.href;
-  history.replaceState(history.state, '', '/callback');
+  History.prototype.replaceState.call(history, history.state, '', '/callback');
   exchange = completeSignIn(received, browserRuntime());
   exchange.then(
     () => performance.mark(STORED_MARK),
