@@ -27,8 +27,8 @@ function openChannel(): BroadcastChannel | undefined {
  */
 function tabMark(): string | undefined {
   try {
-    const mark = sessionStorage.getItem('fieldpass-tab') ?? crypto.randomUUID();
-    sessionStorage.setItem('fieldpass-tab', mark);
+    let mark = sessionStorage.getItem('fieldpass-tab');
+    if (!mark) sessionStorage.setItem('fieldpass-tab', (mark = crypto.randomUUID()));
     return mark;
   } catch {
     return undefined;
