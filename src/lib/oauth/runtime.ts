@@ -27,8 +27,12 @@ export interface CoreRuntime {
    * and it must happen here; rejects with the refresh's own failure.
    */
   refreshElsewhere?: (request: RefreshRequest) => Promise<boolean>;
-  /** This browser tab's own random mark: a sign-in completes only in the tab that started it. */
-  tab?: string;
+  /**
+   * This browser tab's own random mark: a sign-in completes only in the tab that started it. A
+   * promise when the mark arrives after the response (the service worker, which starts the code
+   * exchange as the callback is requested): nothing is stored until it has arrived and matches.
+   */
+  tab?: string | Promise<string | undefined>;
 }
 
 /** What a refresh is asked to do: `rejectedAccessToken` is one the API just refused. */

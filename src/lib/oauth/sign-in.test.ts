@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStore } from '../server/memory-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import { attemptKeyName, DPOP_KEY, dpopKeyPair, requireDpopHandle } from './dpop.js';
@@ -579,6 +579,40 @@ describe('completeSignIn: the tab that started the attempt', () => {
       runtime,
     );
     expect(session.access_token).toBe(TOKEN_RESPONSE.access_token);
+  });
+});
+
+describe('completeSignIn: a tab mark that arrives after the response (the service worker)', () => {
+  const started = async () => {
+    runtime = { ...runtime, tab: 'tab-1' };
+    const { pending } = await startSignIn(input(), runtime);
+    return callbackUrl([
+      ['code', 'abc'],
+      ['state', pending.state],
+      ['iss', server.issuer],
+    ]);
+  };
+
+  it('exchanges the code while the mark is on its way, and stores once the right tab claims it', async () => {
+    const url = await started();
+    let claim!: (tab: string) => void;
+    const finishing = completeSignIn(url, { ...runtime, tab: new Promise((resolve) => (claim = resolve)) });
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThan(0));
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+
+    claim('tab-1');
+    const { session } = await finishing;
+    expect(session.access_token).toBe(TOKEN_RESPONSE.access_token);
+    expect(store.data.has(SESSION_KEY)).toBe(true);
+  });
+
+  it('stores nothing when another tab claims the response, and the attempt is spent', async () => {
+    const url = await started();
+    const err = await rejectionOf(completeSignIn(url, { ...runtime, tab: Promise.resolve('tab-2') }));
+    expect(err.code).toBe('STATE_UNKNOWN');
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+    expect([...store.data.keys()].filter((key) => key.startsWith(PENDING_PREFIX))).toEqual([]);
+    expect((await rejectionOf(completeSignIn(url, { ...runtime, tab: 'tab-1' }))).code).toBe('STATE_UNKNOWN');
   });
 });
 

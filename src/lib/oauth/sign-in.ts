@@ -102,7 +102,7 @@ export async function startSignIn(
     created_at: nowOf(runtime),
     dpop,
     dpop_key: dpopKey,
-    tab: runtime.tab,
+    tab: await runtime.tab,
   };
   const url = new URL(input.server.authorization_endpoint);
   const proof = keyPair && oauth.DPoP({}, keyPair);
@@ -176,10 +176,14 @@ export async function completeSignIn(
   // Taking the record deletes it: the attempt is single-use whatever happens next.
   const pending = await runtime.store.take<PendingSignIn>(PENDING_PREFIX + states[0]);
   if (!pending) throw new FieldpassError('STATE_UNKNOWN', 'No attempt has this state');
+  // A response opened in another tab (pasted, or sent there) finishes nothing, and is spent. A
+  // mark known now is checked before the code is sent; one still on its way, before storing.
+  const sameTab = async () => {
+    if (pending.tab !== (await runtime.tab)) throw new FieldpassError('STATE_UNKNOWN', 'Started in another tab');
+  };
   try {
-    // A response opened in another tab (pasted, or sent there) finishes nothing, and is spent.
-    if (pending.tab !== runtime.tab) throw new FieldpassError('STATE_UNKNOWN', 'Started in another tab');
-    return await finishAttempt(pending, params, runtime);
+    if (typeof runtime.tab !== 'object') await sameTab();
+    return await finishAttempt(pending, params, runtime, sameTab);
   } catch (err) {
     // A failed attempt's own DPoP key is of no further use.
     if (pending.dpop_key && pending.dpop_key !== DPOP_KEY) await runtime.store.del(pending.dpop_key);
@@ -192,6 +196,7 @@ async function finishAttempt(
   pending: PendingSignIn,
   params: URLSearchParams,
   runtime: CoreRuntime,
+  sameTab: () => Promise<void>,
 ): Promise<{ session: Session; returnTo: string }> {
   if (nowOf(runtime) - pending.created_at > PENDING_TTL_MS) {
     throw new FieldpassError('STATE_EXPIRED', 'Attempt expired');
@@ -238,6 +243,7 @@ async function finishAttempt(
     throw toFieldpassError(err, 'code-exchange');
   }
 
+  await sameTab();
   const session = sessionFromTokenResponse(tokens, {
     server: pending.server,
     clientId: pending.client_id,
