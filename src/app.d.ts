@@ -1,5 +1,12 @@
 // See https://svelte.dev/docs/kit/types#app.d.ts
+import type { EarlyCallback } from '#lib/pwa/callback-messages.ts';
+
 declare global {
+  interface Window {
+    /** Left by the inline script in app.html when the service worker is finishing a sign-in. */
+    fieldpassCallback?: EarlyCallback;
+  }
+
   namespace App {
     interface Error {
       message: string;

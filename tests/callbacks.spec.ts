@@ -5,7 +5,8 @@
 
 import type { Page } from '@playwright/test';
 import { API_BASE_URL, APP_ORIGIN, DEMO, ISSUER } from './harness';
-import { expect, idbRecords, nextAuthorizationParams, sandboxStats, signIn, test as base } from './fixtures';
+import { expect, idbRecords, nextAuthorizationParams, sandboxStats, serviceWorkerInControl } from './fixtures';
+import { signIn, test as base } from './fixtures';
 
 /** The headings messages.ts gives each outcome; STATE_MISSING, STATE_UNKNOWN and CALLBACK_INVALID share one. */
 const HEADING = {
@@ -353,6 +354,115 @@ test('a sign-in answer opened in another tab finishes nothing there or later, an
   const keys = await storedKeys(page);
   expect(keys).not.toContain('session');
   expect(pendingOf(keys)).toEqual([]);
+});
+
+test.describe('with the service worker in control, the worker exchanges the code', () => {
+  test.use({ serviceWorkers: 'allow' });
+
+  /** Every request to the token endpoint, and whether the service worker made it. */
+  function tokenRequests(page: Page) {
+    const seen: { byWorker: boolean; grant: string | null }[] = [];
+    page.context().on('request', (request) => {
+      if (request.url() !== `${ISSUER}/token`) return;
+      const grant = new URLSearchParams(request.postData() ?? '').get('grant_type');
+      seen.push({ byWorker: request.serviceWorker() !== null, grant });
+    });
+    return seen;
+  }
+
+  test('signed in where the sign-in started: the code sent by the worker, once; the address clean', async ({
+    page,
+    request,
+  }) => {
+    await page.goto('/');
+    await serviceWorkerInControl(page);
+    const before = await sandboxStats(request);
+    const sent = tokenRequests(page);
+
+    await signIn(page, { returnTo: '/inspect' });
+
+    await expect(page).toHaveURL(`${APP_ORIGIN}/inspect`);
+    await page.goto('/');
+    await expect(page.getByRole('heading', { name: SIGNED_IN })).toBeVisible();
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((r) => !r.byWorker)).toEqual([]);
+    const after = await sandboxStats(request);
+    expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
+    const keys = await storedKeys(page);
+    expect(keys).toContain('session');
+    expect(pendingOf(keys)).toEqual([]);
+  });
+
+  test('a reload while the worker is exchanging the code: the sign-in is kept, and the page goes home signed in', async ({
+    page,
+    request,
+  }) => {
+    await page.goto('/');
+    await serviceWorkerInControl(page);
+    const before = await sandboxStats(request);
+    // The exchange reaches the real server; its answer is held back until the page has reloaded.
+    let reached!: () => void;
+    const atServer = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.context().route(`${ISSUER}/token`, async (route) => {
+      const response = await route.fetch();
+      if (response.status() === 400 && (await response.text()).includes('use_dpop_nonce')) {
+        return route.fulfill({ response });
+      }
+      reached();
+      await released;
+      await route.fulfill({ response }).catch(() => undefined);
+    });
+    await signInAtSandbox(page);
+    await atServer;
+    await expect(page.getByRole('status')).toHaveText('Finishing sign-in with Fentu…');
+
+    await page.reload();
+    release();
+
+    await expect(page).toHaveURL(`${APP_ORIGIN}/`);
+    await expect(page.getByRole('heading', { name: SIGNED_IN })).toBeVisible();
+    const after = await sandboxStats(request);
+    expect(after.token.byGrantType.authorization_code - (before.token.byGrantType.authorization_code ?? 0)).toBe(1);
+    expect(pendingOf(await storedKeys(page))).toEqual([]);
+  });
+
+  test('a sign-in answer opened in another tab finishes nothing there or later, and nothing is stored', async ({
+    page,
+    context,
+  }) => {
+    await page.goto('/');
+    await serviceWorkerInControl(page);
+    // As in the test above without a worker: the answer is caught before it reaches its tab.
+    let answer = '';
+    await page.route(`${ISSUER}/interaction/*/confirm`, async (route) => {
+      let location = (await route.fetch({ maxRedirects: 0 })).headers().location;
+      while (location && !location.startsWith(APP_ORIGIN)) {
+        const hop = await page.request.get(new URL(location, ISSUER).href, { maxRedirects: 0 });
+        location = hop.headers().location;
+      }
+      answer = location ?? '';
+      return route.fulfill({ status: 204 });
+    });
+    await signInAtSandbox(page);
+    await expect.poll(() => answer).toContain('code=');
+
+    // The worker exchanges the code as the other tab asks for the page, and stores nothing once
+    // that tab says it is not the one that started the sign-in.
+    const other = await context.newPage();
+    await other.goto(answer);
+    await expectErrorPage(other, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+
+    await page.unrouteAll();
+    await page.goto(answer);
+    await expectErrorPage(page, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+    const keys = await storedKeys(page);
+    expect(keys).not.toContain('session');
+    expect(pendingOf(keys)).toEqual([]);
+    await page.goto('/');
+    await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
+  });
 });
 
 test.describe('the code is exchanged once, whatever the browser does (#27)', () => {

@@ -300,6 +300,12 @@ export async function freshWorkOrders(page: Page): Promise<void> {
   await expect(panel.getByTestId('saved-list')).toHaveCount(0);
 }
 
+/** Waits until the app's service worker is active and controls `page` (tests that allow workers). */
+export async function serviceWorkerInControl(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
 /** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
 export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
   await page.goto(

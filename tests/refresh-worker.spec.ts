@@ -5,15 +5,18 @@
 
 import type { BrowserContext, Page } from '@playwright/test';
 import { DEMO, ISSUER } from './harness';
-import { configureSandbox, expect, sandboxStats, signIn, storedSession, test } from './fixtures';
+import {
+  configureSandbox,
+  expect,
+  sandboxStats,
+  serviceWorkerInControl,
+  signIn,
+  storedSession,
+  test,
+} from './fixtures';
 
 const isRefresh = (body: string | null) => new URLSearchParams(body ?? '').get('grant_type') === 'refresh_token';
 const signedIn = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
-
-async function serviceWorkerInControl(page: Page): Promise<void> {
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-}
 
 /**
  * Holds the answer to the next refresh: the request reaches the sandbox (which rotates the refresh

@@ -6,6 +6,10 @@
 // with the DPoP key from IndexedDB, stores the rotated set and tells every tab — all inside the
 // message event's lifetime, so a reload or a closed tab cannot lose the rotated refresh token.
 //
+// Sign-in callbacks: the page's first inline script hands the authorization response over, and
+// the worker exchanges the code and stores the token set the same way (completeSignIn), so the
+// exchange starts before the app's modules have loaded and no reload can drop its answer.
+//
 // Updates: a new version installs beside the old one and waits (no skipWaiting). Open pages keep
 // the version they loaded, whose lazily loaded route files stay in the old cache, until every one
 // of them is closed; the next start gets the new version. clients.claim() only matters for the
@@ -16,6 +20,8 @@ import { assets, immutable } from '$app/manifest';
 import { self as worker } from '$app/service-worker';
 import { workerRuntime } from '#lib/components/runtime.ts';
 import { ensureFreshSession } from '#lib/oauth/session.ts';
+import { completeSignIn } from '#lib/oauth/sign-in.ts';
+import { CALLBACK_MESSAGE, type CallbackMessage, type CallbackReply } from '#lib/pwa/callback-messages.ts';
 import { failedReply, REFRESH_MESSAGE, type RefreshMessage, type RefreshReply } from '#lib/pwa/refresh-messages.ts';
 import {
   cacheName,
@@ -90,6 +96,40 @@ async function precachedFirst(request: Request): Promise<Response> {
   return cached ?? fetch(request);
 }
 
+/** Sign-ins whose code exchange started as their callback was requested, by callback URL. */
+const callbacks = new Map<string, { claim: (tab: string | undefined) => void; answer: Promise<CallbackReply> }>();
+/** How long a started sign-in waits for the tab the response reached to say which tab it is. */
+const CLAIM_MS = 60_000;
+
+/**
+ * Starts finishing a sign-in: the code is exchanged at once, and the token set is stored only once
+ * the page the response reached has said which tab it is, and that tab started the sign-in (no
+ * page within CLAIM_MS: nothing is stored). The checks are the page path's own.
+ */
+function startCallback(url: string) {
+  let claim!: (tab: string | undefined) => void;
+  // '' is no tab's mark: a response no page claims in time finishes nothing.
+  const tab = new Promise<string | undefined>((resolve) => {
+    claim = resolve;
+    setTimeout(resolve, CLAIM_MS, '');
+  });
+  const answer = completeSignIn(url, { ...workerRuntime(), tab }).then(
+    ({ session, returnTo }): CallbackReply => ({
+      done: true,
+      session,
+      returnTo,
+      storedAt: performance.timeOrigin + performance.now(),
+    }),
+    failedReply,
+  );
+  const started = { claim, answer };
+  callbacks.set(url, started);
+  void answer.then(() => {
+    if (callbacks.get(url) === started) callbacks.delete(url);
+  });
+  return started;
+}
+
 worker.addEventListener('fetch', (event) => {
   const { request } = event;
   const kind = classifyRequest(request, worker.location.origin);
@@ -97,7 +137,19 @@ worker.addEventListener('fetch', (event) => {
     event.respondWith(shellFirstFromNetwork(request));
   } else if (kind === 'callback') {
     // Never the shell: it would start a code exchange. Offline, a page without any script.
-    event.respondWith(fetch(request).catch(() => offlineCallbackPage()));
+    const page = fetch(request);
+    event.respondWith(page.catch(() => offlineCallbackPage()));
+    // A sign-in's response: once the server answers for its page (offline, nothing is started and
+    // the attempt waits), its code exchange starts, while the page loads.
+    const url = new URL(request.url);
+    if (url.pathname === '/callback' && url.search) {
+      event.waitUntil(
+        page.then(
+          () => startCallback(request.url).answer,
+          () => undefined,
+        ),
+      );
+    }
   } else if (kind === 'asset' && PRECACHED.has(new URL(request.url).pathname)) {
     event.respondWith(precachedFirst(request));
   }
@@ -106,14 +158,24 @@ worker.addEventListener('fetch', (event) => {
 
 worker.addEventListener('message', (event) => {
   const [port] = event.ports;
-  const message = event.data as RefreshMessage | undefined;
-  if (!port || message?.type !== REFRESH_MESSAGE) return;
-  const reply = (answer: RefreshReply) => port.postMessage(answer);
-  reply({ accepted: true });
-  event.waitUntil(
-    ensureFreshSession(workerRuntime(), message.rejectedAccessToken, { ignoreBackoff: message.ignoreBackoff }).then(
-      () => reply({ done: true }),
-      (err: unknown) => reply(failedReply(err)),
-    ),
-  );
+  const message = event.data as RefreshMessage | CallbackMessage | undefined;
+  if (!port) return;
+  if (message?.type === REFRESH_MESSAGE) {
+    const reply = (answer: RefreshReply) => port.postMessage(answer);
+    reply({ accepted: true });
+    event.waitUntil(
+      ensureFreshSession(workerRuntime(), message.rejectedAccessToken, { ignoreBackoff: message.ignoreBackoff }).then(
+        () => reply({ done: true }),
+        (err: unknown) => reply(failedReply(err)),
+      ),
+    );
+  } else if (message?.type === CALLBACK_MESSAGE) {
+    // The tab's mark for a sign-in started when its callback was requested (or, if this worker did
+    // not see that request, for one started now), and the answer once it is stored or has failed.
+    const started = callbacks.get(message.url) ?? startCallback(message.url);
+    callbacks.delete(message.url);
+    started.claim(message.tab);
+    port.postMessage({ accepted: true } satisfies CallbackReply);
+    event.waitUntil(started.answer.then((answer) => port.postMessage(answer)));
+  }
 });

@@ -1,4 +1,5 @@
 import { defaultLock, type CoreRuntime, type SessionChange } from '../oauth/runtime.js';
+import { TAB_KEY } from '../pwa/callback-messages.js';
 import { refreshInWorker } from '../pwa/refresh-messages.js';
 import { createIdbStore } from '../storage/idb-store.js';
 import { createSealedStore } from '../storage/sealed-store.js';
@@ -27,8 +28,8 @@ function openChannel(): BroadcastChannel | undefined {
  */
 function tabMark(): string | undefined {
   try {
-    let mark = sessionStorage.getItem('fieldpass-tab');
-    if (!mark) sessionStorage.setItem('fieldpass-tab', (mark = crypto.randomUUID()));
+    let mark = sessionStorage.getItem(TAB_KEY);
+    if (!mark) sessionStorage.setItem(TAB_KEY, (mark = crypto.randomUUID()));
     return mark;
   } catch {
     return undefined;

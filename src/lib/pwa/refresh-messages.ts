@@ -17,13 +17,15 @@ export interface RefreshMessage extends RefreshRequest {
   type: typeof REFRESH_MESSAGE;
 }
 
-export type RefreshReply =
-  | { accepted: true }
-  | { done: true }
-  | { failed: { code: FieldpassErrorCode; message: string; details: FieldpassErrorDetails } };
+/** A failure as it crosses postMessage: an Error's class does not survive structured cloning. */
+export interface FailedReply {
+  failed: { code: FieldpassErrorCode; message: string; details: FieldpassErrorDetails };
+}
 
-/** A refresh failure as it crosses postMessage: an Error's class does not survive structured cloning. */
-export function failedReply(err: unknown): RefreshReply {
+export type RefreshReply = { accepted: true } | { done: true } | FailedReply;
+
+/** A refresh's or a sign-in's failure, ready for postMessage. */
+export function failedReply(err: unknown): FailedReply {
   const failure = isFieldpassError(err) ? err : new FieldpassError('UNEXPECTED', String(err));
   return { failed: { code: failure.code, message: failure.message, details: failure.details } };
 }
