@@ -48,22 +48,18 @@ async function cacheContents(page: Page) {
 
 /**
  * Deletes what Safari deletes after 7 days without use — the IndexedDB database, Cache Storage
- * and the service worker — and keeps the cookies. Done from a page without the app's scripts, so
- * no open database connection holds the deletion back.
+ * and the service worker — and keeps the cookies, the way the browser does it: through the
+ * DevTools protocol, which closes whatever connection the page or the worker still holds open.
  */
 async function wipeScriptStorage(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', {
+    origin: APP_ORIGIN,
+    storageTypes: 'indexeddb,cache_storage,service_workers',
   });
-  await page.goto('/favicon.svg');
-  await page.evaluate(async () => {
-    for (const name of await caches.keys()) await caches.delete(name);
-    await new Promise<void>((resolve, reject) => {
-      const request = indexedDB.deleteDatabase('fieldpass');
-      request.onsuccess = () => resolve();
-      request.onerror = () => reject(request.error);
-    });
-  });
+  await cdp.detach();
+  expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+  expect(await page.evaluate(async () => (await caches.keys()).length)).toBe(0);
 }
 
 /** Opens a page and waits until it has asked the server about an earlier sign-in. */
