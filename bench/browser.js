@@ -201,6 +201,29 @@ async function timedSignIn(browser, origins, stats) {
       if (response.fromDiskCache || response.fromPrefetchCache) entry.fromCache = true;
       if (response.fromServiceWorker) entry.fromServiceWorker = true;
     });
+    // The service worker's own requests (the code exchange, when a worker controls the callback)
+    // are not the page's: Playwright reports them on the context. The worker's CORS preflights are
+    // not reported, and its pass-through of the callback page is already the page's navigation.
+    const workerToken = [];
+    context.on('request', (request) => {
+      if (!recording || !request.serviceWorker() || new URL(request.url()).origin === app) return;
+      const entry = {
+        url: request.url(),
+        method: request.method(),
+        resourceType: request.resourceType(),
+        navigation: false,
+        fromCache: false,
+        fromServiceWorker: false,
+        byWorker: true,
+        status: undefined,
+      };
+      requests.push(entry);
+      void request.response().then((response) => {
+        entry.status = response?.status();
+        const { startTime, responseEnd } = request.timing();
+        if (new URL(entry.url).pathname === '/token') workerToken.push([startTime, startTime + responseEnd]);
+      });
+    });
     const before = await stats();
     recording = true;
     await continueToSignedIn(page, proceed, app, issuer);
@@ -208,7 +231,14 @@ async function timedSignIn(browser, origins, stats) {
     recording = false;
     const after = await stats();
     const stored = await callbackToStored(page);
+    if (workerToken.length) {
+      // Playwright's times are ms since the epoch; the page's count from the callback's navigation.
+      const navigationStart = stored.epoch - stored.ms;
+      stored.tokenStartMs = Math.min(...workerToken.map(([start]) => start)) - navigationStart;
+      stored.tokenEndMs = Math.max(...workerToken.map(([, end]) => end)) - navigationStart;
+    }
     return {
+      exchangedByWorker: workerToken.length > 0,
       callbackToStoredMs: stored.ms,
       phases: {
         untilTokenRequest: stored.tokenStartMs,

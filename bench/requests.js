@@ -39,7 +39,7 @@ export const WHY = {
   'authorization server: authorize (resumed)': 'the server resumes the authorization after each form',
   'authorization server: CORS preflight': 'the push and the token request are cross-origin with a DPoP header',
   'authorization server: token':
-    'the code exchange: first answer is the DPoP nonce challenge (400 use_dpop_nonce), the retry carries the nonce',
+    'the code exchange, by the service worker when one controls the callback: first answer is the DPoP nonce challenge (400 use_dpop_nonce), the retry carries the nonce',
   'authorization server: discovery': 'AVOIDABLE: the pending attempt already holds the metadata',
   'authorization server: jwks': 'AVOIDABLE: the ID token comes straight from the token endpoint',
   'app: page /callback': 'the redirect back with the code (home is then a client-side navigation)',
