@@ -1,13 +1,13 @@
 // The sandbox's admin API for tests and the benchmark, on the issuer's port under /__sandbox/.
 // GET stats; PUT settings (token lifetimes, rate limit, M2M faults, PAR advertised); DELETE
 // settings to restore the defaults; POST user-token mints a Fentu API access token for the demo
-// account (bench and tests).
+// account, or for the account whose `email` it names (bench and tests).
 
 import { mintUserAccessToken } from './authorization-server.js';
 import { readBody } from './http.js';
 import { liveRefreshTokens } from './memory-adapter.js';
 import { resetRateLimits } from './fentu-api.js';
-import { SETTINGS, current, resetSettings, updateSettings } from './settings.js';
+import { ACCOUNTS, DEMO_ACCOUNT, SETTINGS, current, resetSettings, updateSettings } from './settings.js';
 import { stats } from './stats.js';
 
 function json(res, status, body) {
@@ -35,7 +35,9 @@ export async function handleAdmin(provider, req, res) {
   }
   if (path === '/__sandbox/user-token' && req.method === 'POST') {
     const scope = typeof req.json.scope === 'string' ? req.json.scope : 'read:work-orders';
-    return json(res, 200, { access_token: await mintUserAccessToken(provider, scope) });
+    const account = ACCOUNTS.find((a) => a.email === (req.json.email ?? DEMO_ACCOUNT.email));
+    if (!account) return json(res, 400, { error: 'no sandbox account has that email' });
+    return json(res, 200, { access_token: await mintUserAccessToken(provider, scope, account) });
   }
   if (path === '/__sandbox/settings' && req.method === 'PUT') {
     try {

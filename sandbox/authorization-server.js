@@ -349,16 +349,16 @@ async function loadExistingGrant(ctx) {
 }
 
 /**
- * Issues a Fentu API access token for the demo account without a browser, for the benchmark and
+ * Issues a Fentu API access token for a sandbox account (the demo one unless told) without a browser, for the benchmark and
  * the server-route tests: the same kind of token the authorization-code flow gives the app.
  */
-export async function mintUserAccessToken(provider, scope) {
+export async function mintUserAccessToken(provider, scope, account = DEMO_ACCOUNT) {
   const client = await provider.Client.find(SETTINGS.clientId);
-  const grant = new provider.Grant({ accountId: DEMO_ACCOUNT.accountId, clientId: client.clientId });
+  const grant = new provider.Grant({ accountId: account.accountId, clientId: client.clientId });
   grant.addResourceScope(SETTINGS.apiBaseUrl, scope);
   const grantId = await grant.save();
   const token = new provider.AccessToken({
-    accountId: DEMO_ACCOUNT.accountId,
+    accountId: account.accountId,
     client,
     grantId,
     gty: 'authorization_code',
