@@ -349,8 +349,9 @@ async function loadExistingGrant(ctx) {
 }
 
 /**
- * Issues a Fentu API access token for a sandbox account (the demo one unless told) without a browser, for the benchmark and
- * the server-route tests: the same kind of token the authorization-code flow gives the app.
+ * Issues a Fentu API access token for a sandbox account (the demo one unless told) without a
+ * browser, for the benchmark and the server-route tests: the same kind of token the
+ * authorization-code flow gives the app.
  */
 export async function mintUserAccessToken(provider, scope, account = DEMO_ACCOUNT) {
   const client = await provider.Client.find(SETTINGS.clientId);
