@@ -85,6 +85,27 @@ async function signInAtSandbox(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Allow' }).click();
 }
 
+/**
+ * A whole sign-in whose real answer is caught before it reaches the tab that asked, as if copied
+ * from it: the consent's redirects are followed here (with the browser's cookies) up to the
+ * callback, whose URL is returned. The tab is left where it was, on the sandbox.
+ */
+async function answerCaughtOnItsWay(page: Page): Promise<string> {
+  let answer = '';
+  await page.route(`${ISSUER}/interaction/*/confirm`, async (route) => {
+    let location = (await route.fetch({ maxRedirects: 0 })).headers().location;
+    while (location && !location.startsWith(APP_ORIGIN)) {
+      const hop = await page.request.get(new URL(location, ISSUER).href, { maxRedirects: 0 });
+      location = hop.headers().location;
+    }
+    answer = location ?? '';
+    return route.fulfill({ status: 204 });
+  });
+  await signInAtSandbox(page);
+  await expect.poll(() => answer).toContain('code=');
+  return answer;
+}
+
 /** One line of the error panel's "Details for support" (opened first). */
 async function supportFact(page: Page, term: string) {
   const details = page.getByRole('group').filter({ hasText: 'Details for support' });
@@ -326,20 +347,7 @@ test('a sign-in answer opened in another tab finishes nothing there or later, an
   context,
   request,
 }) => {
-  // The sandbox's real answer is caught before it reaches the tab that asked, as if copied from it:
-  // the consent's redirects are followed here (with the browser's cookies) up to the callback.
-  let answer = '';
-  await page.route(`${ISSUER}/interaction/*/confirm`, async (route) => {
-    let location = (await route.fetch({ maxRedirects: 0 })).headers().location;
-    while (location && !location.startsWith(APP_ORIGIN)) {
-      const hop = await page.request.get(new URL(location, ISSUER).href, { maxRedirects: 0 });
-      location = hop.headers().location;
-    }
-    answer = location ?? '';
-    return route.fulfill({ status: 204 });
-  });
-  await signInAtSandbox(page);
-  await expect.poll(() => answer).toContain('code=');
+  const answer = await answerCaughtOnItsWay(page);
   const before = await sandboxStats(request);
 
   const other = await context.newPage();
@@ -434,19 +442,7 @@ test.describe('with the service worker in control, the worker exchanges the code
   }) => {
     await page.goto('/');
     await serviceWorkerInControl(page);
-    // As in the test above without a worker: the answer is caught before it reaches its tab.
-    let answer = '';
-    await page.route(`${ISSUER}/interaction/*/confirm`, async (route) => {
-      let location = (await route.fetch({ maxRedirects: 0 })).headers().location;
-      while (location && !location.startsWith(APP_ORIGIN)) {
-        const hop = await page.request.get(new URL(location, ISSUER).href, { maxRedirects: 0 });
-        location = hop.headers().location;
-      }
-      answer = location ?? '';
-      return route.fulfill({ status: 204 });
-    });
-    await signInAtSandbox(page);
-    await expect.poll(() => answer).toContain('code=');
+    const answer = await answerCaughtOnItsWay(page);
 
     // The worker exchanges the code as the other tab asks for the page, and stores nothing once
     // that tab says it is not the one that started the sign-in.
