@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from './tests/chromium.js';
-import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV } from './tests/harness';
+import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV, METRICS_TOKEN } from './tests/harness';
 
 /**
  * A tablet descriptor from Playwright's device list, run in Chromium (the iPad descriptors default
@@ -60,6 +60,7 @@ export default defineConfig({
         PUBLIC_FENTU_ISSUER: ISSUER,
         PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
         PUBLIC_FENTU_API_BASE_URL: API_BASE_URL,
+        METRICS_TOKEN,
         ...M2M_ENV,
       },
     },

@@ -1,39 +1,61 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit/hooks';
 import { dev } from '$app/env';
-import { INSPECT_CONNECT_ORIGINS } from '$app/env/private';
-import { loadClientConfig } from '#lib/config.ts';
 import type { ConfigProblem } from '#lib/oauth/errors.ts';
-import { serverEnvironment } from '#lib/server/config.ts';
+import {
+  bodyTooLargeResponse,
+  declaresTooLarge,
+  isApiPath,
+  trailingSlashRedirect,
+  withNoStore,
+} from '#lib/server/api-guard.ts';
+import { opsSettings, serverEnvironment } from '#lib/server/config.ts';
+import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
+import { registerReadinessCheck } from '#lib/server/health.ts';
+import { log } from '#lib/server/log.ts';
+import { serveMetrics } from '#lib/server/metrics.ts';
 import {
   configProblems,
   expectedOrigin,
   formatProblems,
-  parseInspectOrigins,
+  nodeBodySizeLimit,
   readSettings,
+  type Environment,
+  type OpsSettings,
 } from '#lib/server/settings.ts';
 
 /** Configuration problems found at start-up under `vite dev`, shown on every page until fixed. */
 let devProblems: ConfigProblem[] = [];
 
+/** The CSP connect-src directives, built once from the checked settings. */
+let connect: ConnectSources | undefined;
+
 /**
- * Checks the whole configuration before the first request and reports every problem at once,
- * each naming its variable; in production the process then exits. A sound configuration is then
- * checked against the servers themselves (as `npm run doctor` does), in the background: the
- * findings are logged once and never hold the server up.
+ * Without ORIGIN, adapter-node takes each request's origin from its Host header (or from
+ * PROTOCOL_HEADER and HOST_HEADER behind a proxy), so the server believes whatever address a
+ * client names. Nothing the server keeps depends on it, and a deployment behind a proxy that sets
+ * those headers works without ORIGIN, so ORIGIN is not required; production says plainly at
+ * start-up that it should be set.
  */
-export const init: ServerInit = () => {
-  const env = serverEnvironment();
-  const appOrigin = expectedOrigin(env);
-  try {
-    readSettings(env, appOrigin);
-  } catch (err) {
-    devProblems = configProblems(err);
-    if (!devProblems.length) throw err;
-    console.error(`\n${formatProblems(devProblems)}\n`);
-    if (!dev) process.exit(1);
-    return;
-  }
+function warnWithoutOrigin(env: Environment): void {
+  if (dev || env.ORIGIN?.trim()) return;
+  log.warn('origin_unset', {
+    message:
+      'ORIGIN is not set: requests are trusted to name this server in their Host header. Set ORIGIN to the address users open, e.g. ORIGIN=https://fieldpass.example.com.',
+  });
+}
+
+/** adapter-node's BODY_SIZE_LIMIT applies to every request before the API's own limit: the smaller wins. */
+function warnBodyLimits(env: Environment, ops: OpsSettings): void {
+  const nodeLimit = nodeBodySizeLimit(env);
+  if (dev || !env.API_MAX_BODY_BYTES?.trim() || !(nodeLimit < ops.apiMaxBodyBytes)) return;
+  log.warn('body_limit_lowered', {
+    message: `API_MAX_BODY_BYTES is ${ops.apiMaxBodyBytes}, but BODY_SIZE_LIMIT (adapter-node) refuses bodies over ${nodeLimit} bytes first; raise BODY_SIZE_LIMIT to at least API_MAX_BODY_BYTES.`,
+  });
+}
+
+/** The doctor's findings on the live servers, logged once; they never hold the server up. */
+function runDoctor(env: Environment, appOrigin: string): void {
   void diagnose(env, { appOrigin }).then(
     (findings) => {
       const report = formatFindings(findings.filter((finding) => finding.level !== 'ok')).split('\n');
@@ -43,6 +65,39 @@ export const init: ServerInit = () => {
     },
     (err) => console.warn('[doctor] the start-up check could not run:', err),
   );
+}
+
+/**
+ * Checks the whole configuration before the first request and reports every problem at once,
+ * each naming its variable; in production the process then exits. A sound configuration makes
+ * the server ready (GET /readyz), starts the metrics port when one is set, and is then checked
+ * against the servers themselves (as `npm run doctor` does), in the background.
+ */
+export const init: ServerInit = () => {
+  const env = serverEnvironment();
+  const appOrigin = expectedOrigin(env);
+  let settings: ReturnType<typeof readSettings>;
+  try {
+    settings = readSettings(env, appOrigin);
+  } catch (err) {
+    devProblems = configProblems(err);
+    if (!devProblems.length) throw err;
+    console.error(`\n${formatProblems(devProblems)}\n`);
+    if (!dev) process.exit(1);
+    registerReadinessCheck('configuration', () => ({ ok: false, detail: 'settings need fixing; see the server log' }));
+    return;
+  }
+  registerReadinessCheck('configuration', () => true);
+  connect = connectSources(settings);
+  warnWithoutOrigin(env);
+  warnBodyLimits(env, settings.ops);
+  if (settings.ops.metricsListen) serveMetrics(settings.ops.metricsListen);
+  log.info('startup', {
+    metricsPort: settings.ops.metricsListen?.port ?? null,
+    metricsOnAppPort: settings.ops.metricsToken !== undefined,
+    apiMaxBodyBytes: settings.ops.apiMaxBodyBytes,
+  });
+  runDoctor(env, appOrigin);
 };
 
 /** The start-up configuration problems as a page, under `vite dev` only. */
@@ -59,24 +114,22 @@ function problemsPage(problems: ConfigProblem[]): Response {
   return new Response(body, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
 
-const connectSources = new Map<string, string>();
+/** Paths that answer even while the dev server shows the configuration problems page. */
+const OPS_PATHS = new Set(['/healthz', '/readyz']);
 
-/** The CSP connect-src for an app origin: itself, the issuer, the API and hand-entered endpoints. */
-function connectSrc(appOrigin: string, inspector: boolean): string {
-  const cacheKey = `${appOrigin} ${inspector}`;
-  let value = connectSources.get(cacheKey);
-  if (value === undefined) {
-    const loaded = loadClientConfig(appOrigin);
-    const origins = new Set(["'self'"]);
-    if ('config' in loaded) {
-      const { issuer, apiBaseUrl, endpoints } = loaded.config;
-      for (const url of [issuer, apiBaseUrl, ...Object.values(endpoints ?? {})]) origins.add(new URL(url).origin);
-    }
-    if (inspector) for (const origin of parseInspectOrigins(INSPECT_CONNECT_ORIGINS)) origins.add(origin);
-    value = `connect-src ${[...origins].join(' ')}`;
-    connectSources.set(cacheKey, value);
-  }
-  return value;
+type HandleInput = Parameters<Handle>[0];
+
+/**
+ * A request under /api/: a trailing slash is redirected here (the API routes leave it to this
+ * hook, so the redirect gets the API's headers), and a body whose Content-Length is over
+ * API_MAX_BODY_BYTES is refused with 413 before any route runs.
+ */
+async function resolveApi({ event, resolve }: HandleInput): Promise<Response> {
+  const redirect = event.route.id ? trailingSlashRedirect(event.url) : undefined;
+  if (redirect) return redirect;
+  const limit = opsSettings().apiMaxBodyBytes;
+  if (declaresTooLarge(event.request, limit)) return bodyTooLargeResponse(limit);
+  return resolve(event);
 }
 
 /**
@@ -84,15 +137,19 @@ function connectSrc(appOrigin: string, inspector: boolean): string {
  * naming the configured authorization server and API, the only origins the browser must reach.
  */
 export const handle: Handle = async ({ event, resolve }) => {
-  if (dev && devProblems.length) return problemsPage(devProblems);
-  const response = await resolve(event);
+  const { pathname } = event.url;
+  if (dev && devProblems.length && !OPS_PATHS.has(pathname)) return problemsPage(devProblems);
+  // Every answer under /api/ is per caller and per request: SvelteKit's own 404 and 405 included.
+  const response = isApiPath(pathname) ? withNoStore(await resolveApi({ event, resolve })) : await resolve(event);
   const csp = response.headers.get('content-security-policy');
-  const inspector = event.url.pathname.startsWith('/inspect');
-  if (csp) response.headers.set('content-security-policy', `${csp}; ${connectSrc(event.url.origin, inspector)}`);
+  if (csp && connect) {
+    const sources = pathname.startsWith('/inspect') ? connect.inspector : connect.app;
+    response.headers.set('content-security-policy', `${csp}; ${sources}`);
+  }
   response.headers.set('referrer-policy', 'no-referrer');
   response.headers.set('x-frame-options', 'DENY');
   response.headers.set('x-content-type-options', 'nosniff');
-  if (event.url.pathname === '/callback' || event.url.pathname === '/inspect/callback') {
+  if (pathname === '/callback' || pathname === '/inspect/callback') {
     response.headers.set('cache-control', 'no-store');
   }
   return response;

@@ -20,6 +20,9 @@ export const CANARY: { fenergoSecret: string; fenrisSecret: string } = JSON.pars
   readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'),
 );
 
+/** The bearer token that reads /metrics on the app's port in the tests (METRICS_TOKEN). */
+export const METRICS_TOKEN = 'e2e-metrics-token-5b1f0c9a7d3e4f6a8b2c1d0e9f8a7b6c';
+
 /** The app's machine-to-machine configuration in the tests, as M2M_* variables. */
 export const M2M_ENV: Record<string, string> = {
   M2M_PROVIDERS: 'fenergo fenris',

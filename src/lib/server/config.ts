@@ -4,7 +4,7 @@ import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/autho
 import type { ClientConfig } from '../oauth/config.js';
 import { createMemoryStore } from './memory-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
-import { readSettings, type Environment } from './settings.js';
+import { readOpsSettings, readSettings, type Environment, type OpsSettings } from './settings.js';
 
 /** Everything the server side needs, built once from the environment. */
 export interface ServerContext {
@@ -17,6 +17,7 @@ export interface ServerContext {
 }
 
 let context: ServerContext | undefined;
+let ops: OpsSettings | undefined;
 
 /**
  * The server's environment: the variables declared in src/env.ts as SvelteKit hands them over, and
@@ -50,4 +51,13 @@ export function serverContext(appOrigin: string): ServerContext {
     },
   };
   return context;
+}
+
+/**
+ * API_MAX_BODY_BYTES and METRICS_*, checked on first use. Nothing here depends on a request, so
+ * the hook, the routes and the metrics endpoint all read the same values.
+ */
+export function opsSettings(): OpsSettings {
+  ops ??= readOpsSettings(serverEnvironment());
+  return ops;
 }

@@ -1,10 +1,10 @@
 import { json, type RequestEvent } from '@sveltejs/kit';
+import { BodyTooLargeError, bodyTooLargeResponse, readBodyText } from './api-guard.js';
 import { CallerError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
-import { serverContext } from './config.js';
+import { opsSettings, serverContext } from './config.js';
 import { maskToken } from '../inspect/tokens.js';
+import { log } from './log.js';
 import { M2mError } from './m2m.js';
-
-const MAX_REQUEST_BYTES = 65_536;
 
 function noStore(headers: Record<string, string> = {}): Headers {
   return new Headers({ 'cache-control': 'no-store', ...headers });
@@ -21,8 +21,9 @@ function failure(err: unknown): Response {
     const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
     return json({ error: err.code, message: err.message }, { status: err.status, headers });
   }
+  if (err instanceof BodyTooLargeError) return bodyTooLargeResponse(err.limit, { closeConnection: err.unbounded });
   // Unexpected: the log gets the error's name only, never a request, header or token.
-  console.error('[m2m] unexpected failure:', (err as Error)?.name ?? typeof err);
+  log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
   return json(
     { error: 'internal', message: 'The server hit an unexpected problem.' },
     { status: 500, headers: noStore() },
@@ -83,11 +84,7 @@ export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Prom
     const { m2m, name } = await permittedProvider(event);
     // The raw, still-encoded path: encoded dots and slashes are refused, not decoded into a path.
     const path = event.url.pathname.slice(`/api/m2m/${name}`.length);
-    let body: string | undefined;
-    if (method === 'POST') {
-      body = await event.request.text();
-      if (body.length > MAX_REQUEST_BYTES) throw new M2mError('bad_request');
-    }
+    const body = method === 'POST' ? await readBodyText(event.request, opsSettings().apiMaxBodyBytes) : undefined;
     const result = await m2m.call(name, { method, path, search: event.url.search, body });
     // Statuses without a body (204, 205) cannot carry JSON.
     if (result.status === 204 || result.status === 205)

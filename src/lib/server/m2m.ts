@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
 import type { M2mProvider } from './m2m-config.js';
+import { m2mTokenCacheHits, m2mTokenRequests, m2mUpstreamSeconds } from './metrics.js';
 
 /** What the route tells its caller when a call cannot be made; never carries a secret or a token. */
 export type M2mErrorCode =
@@ -193,6 +194,7 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
   async function requestToken(provider: M2mProvider, state: ProviderState): Promise<string> {
     if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
     state.tokenRequests += 1;
+    m2mTokenRequests.inc({ provider: provider.name });
     let grant: ClientCredentialsGrant;
     try {
       grant = await requestClientCredentials(provider.auth, deps.fetch);
@@ -227,7 +229,10 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
    */
   function serviceToken(provider: M2mProvider, state: ProviderState, refused?: string): Promise<string> {
     const usable = state.token && now() < state.token.expiresAt && state.token.value !== refused;
-    if (usable) return Promise.resolve(state.token!.value);
+    if (usable) {
+      m2mTokenCacheHits.inc({ provider: provider.name });
+      return Promise.resolve(state.token!.value);
+    }
     if (state.inflight) return state.inflight;
     if (state.blockedUntil && now() < state.blockedUntil) {
       const retryAfter = Math.max(1, Math.ceil((state.blockedUntil - now()) / 1000));
@@ -348,7 +353,8 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       let refused: string | undefined;
       for (let attempt = 0; attempt < 2; attempt += 1) {
         const token = usesToken ? await serviceToken(provider, state, refused) : undefined;
-        response = await send(provider, url, request.method, request.body, token);
+        const timer = m2mUpstreamSeconds.startTimer({ provider: name });
+        response = await send(provider, url, request.method, request.body, token).finally(() => timer());
         refused = token;
         // One fresh token and one retry on 401, never more (checklist #86).
         if (response.status !== 401 || !usesToken) break;

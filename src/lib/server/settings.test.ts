@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldpassError } from '../oauth/errors.js';
-import { configProblems, expectedOrigin, formatProblems, parseInspectOrigins, readSettings } from './settings.js';
+import {
+  configProblems,
+  expectedOrigin,
+  formatProblems,
+  MIN_METRICS_TOKEN_LENGTH,
+  nodeBodySizeLimit,
+  parseInspectOrigins,
+  readOpsSettings,
+  readSettings,
+} from './settings.js';
 
 const APP = 'http://127.0.0.1:4173';
 
@@ -62,5 +71,69 @@ describe('expectedOrigin', () => {
     [{}, 'http://127.0.0.1:5173'],
   ])('%j → %s', (env, origin) => {
     expect(expectedOrigin(env)).toBe(origin);
+  });
+});
+
+describe('the server operation settings', () => {
+  it('defaults to a 1 MiB body limit and no metrics', () => {
+    expect(readSettings({}, APP).ops).toEqual({ apiMaxBodyBytes: 1_048_576 });
+  });
+
+  it('reads the body limit, the metrics port (on 127.0.0.1 unless told) and the metrics token', () => {
+    const token = 'a'.repeat(MIN_METRICS_TOKEN_LENGTH);
+    const env = { API_MAX_BODY_BYTES: '65536', METRICS_PORT: '9464', METRICS_TOKEN: token };
+    expect(readOpsSettings(env)).toEqual({
+      apiMaxBodyBytes: 65_536,
+      metricsListen: { port: 9464, host: '127.0.0.1' },
+      metricsToken: token,
+    });
+    expect(readOpsSettings({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metricsListen).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+    });
+  });
+
+  it.each([
+    [{ API_MAX_BODY_BYTES: '0' }, 'API_MAX_BODY_BYTES'],
+    [{ API_MAX_BODY_BYTES: '1M' }, 'API_MAX_BODY_BYTES'],
+    [{ API_MAX_BODY_BYTES: '-5' }, 'API_MAX_BODY_BYTES'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '4173', PORT: '4173' }, 'METRICS_PORT'],
+    [{ METRICS_HOST: '127.0.0.1' }, 'METRICS_HOST'],
+    [{ METRICS_PORT: '9464', METRICS_HOST: 'http://x/' }, 'METRICS_HOST'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_TOKEN: `${'a'.repeat(40)} b` }, 'METRICS_TOKEN'],
+  ])('%j is refused, naming %s', (env, variable) => {
+    expect(problemsOf(env).map((p) => p.variable)).toEqual([variable]);
+  });
+
+  it('reports every operation problem with the others, each naming its variable', () => {
+    const problems = problemsOf({
+      INSPECT_CONNECT_ORIGINS: 'nope',
+      API_MAX_BODY_BYTES: 'lots',
+      METRICS_PORT: '0',
+      METRICS_TOKEN: 'short',
+    });
+    expect(problems.map((p) => p.variable)).toEqual([
+      'INSPECT_CONNECT_ORIGINS',
+      'API_MAX_BODY_BYTES',
+      'METRICS_PORT',
+      'METRICS_TOKEN',
+    ]);
+    expect(problems.every((p) => !p.message.includes('short'))).toBe(true);
+  });
+});
+
+describe('nodeBodySizeLimit', () => {
+  it.each([
+    [undefined, 524_288],
+    ['1024', 1024],
+    ['2M', 2_097_152],
+    ['1g', 1_073_741_824],
+    ['Infinity', Infinity],
+  ])('BODY_SIZE_LIMIT=%s → %d bytes', (value, bytes) => {
+    expect(nodeBodySizeLimit({ BODY_SIZE_LIMIT: value })).toBe(bytes);
   });
 });

@@ -18,7 +18,25 @@ export interface Settings {
   providers: M2mProvider[];
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
+  /** Body limit, health and metrics. */
+  ops: OpsSettings;
 }
+
+/** The server's own operation: how large a body the API takes, and where metrics are served. */
+export interface OpsSettings {
+  /** API_MAX_BODY_BYTES: the largest request body a route under /api/ reads. */
+  apiMaxBodyBytes: number;
+  /** METRICS_PORT and METRICS_HOST: a port of its own for /metrics, when set. */
+  metricsListen?: { port: number; host: string };
+  /** METRICS_TOKEN: /metrics on the app's port for requests bearing it, when set. */
+  metricsToken?: string;
+}
+
+/** The default for API_MAX_BODY_BYTES: 1 MiB. */
+export const DEFAULT_API_MAX_BODY_BYTES = 1_048_576;
+
+/** The shortest METRICS_TOKEN accepted: 32 characters, e.g. 16 random bytes as hex. */
+export const MIN_METRICS_TOKEN_LENGTH = 32;
 
 /** The address the dev server listens on (vite.config.ts), assumed when ORIGIN is not set. */
 export const DEV_ORIGIN = 'http://127.0.0.1:5173';
@@ -54,8 +72,81 @@ export function parseInspectOrigins(value: string | undefined): string[] {
   return origins as string[];
 }
 
+function invalid(variable: string, message: string): FieldpassError {
+  return new FieldpassError('CONFIG_INVALID', `${variable} ${message}`, { variable });
+}
+
+/** A whole number of at least `min`, or the default when the variable is unset or empty. */
+function wholeNumber(env: Environment, variable: string, min: number, max: number): number | undefined {
+  const value = env[variable]?.trim();
+  if (!value) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw invalid(variable, `must be a whole number from ${min} to ${max}; it is ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
+}
+
+/** API_MAX_BODY_BYTES: a positive number of bytes (1 MiB by default). */
+export function parseApiMaxBodyBytes(env: Environment): number {
+  return wholeNumber(env, 'API_MAX_BODY_BYTES', 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_API_MAX_BODY_BYTES;
+}
+
+/** METRICS_PORT (a port other than the app's PORT) and METRICS_HOST (127.0.0.1 by default). */
+export function parseMetricsListen(env: Environment): OpsSettings['metricsListen'] {
+  const port = wholeNumber(env, 'METRICS_PORT', 1, 65_535);
+  const host = env.METRICS_HOST?.trim();
+  if (port === undefined) {
+    if (host) throw invalid('METRICS_HOST', 'is set but METRICS_PORT is not: set both, or neither.');
+    return undefined;
+  }
+  if (String(port) === (env.PORT?.trim() || '3000')) {
+    throw invalid('METRICS_PORT', `must differ from the app's port (${port}): metrics are served apart from the app.`);
+  }
+  if (host !== undefined && !/^[A-Za-z0-9.:_-]+$/.test(host)) {
+    throw invalid(
+      'METRICS_HOST',
+      `must be a host name or IP address such as 127.0.0.1; it is ${JSON.stringify(host)}.`,
+    );
+  }
+  return { port, host: host || '127.0.0.1' };
+}
+
+/** METRICS_TOKEN: unset, or at least 32 characters of printable ASCII without spaces. */
+export function parseMetricsToken(env: Environment): string | undefined {
+  const token = env.METRICS_TOKEN;
+  if (!token) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token) || token.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw invalid(
+      'METRICS_TOKEN',
+      `must be at least ${MIN_METRICS_TOKEN_LENGTH} printable characters without spaces (try \`openssl rand -hex 32\`).`,
+    );
+  }
+  return token;
+}
+
+/** API_MAX_BODY_BYTES and METRICS_*, checked; every problem at once, as {@link readSettings} does. */
+export function readOpsSettings(env: Environment): OpsSettings {
+  const problems = collectProblems();
+  const apiMaxBodyBytes = problems.check(() => parseApiMaxBodyBytes(env));
+  const metricsListen = problems.check(() => parseMetricsListen(env));
+  const metricsToken = problems.check(() => parseMetricsToken(env));
+  problems.done();
+  return { apiMaxBodyBytes: apiMaxBodyBytes!, metricsListen, metricsToken };
+}
+
 /**
- * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_* and INSPECT_CONNECT_ORIGINS.
+ * adapter-node's BODY_SIZE_LIMIT in bytes, read the way the adapter reads it (a number with an
+ * optional K, M or G suffix; 512K when unset); NaN when malformed, which stops the adapter itself.
+ */
+export function nodeBodySizeLimit(env: Environment): number {
+  const value = env.BODY_SIZE_LIMIT ?? '512K';
+  const multiplier = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[value.slice(-1).toUpperCase()];
+  return multiplier ? Number(value.slice(0, -1)) * multiplier : Number(value);
+}
+
+/**
+ * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, INSPECT_CONNECT_ORIGINS,
+ * API_MAX_BODY_BYTES and METRICS_*.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
  * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
  */
@@ -64,8 +155,9 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
   const client = problems.check(() => parseClientConfig(clientEnvOf(env), appOrigin));
   const providers = problems.check(() => parseM2mProviders(m2mEnvOf(env)));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
+  const ops = problems.check(() => readOpsSettings(env));
   problems.done();
-  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins! };
+  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins!, ops: ops! };
 }
 
 /** The problems a configuration error names, one per variable; [] for any other error. */

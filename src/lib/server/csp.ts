@@ -1,0 +1,25 @@
+import type { Settings } from './settings.js';
+
+/** The CSP connect-src directives: one for the app's pages, one for the inspector's. */
+export interface ConnectSources {
+  app: string;
+  inspector: string;
+}
+
+/**
+ * The connect-src directives, built once from the checked settings: the app itself, the issuer,
+ * the API and hand-entered endpoints, plus INSPECT_CONNECT_ORIGINS on the inspector's pages.
+ * Nothing in them comes from a request, so no request (whatever Host it names) adds server state.
+ */
+export function connectSources({
+  client,
+  inspectOrigins,
+}: Pick<Settings, 'client' | 'inspectOrigins'>): ConnectSources {
+  const origins = new Set(["'self'"]);
+  for (const url of [client.issuer, client.apiBaseUrl, ...Object.values(client.endpoints ?? {})]) {
+    origins.add(new URL(url).origin);
+  }
+  const app = `connect-src ${[...origins].join(' ')}`;
+  const inspector = `connect-src ${[...new Set([...origins, ...inspectOrigins])].join(' ')}`;
+  return { app, inspector };
+}
