@@ -6,6 +6,7 @@ import {
   type ClientEnv,
 } from '../oauth/config.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../oauth/errors.js';
+import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, type M2mEnv, type M2mProvider } from './m2m-config.js';
 import { SANDBOX_M2M_ENV } from './sandbox-providers.js';
 
@@ -16,6 +17,8 @@ export type Environment = Record<string, string | undefined>;
 export interface Settings {
   client: ClientConfig;
   providers: M2mProvider[];
+  /** How the partner route checks its callers' access tokens (FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*). */
+  caller: CallerConfig;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
 }
@@ -55,7 +58,8 @@ export function parseInspectOrigins(value: string | undefined): string[] {
 }
 
 /**
- * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_* and INSPECT_CONNECT_ORIGINS.
+ * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, FENTU_ACCESS_TOKEN_FORMAT,
+ * FENTU_INTROSPECTION_* and INSPECT_CONNECT_ORIGINS.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
  * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
  */
@@ -63,9 +67,11 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
   const problems = collectProblems();
   const client = problems.check(() => parseClientConfig(clientEnvOf(env), appOrigin));
   const providers = problems.check(() => parseM2mProviders(m2mEnvOf(env)));
+  const callerEnv = Object.fromEntries(CALLER_VARIABLES.map((name) => [name, env[name]]));
+  const caller = problems.check(() => parseCallerConfig(callerEnv, client?.endpoints !== undefined));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
   problems.done();
-  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins! };
+  return { client: client!, providers: providers!, caller: caller!, inspectOrigins: inspectOrigins! };
 }
 
 /** The problems a configuration error names, one per variable; [] for any other error. */
