@@ -1,7 +1,7 @@
 import { base64url, fakeFetch, jsonResponse, jwkThumbprint, s256, TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import type { CallerConfig } from './caller-config.js';
 import type { CallerDeps } from './caller.js';
-import { createMemoryShortCache } from './short-state.js';
+import { createMemoryReplayGuard, createMemoryShortCache, type ReplayGuard } from './short-state.js';
 
 // Fixtures for the caller checks: an authorization server with an introspection endpoint and a
 // JWKS, ES256 access tokens and DPoP proofs signed here, and a fake clock.
@@ -111,7 +111,7 @@ export type Answer = (form: URLSearchParams, url: string) => Response | Promise<
 /** Caller deps against a fake server whose introspection endpoint answers with `answer`. */
 export function callerSetup(
   answer: Answer,
-  options: { config?: CallerConfig; jwks?: unknown; clock?: ReturnType<typeof fakeClock> } = {},
+  options: { config?: CallerConfig; replay?: ReplayGuard; jwks?: unknown; clock?: ReturnType<typeof fakeClock> } = {},
 ) {
   const clock = options.clock ?? fakeClock();
   const { fetch, requests } = fakeFetch(async (request) => {
@@ -125,6 +125,7 @@ export function callerSetup(
     audience: AUDIENCE,
     config: options.config ?? INTROSPECTION_CONFIG,
     cache,
+    replay: options.replay ?? createMemoryReplayGuard({ now: clock.now }),
     warn: (line) => warnings.push(line),
     fetch,
     now: clock.now,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
-import { createMemoryShortCache } from './short-state.js';
+import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });
 
@@ -79,6 +79,7 @@ describe('#83 verifyCaller', () => {
       audience: 'https://api.example',
       config: { tokenFormat: 'jwt', formatChosen: true },
       cache: createMemoryShortCache(),
+      replay: createMemoryReplayGuard(),
       warn: () => {},
     }).then(
       () => undefined,

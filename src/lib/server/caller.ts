@@ -5,9 +5,9 @@ import type { FetchLike } from '../oauth/runtime.js';
 import { splitScopes } from '../oauth/scopes.js';
 import type { CallerConfig } from './caller-config.js';
 import { CallerError, CallerUnavailableError } from './caller-errors.js';
-import { verifyDpopProof } from './dpop-proof.js';
+import { acceptProofOnce, proofClaims, verifyDpopProof, type ProofClaims } from './dpop-proof.js';
 import { introspect } from './introspection.js';
-import type { ShortCache } from './short-state.js';
+import type { ReplayGuard, ShortCache } from './short-state.js';
 
 export { CallerError, CallerUnavailableError } from './caller-errors.js';
 
@@ -29,6 +29,8 @@ export interface CallerDeps {
   config: CallerConfig;
   /** Introspection answers, keyed by a hash of the token. */
   cache: ShortCache;
+  /** DPoP proofs already accepted. */
+  replay: ReplayGuard;
   /** The operator's log for server-side problems (one line each, no secret or token). */
   warn: (line: string) => void;
   fetch?: FetchLike;
@@ -43,6 +45,9 @@ const CREDENTIALS = /^(bearer|dpop) +([A-Za-z0-9\-._~+/]+=*)$/i;
 interface CheckedToken {
   sub: string;
   scope: string;
+  /** The key the token is bound to (RFC 9449 §6), and the request's verified proof. */
+  jkt?: string;
+  proof?: ProofClaims;
 }
 
 const invalidToken = () => new CallerError(401, 'The access token is invalid or expired');
@@ -61,7 +66,10 @@ async function checkJwt(request: Request, deps: CallerDeps): Promise<CheckedToke
   } catch {
     throw invalidToken();
   }
-  return { sub: claims.sub, scope: typeof claims.scope === 'string' ? claims.scope : '' };
+  const jkt = typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined;
+  // oauth4webapi has verified the proof whenever there is one or the token is bound.
+  const proof = jkt || request.headers.has('dpop') ? proofClaims(request) : undefined;
+  return { sub: claims.sub, scope: typeof claims.scope === 'string' ? claims.scope : '', jkt, proof };
 }
 
 /** Asked of the authorization server (RFC 7662), then checked as the JWT path checks claims. */
@@ -88,8 +96,8 @@ async function checkIntrospected(
   const jkt = answer.cnf?.jkt;
   if (!jkt && (dpop || request.headers.has('dpop'))) throw invalidToken();
   if (jkt && !dpop) throw new CallerError(401, 'This access token must be sent with a DPoP proof');
-  if (jkt) await verifyDpopProof(request, token, jkt, nowSeconds);
-  return { sub: answer.sub, scope: answer.scope ?? '' };
+  const proof = jkt ? await verifyDpopProof(request, token, jkt, nowSeconds) : undefined;
+  return { sub: answer.sub, scope: answer.scope ?? '', jkt, proof };
 }
 
 /** Which check a token gets: FENTU_ACCESS_TOKEN_FORMAT, and for `auto` the token's shape. */
@@ -111,8 +119,8 @@ function checkToken(request: Request, token: string, dpop: boolean, deps: Caller
 /**
  * The user behind a request: their Fentu access token from the Authorization header, validated
  * as an RFC 9068 JWT against the issuer's JWKS, or introspected at the authorization server
- * (RFC 7662), as FENTU_ACCESS_TOKEN_FORMAT says; a DPoP-bound token needs a valid proof
- * (RFC 9449 §7.1). A missing, invalid or expired token or proof is a 401
+ * (RFC 7662), as FENTU_ACCESS_TOKEN_FORMAT says; a DPoP-bound token needs a valid proof, each
+ * accepted once (RFC 9449 §11.1). A missing, invalid or expired token or proof is a 401
  * (RFC 6750 §3.1, RFC 9449 §7.1); a problem on the server's side is CallerUnavailableError (503),
  * whose cause goes to `deps.warn`. An anonymous request causes no outbound request.
  */
@@ -124,6 +132,10 @@ export async function verifyCaller(request: Request, deps: CallerDeps): Promise<
   const [, scheme, token] = credentials;
   try {
     const checked = await checkToken(request, token, scheme.toLowerCase() === 'dpop', deps);
+    if (checked.proof) {
+      const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
+      await acceptProofOnce(deps.replay, checked.proof, checked.jkt, nowSeconds);
+    }
     return { sub: checked.sub, scopes: splitScopes(checked.scope) };
   } catch (err) {
     if (err instanceof CallerUnavailableError) deps.warn(`[m2m] caller check unavailable: ${err.operatorCause}`);

@@ -15,7 +15,7 @@ import { createOperatorWarning } from './caller-errors.js';
 import { createMemoryStore } from './memory-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readSettings, type Environment } from './settings.js';
-import { createMemoryShortCache } from './short-state.js';
+import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 /** Everything the server side needs, built once from the environment. */
 export interface ServerContext {
@@ -64,11 +64,13 @@ export function serverContext(appOrigin: string): ServerContext {
     client,
     m2m: createM2mClient(providers),
     inspectOrigins,
-    // In this process's memory: one server instance. Several instances can share a store that
-    // implements the same interface.
+    // In this process's memory: one server instance. Several instances behind a load balancer
+    // need a shared store implementing the same two interfaces, or a replay to another instance
+    // is accepted.
     callers: {
       config: caller,
       cache: createMemoryShortCache(),
+      replay: createMemoryReplayGuard({ maxEntries: 100_000 }),
       warn: createOperatorWarning(),
     },
     authorizationServer() {

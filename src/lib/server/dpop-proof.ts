@@ -1,9 +1,10 @@
-import { CallerError } from './caller-errors.js';
+import { CallerError, CallerUnavailableError } from './caller-errors.js';
+import type { ReplayGuard } from './short-state.js';
 
 /**
  * How far a DPoP proof's `iat` may be from now, either way, in seconds: the window oauth4webapi's
- * `validateJwtAccessToken` allows (RFC 9449 §11.1 leaves it to the server), used for
- * introspected tokens too.
+ * `validateJwtAccessToken` allows (RFC 9449 §11.1 leaves it to the server). The route checks it
+ * too, so the time a proof is remembered always covers the time it would be accepted.
  */
 export const DPOP_PROOF_WINDOW_SECONDS = 300;
 
@@ -102,4 +103,34 @@ export async function verifyDpopProof(
   );
   if (!signed) throw refuse('The DPoP proof signature does not verify');
   return claims;
+}
+
+/**
+ * Accepts each proof once (RFC 9449 §11.1): its `jti` is remembered, keyed by a hash of the key
+ * thumbprint (or, without one, `htu`) and the `jti`, until its `iat` is out of the acceptance
+ * window; a second use is 401 invalid_dpop_proof. When the guard's store cannot answer, the request
+ * is refused with 503: without the store a replay cannot be told apart, so it fails closed, and it
+ * is not the caller's fault, so it is not a 401 telling them to sign in again.
+ */
+export async function acceptProofOnce(
+  guard: ReplayGuard,
+  proof: ProofClaims,
+  jkt: string | undefined,
+  nowSeconds: number,
+): Promise<void> {
+  if (Math.abs(nowSeconds - proof.iat) > DPOP_PROOF_WINDOW_SECONDS) throw refuse('The DPoP proof is not recent');
+  const key = `dpop-jti:${await sha256(`${jkt ?? withoutQuery(proof.htu)}\n${proof.jti}`)}`;
+  // Until iat + window has passed, plus a second for the whole-second clock the window is measured on.
+  const ttlMs = (proof.iat + DPOP_PROOF_WINDOW_SECONDS + 1 - nowSeconds) * 1000;
+  let first: boolean;
+  try {
+    first = await guard.firstUse(key, ttlMs);
+  } catch (err) {
+    // Fail closed: a store that cannot answer cannot tell a replay from a first use. 503, not 401.
+    throw new CallerUnavailableError(
+      'the DPoP replay store did not answer; DPoP requests are refused until it does',
+      err,
+    );
+  }
+  if (!first) throw refuse('This DPoP proof was already used');
 }
