@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
+import { createOperatorWarning } from './caller-errors.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });
@@ -92,5 +93,25 @@ describe('#83 verifyCaller', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
     // Without a token to check, the server's metadata (a discovery request in the route) is never asked for.
     expect(asked).toBe(0);
+  });
+});
+
+describe('createOperatorWarning', () => {
+  it('writes a cause once, again only after a minute; another cause at once', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const warn = createOperatorWarning(
+      (line) => lines.push(line),
+      () => now,
+    );
+    warn('a');
+    warn('a');
+    warn('b');
+    now = 59_999;
+    warn('a');
+    expect(lines).toEqual(['a', 'b']);
+    now = 60_000;
+    warn('a');
+    expect(lines).toEqual(['a', 'b', 'a']);
   });
 });
