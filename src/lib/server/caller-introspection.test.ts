@@ -110,6 +110,18 @@ describe('introspection (RFC 7662)', () => {
     expect(introspections()).toHaveLength(2);
   });
 
+  it('callers presenting the same token at once share one request', async () => {
+    const { deps, introspections, clock } = callerSetup(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return jsonResponse(activeAnswer(clock.now(), 300));
+    });
+    const callers = await Promise.all(
+      Array.from({ length: 20 }, () => verifyCaller(routeRequest(`Bearer ${OPAQUE}`), deps)),
+    );
+    expect(callers.every((c) => c.sub === 'user-1')).toBe(true);
+    expect(introspections()).toHaveLength(1);
+  });
+
   it('an inactive answer is cached too, so a flood of one bad token costs one request a minute', async () => {
     const { deps, introspections } = callerSetup(() => jsonResponse({ active: false }));
     for (let i = 0; i < 3; i++) await outcome(verifyCaller(routeRequest(`Bearer ${OPAQUE}`), deps));

@@ -80,6 +80,9 @@ async function cacheKey(token: string): Promise<string> {
   return `introspection:${Buffer.from(digest).toString('base64url')}`;
 }
 
+// Introspections under way, per cache: callers presenting the same token at once share one request.
+const inFlight = new WeakMap<ShortCache, Map<string, Promise<IntrospectionAnswer>>>();
+
 /**
  * Asks the authorization server whether `token` is active (RFC 7662 §2.1), authenticated as the
  * route's own client. Answers are cached under a SHA-256 of the token, never the token, for at
@@ -91,7 +94,17 @@ export async function introspect(token: string, deps: IntrospectionDeps): Promis
   // The cache only saves requests: when its store fails, the server is asked instead.
   const cached = (await deps.cache.getJson(key).catch(() => undefined)) as IntrospectionAnswer | undefined;
   if (cached && typeof cached.active === 'boolean') return cached;
+  let pending = inFlight.get(deps.cache);
+  if (!pending) inFlight.set(deps.cache, (pending = new Map()));
+  const running = pending.get(key);
+  if (running) return running;
+  const answer = ask(token, key, deps).finally(() => pending.delete(key));
+  pending.set(key, answer);
+  return answer;
+}
 
+/** One introspection request, its answer cached (see introspect). */
+async function ask(token: string, key: string, deps: IntrospectionDeps): Promise<IntrospectionAnswer> {
   const metadata = await deps.server();
   const endpoint = deps.client.endpoint ?? metadata.introspection_endpoint;
   if (!endpoint) {
