@@ -1,6 +1,15 @@
 import { defineConfig, devices } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from './tests/chromium.js';
-import { APP_ORIGIN, ISSUER, API_BASE_URL, SANDBOX_PORTS, CANARY, M2M_ENV, METRICS_TOKEN } from './tests/harness';
+import {
+  APP_ORIGIN,
+  ISSUER,
+  API_BASE_URL,
+  SANDBOX_PORTS,
+  CANARY,
+  M2M_ENV,
+  METRICS_TOKEN,
+  INTROSPECTION_ENV,
+} from './tests/harness';
 
 /**
  * A tablet descriptor from Playwright's device list, run in Chromium (the iPad descriptors default
@@ -45,6 +54,7 @@ export default defineConfig({
         SANDBOX_M2M_PORT: String(SANDBOX_PORTS.m2m),
         SANDBOX_FENERGO_SECRET: CANARY.fenergoSecret,
         SANDBOX_FENRIS_SECRET: CANARY.fenrisSecret,
+        SANDBOX_INTROSPECTION_SECRET: CANARY.introspectionSecret,
         SANDBOX_APP_ORIGINS: APP_ORIGIN,
       },
     },
@@ -62,6 +72,7 @@ export default defineConfig({
         PUBLIC_FENTU_API_BASE_URL: API_BASE_URL,
         METRICS_TOKEN,
         ...M2M_ENV,
+        ...INTROSPECTION_ENV,
       },
     },
   ],

@@ -1,7 +1,8 @@
 // The Fentu FSM authorization server stand-in: node-oidc-provider configured as the Fentu docs
 // describe (scopes, 1 h access tokens, 30 day refresh tokens), with PKCE S256 required, refresh-token
 // rotation and reuse detection, revocation, RFC 9207 `iss`, pushed authorization requests
-// (RFC 9126), JWT access tokens for the Fentu API, and CORS for the app's origins.
+// (RFC 9126), JWT access tokens for the Fentu API (opaque ones, with introspection, when the
+// `opaqueAccessTokens` setting is 1), and CORS for the app's origins.
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -48,9 +49,18 @@ function fentuApiInfo() {
     scope: Object.keys(FENTU_SCOPES).join(' '),
     audience: SETTINGS.apiBaseUrl,
     accessTokenTTL: current.accessTokenTtl,
-    accessTokenFormat: 'jwt',
-    jwt: { sign: { alg: 'ES256' } },
+    ...(current.opaqueAccessTokens
+      ? { accessTokenFormat: 'opaque' }
+      : { accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
   };
+}
+
+/**
+ * Who may introspect a token (RFC 7662 §4): the introspection client any token; any other client
+ * only its own (the inspector introspects the app's tokens as the app).
+ */
+function introspectionAllowed(_ctx, client, token) {
+  return client.clientId === SETTINGS.introspectionClient.clientId || client.clientId === token.clientId;
 }
 
 export function createProvider() {
@@ -87,6 +97,15 @@ export function createProvider() {
         redirect_uris: [],
         scope: c.authMethod === 'client_secret_post' ? M2M_SCOPES.join(' ') : undefined,
       })),
+      // Introspects tokens, nothing else: it has no grant type.
+      {
+        client_id: SETTINGS.introspectionClient.clientId,
+        client_secret: SETTINGS.introspectionClient.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
     ],
     scopes: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES), ...M2M_SCOPES],
     claims: {
@@ -107,7 +126,7 @@ export function createProvider() {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
       // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
@@ -200,6 +219,12 @@ async function countRequests(ctx, next) {
     if (error === 'use_dpop_nonce') return bump(stats.pushedAuthorization, 'nonceChallenges');
     bump(stats.pushedAuthorization, 'requests');
     if (error) bump(stats.pushedAuthorization.errors, error);
+  }
+  if (route === 'introspection') {
+    bump(stats.introspection, 'requests');
+    bump(stats.introspection.byClient, ctx.oidc.client?.clientId ?? 'unauthenticated');
+    if (ctx.status >= 400) bump(stats.introspection.errors, ctx.body?.error ?? String(ctx.status));
+    else bump(stats.introspection, ctx.body?.active ? 'active' : 'inactive');
   }
   if (route === 'revocation') {
     bump(stats.revocation, 'requests');

@@ -64,6 +64,12 @@ export const SETTINGS = Object.freeze({
       ttl: 24 * 60 * 60,
     },
   }),
+  // A confidential client that may introspect any token (RFC 7662): Fieldpass's partner route uses
+  // it to check opaque access tokens, and so does the sandbox's own Fentu API.
+  introspectionClient: Object.freeze({
+    clientId: process.env.SANDBOX_INTROSPECTION_CLIENT_ID || 'fieldpass-route',
+    secret: process.env.SANDBOX_INTROSPECTION_SECRET || 'sandbox-introspection-secret',
+  }),
   tenantId: process.env.SANDBOX_TENANT_ID || '6f1c2d3e-0000-4000-8000-00000000f3n7',
   appOrigins: readOrigins('SANDBOX_APP_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173'),
   clientId: process.env.SANDBOX_CLIENT_ID || 'fieldpass',
@@ -82,6 +88,9 @@ export const SETTINGS = Object.freeze({
     refreshGrace: process.env.SANDBOX_REFRESH_GRACE ? readInt('SANDBOX_REFRESH_GRACE', 0) : 0,
     // 1: discovery advertises pushed authorization requests; 0 hides them (the endpoint still answers).
     pushedAuthorizationRequests: readSwitch('SANDBOX_PAR', 1),
+    // 1: access tokens for the Fentu API are opaque, checked by introspection; 0 (the default): JWTs.
+    // Tokens issued before a change keep their format.
+    opaqueAccessTokens: readSwitch('SANDBOX_OPAQUE_ACCESS_TOKENS', 0),
   }),
 });
 

@@ -20,6 +20,8 @@ function emptyStats() {
       refresh: { succeeded: 0, rejected: 0, reuseDetected: 0, graceReplays: 0 },
     },
     revocation: { requests: 0, byHint: {} },
+    // Token introspection (RFC 7662): by authenticated client, active or not, and refusals by error.
+    introspection: { requests: 0, active: 0, inactive: 0, byClient: {}, errors: {} },
     grantsRevoked: 0,
     api: {
       requests: 0,

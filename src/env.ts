@@ -34,6 +34,23 @@ export const variables = defineEnvVars({
     description: 'Pushed authorization requests: auto (when the server offers them) or off',
   },
   M2M_PROVIDERS: { schema: optional, description: 'Machine-to-machine provider names, space-separated' },
+  FENTU_ACCESS_TOKEN_FORMAT: {
+    schema: optional,
+    description: "How the partner route checks users' access tokens: jwt, opaque (introspection) or auto",
+  },
+  FENTU_INTROSPECTION_CLIENT_ID: {
+    schema: optional,
+    description: "The partner route's client at the introspection endpoint",
+  },
+  FENTU_INTROSPECTION_CLIENT_SECRET: { schema: optional, description: "That client's secret" },
+  FENTU_INTROSPECTION_AUTH_METHOD: {
+    schema: optional,
+    description: 'How that client authenticates: client_secret_basic or client_secret_post',
+  },
+  FENTU_INTROSPECTION_ENDPOINT: {
+    schema: optional,
+    description: "The introspection endpoint, when discovery's is not the one to use",
+  },
   INSPECT_CONNECT_ORIGINS: {
     schema: optional,
     description: 'Other origins the developer inspector may call from the browser',

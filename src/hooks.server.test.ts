@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('$app/env', () => ({ dev: false }));
-vi.mock('$app/env/private', () => ({ INSPECT_CONNECT_ORIGINS: undefined, M2M_PROVIDERS: undefined }));
+vi.mock('$app/env/private', async () => {
+  const { CALLER_VARIABLES } = await import('#lib/server/caller-config.ts');
+  const names = ['INSPECT_CONNECT_ORIGINS', 'M2M_PROVIDERS', ...CALLER_VARIABLES];
+  return Object.fromEntries(names.map((name) => [name, undefined]));
+});
 vi.mock('$app/env/public', async () => {
   const { CLIENT_VARIABLES } = await import('#lib/oauth/config.ts');
   return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, undefined]));

@@ -16,7 +16,13 @@ function filesUnder(dir: string): string[] {
 test('no client secret appears anywhere in the client build output', () => {
   const files = [...filesUnder('build/client'), ...filesUnder('.svelte-kit/output/client')];
   expect(files.length).toBeGreaterThan(5);
-  const secrets = [CANARY.fenergoSecret, CANARY.fenrisSecret, 'sandbox-fenergo-secret', 'sandbox-fenris-secret'];
+  const secrets = [
+    CANARY.fenergoSecret,
+    CANARY.fenrisSecret,
+    CANARY.introspectionSecret,
+    'sandbox-fenergo-secret',
+    'sandbox-fenris-secret',
+  ];
   for (const file of files) {
     const content = readFileSync(file, 'latin1');
     for (const secret of secrets) expect(content.includes(secret), `${secret} in ${file}`).toBe(false);

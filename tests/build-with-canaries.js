@@ -11,6 +11,7 @@ const result = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'bu
     ...process.env,
     M2M_FENERGO_CLIENT_SECRET: canaries.fenergoSecret,
     M2M_FENRIS_CLIENT_SECRET: canaries.fenrisSecret,
+    FENTU_INTROSPECTION_CLIENT_SECRET: canaries.introspectionSecret,
   },
 });
 process.exit(result.status ?? 1);

@@ -370,6 +370,7 @@ export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: 
       const forbidden = [
         CANARY.fenergoSecret,
         CANARY.fenrisSecret,
+        CANARY.introspectionSecret,
         basic('fenris-sandbox', CANARY.fenrisSecret),
         basic('fenris%2Dsandbox', CANARY.fenrisSecret.replace(/-/g, '%2D')),
         ...serviceTokens,

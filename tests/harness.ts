@@ -16,7 +16,7 @@ export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
 export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
 
 /** Client secrets the tests give the sandbox, the app and its build, then search for where they must not be. */
-export const CANARY: { fenergoSecret: string; fenrisSecret: string } = JSON.parse(
+export const CANARY: { fenergoSecret: string; fenrisSecret: string; introspectionSecret: string } = JSON.parse(
   readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'),
 );
 
@@ -43,4 +43,10 @@ export const M2M_ENV: Record<string, string> = {
   M2M_FENRIS_API_BASE_URL: M2M_BASE_URL,
   M2M_FENRIS_ALLOW: 'GET /policies',
   M2M_FENRIS_USER_SCOPE: 'read:assets',
+};
+
+/** The partner route's introspection client (RFC 7662) at the sandbox: opaque tokens are introspected, JWTs checked locally. */
+export const INTROSPECTION_ENV: Record<string, string> = {
+  FENTU_INTROSPECTION_CLIENT_ID: 'fieldpass-route',
+  FENTU_INTROSPECTION_CLIENT_SECRET: CANARY.introspectionSecret,
 };

@@ -25,7 +25,9 @@ async function freePort(): Promise<number> {
 /** The test process's environment without any Fieldpass setting, so each run gets only its own. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(PUBLIC_FENTU_|M2M_|INSPECT_|ORIGIN$|PORT$|HOST$)/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !/^(PUBLIC_FENTU_|FENTU_|M2M_|INSPECT_|ORIGIN$|PORT$|HOST$)/.test(name),
+    ),
   );
   return { ...env, ...extra };
 }

@@ -21,6 +21,7 @@ const KEPT_ENDPOINTS = [
   'revocation_endpoint',
   'jwks_uri',
   'pushed_authorization_request_endpoint',
+  'introspection_endpoint',
 ] as const;
 
 /**

@@ -1,10 +1,21 @@
-import { INSPECT_CONNECT_ORIGINS, M2M_PROVIDERS } from '$app/env/private';
+import {
+  FENTU_ACCESS_TOKEN_FORMAT,
+  FENTU_INTROSPECTION_AUTH_METHOD,
+  FENTU_INTROSPECTION_CLIENT_ID,
+  FENTU_INTROSPECTION_CLIENT_SECRET,
+  FENTU_INTROSPECTION_ENDPOINT,
+  INSPECT_CONNECT_ORIGINS,
+  M2M_PROVIDERS,
+} from '$app/env/private';
 import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
+import type { CallerDeps } from './caller.js';
+import { createOperatorWarning } from './caller-errors.js';
 import { createMemoryStore } from './memory-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readOpsSettings, readSettings, type Environment, type OpsSettings } from './settings.js';
+import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 /** Everything the server side needs, built once from the environment. */
 export interface ServerContext {
@@ -14,6 +25,8 @@ export interface ServerContext {
   inspectOrigins: string[];
   /** The Fentu authorization server's metadata, for verifying callers' tokens. Fetched once. */
   authorizationServer(): Promise<ServerEndpoints>;
+  /** What checking the partner route's callers needs, but the metadata (see m2m-route.ts). */
+  callers: Omit<CallerDeps, 'server' | 'audience'>;
 }
 
 let context: ServerContext | undefined;
@@ -25,7 +38,17 @@ let ops: OpsSettings | undefined;
  * SvelteKit cannot declare them; `npm start` and `vite` fill the process environment from `.env`.
  */
 export function serverEnvironment(): Environment {
-  return { ...process.env, ...clientEnv(), M2M_PROVIDERS, INSPECT_CONNECT_ORIGINS };
+  return {
+    ...process.env,
+    ...clientEnv(),
+    M2M_PROVIDERS,
+    INSPECT_CONNECT_ORIGINS,
+    FENTU_ACCESS_TOKEN_FORMAT,
+    FENTU_INTROSPECTION_CLIENT_ID,
+    FENTU_INTROSPECTION_CLIENT_SECRET,
+    FENTU_INTROSPECTION_AUTH_METHOD,
+    FENTU_INTROSPECTION_ENDPOINT,
+  };
 }
 
 /**
@@ -36,12 +59,21 @@ export function serverEnvironment(): Environment {
  */
 export function serverContext(appOrigin: string): ServerContext {
   if (context) return context;
-  const { client, providers, inspectOrigins } = readSettings(serverEnvironment(), appOrigin);
+  const { client, providers, caller, inspectOrigins } = readSettings(serverEnvironment(), appOrigin);
   let metadata: Promise<ServerEndpoints> | undefined;
   context = {
     client,
     m2m: createM2mClient(providers),
     inspectOrigins,
+    // In this process's memory: one server instance. Several instances behind a load balancer
+    // need a shared store implementing the same two interfaces, or a replay to another instance
+    // is accepted.
+    callers: {
+      config: caller,
+      cache: createMemoryShortCache(),
+      replay: createMemoryReplayGuard({ maxEntries: 100_000 }),
+      warn: createOperatorWarning(),
+    },
     authorizationServer() {
       metadata ??= resolveAuthorizationServer(client, { store: createMemoryStore() }).catch((err) => {
         metadata = undefined; // not cached: the next caller tries again

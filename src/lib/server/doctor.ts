@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { DPOP_ALG } from '../oauth/dpop.js';
 import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
+import type { IntrospectionClient } from './caller-config.js';
 import { requestClientCredentials } from './m2m.js';
 import { configProblems, readSettings, type Environment, type Settings } from './settings.js';
 
@@ -244,6 +245,14 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
     await allowAt('the Fentu API', `${client.apiBaseUrl}/`, preflight(API_HEADERS), API_HEADERS);
   }
 
+  if (settings.caller.introspection) {
+    const found = await checkIntrospection(settings.caller.introspection, server, client.issuer, {
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
+    });
+    add(found.level, 'token introspection', found.text);
+  }
+
   for (const provider of providers) {
     const subject = `provider ${provider.name}`;
     const prefix = `M2M_${provider.name.toUpperCase().replace(/-/g, '_')}_`;
@@ -274,6 +283,59 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
     }
   }
   return findings;
+}
+
+const INTROSPECTION_VARIABLES =
+  'FENTU_INTROSPECTION_CLIENT_ID, FENTU_INTROSPECTION_CLIENT_SECRET and FENTU_INTROSPECTION_AUTH_METHOD';
+
+/**
+ * Whether the partner route can introspect callers' tokens (RFC 7662): the endpoint answers, and
+ * accepts the route's credentials. A made-up token must come back 200 `active: false`; a 401 means
+ * the credentials are wrong. Nothing changes at the server.
+ */
+export async function checkIntrospection(
+  introspection: IntrospectionClient,
+  server: oauth.AuthorizationServer | undefined,
+  issuer: string,
+  options: { fetch?: FetchLike; timeoutMs?: number } = {},
+): Promise<Omit<Finding, 'subject'>> {
+  const endpoint = introspection.endpoint ?? server?.introspection_endpoint;
+  if (!endpoint) {
+    const why = server ? 'the discovery document lists no introspection_endpoint' : 'discovery failed';
+    return {
+      level: 'problem',
+      text: `no endpoint to introspect callers' tokens at (${why}): set FENTU_INTROSPECTION_ENDPOINT`,
+    };
+  }
+  const as = { issuer, introspection_endpoint: endpoint };
+  const client = { client_id: introspection.clientId };
+  const auth =
+    introspection.authMethod === 'client_secret_post'
+      ? oauth.ClientSecretPost(introspection.clientSecret)
+      : oauth.ClientSecretBasic(introspection.clientSecret);
+  try {
+    const response = await oauth.introspectionRequest(as, client, auth, 'fieldpass-doctor-check', {
+      ...httpOptions(endpoint),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
+    });
+    const answer = await oauth.processIntrospectionResponse(as, client, response);
+    if (answer.active) return { level: 'problem', text: `${endpoint} says a made-up token is active` };
+    return { level: 'ok', text: `${endpoint} accepts ${introspection.clientId}'s credentials` };
+  } catch (err) {
+    const status = (err as { status?: number }).status ?? ((err as { cause?: unknown }).cause as Response)?.status;
+    const refused =
+      status === 401 || status === 403 || (err instanceof oauth.ResponseBodyError && err.error === 'invalid_client');
+    if (refused)
+      return {
+        level: 'problem',
+        text: `${endpoint} refused the credentials (${describe(err)}): check ${INTROSPECTION_VARIABLES}`,
+      };
+    return {
+      level: 'problem',
+      text: `${endpoint} gave no usable answer (${describe(err)}): check FENTU_INTROSPECTION_ENDPOINT`,
+    };
+  }
 }
 
 /** The report as text: one aligned line per finding, then the counts. */

@@ -1,6 +1,6 @@
 import { json, type RequestEvent } from '@sveltejs/kit';
 import { BodyTooLargeError, bodyTooLargeResponse, readBodyText } from './api-guard.js';
-import { CallerError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
+import { CallerError, CallerUnavailableError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
 import { opsSettings, serverContext } from './config.js';
 import { maskToken } from '../inspect/tokens.js';
 import { log } from './log.js';
@@ -16,6 +16,10 @@ function failure(err: unknown): Response {
       { error: err.error, message: err.message, ...(err.scope ? { scope: err.scope } : {}) },
       { status: err.status, headers: noStore({ 'www-authenticate': err.challenge }) },
     );
+  }
+  if (err instanceof CallerUnavailableError) {
+    // The operator's cause is already in the log; the user learns only that it is not their sign-in.
+    return json({ error: err.error, message: err.message }, { status: err.status, headers: noStore() });
   }
   if (err instanceof M2mError) {
     const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
@@ -36,7 +40,7 @@ function caller(event: RequestEvent): Promise<Caller> {
     context.authorizationServer().catch(() => {
       throw new M2mError('upstream_unavailable');
     });
-  return verifyCaller(event.request, server, context.client.apiBaseUrl);
+  return verifyCaller(event.request, { ...context.callers, server, audience: context.client.apiBaseUrl });
 }
 
 /**

@@ -75,8 +75,8 @@ describe('expectedOrigin', () => {
 });
 
 describe('the server operation settings', () => {
-  it('defaults to a 1 MiB body limit and no metrics', () => {
-    expect(readSettings({}, APP).ops).toEqual({ apiMaxBodyBytes: 1_048_576 });
+  it('defaults to a 64 KiB body limit and no metrics', () => {
+    expect(readSettings({}, APP).ops).toEqual({ apiMaxBodyBytes: 65_536 });
   });
 
   it('reads the body limit, the metrics port (on 127.0.0.1 unless told) and the metrics token', () => {

@@ -6,6 +6,7 @@ import {
   type ClientEnv,
 } from '../oauth/config.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../oauth/errors.js';
+import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, type M2mEnv, type M2mProvider } from './m2m-config.js';
 import { SANDBOX_M2M_ENV } from './sandbox-providers.js';
 
@@ -16,6 +17,8 @@ export type Environment = Record<string, string | undefined>;
 export interface Settings {
   client: ClientConfig;
   providers: M2mProvider[];
+  /** How the partner route checks its callers' access tokens (FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*). */
+  caller: CallerConfig;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
   /** Body limit, health and metrics. */
@@ -32,8 +35,8 @@ export interface OpsSettings {
   metricsToken?: string;
 }
 
-/** The default for API_MAX_BODY_BYTES: 1 MiB. */
-export const DEFAULT_API_MAX_BODY_BYTES = 1_048_576;
+/** The default for API_MAX_BODY_BYTES: 64 KiB, far more than any partner request the route passes on. */
+export const DEFAULT_API_MAX_BODY_BYTES = 65_536;
 
 /** The shortest METRICS_TOKEN accepted: 32 characters, e.g. 16 random bytes as hex. */
 export const MIN_METRICS_TOKEN_LENGTH = 32;
@@ -86,7 +89,7 @@ function wholeNumber(env: Environment, variable: string, min: number, max: numbe
   return Number(value);
 }
 
-/** API_MAX_BODY_BYTES: a positive number of bytes (1 MiB by default). */
+/** API_MAX_BODY_BYTES: a positive number of bytes (64 KiB by default). */
 export function parseApiMaxBodyBytes(env: Environment): number {
   return wholeNumber(env, 'API_MAX_BODY_BYTES', 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_API_MAX_BODY_BYTES;
 }
@@ -146,7 +149,7 @@ export function nodeBodySizeLimit(env: Environment): number {
 
 /**
  * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, INSPECT_CONNECT_ORIGINS,
- * API_MAX_BODY_BYTES and METRICS_*.
+ * FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*, API_MAX_BODY_BYTES and METRICS_*.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
  * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
  */
@@ -154,10 +157,12 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
   const problems = collectProblems();
   const client = problems.check(() => parseClientConfig(clientEnvOf(env), appOrigin));
   const providers = problems.check(() => parseM2mProviders(m2mEnvOf(env)));
+  const callerEnv = Object.fromEntries(CALLER_VARIABLES.map((name) => [name, env[name]]));
+  const caller = problems.check(() => parseCallerConfig(callerEnv, client?.endpoints !== undefined));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
   const ops = problems.check(() => readOpsSettings(env));
   problems.done();
-  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins!, ops: ops! };
+  return { client: client!, providers: providers!, caller: caller!, inspectOrigins: inspectOrigins!, ops: ops! };
 }
 
 /** The problems a configuration error names, one per variable; [] for any other error. */

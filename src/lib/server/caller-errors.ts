@@ -1,0 +1,62 @@
+/** The errors a caller check ends in, as RFC 6750 §3.1 and RFC 9449 §7.1 name them. */
+export type CallerErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+
+// RFC 9110 §5.6.4 quoted-string: backslash-escape quotes and backslashes.
+const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+
+/** Why a caller was refused: 401 or 403, with the challenge for `WWW-Authenticate`. */
+export class CallerError extends Error {
+  readonly status: 401 | 403;
+  readonly error: CallerErrorCode;
+  readonly scope?: string;
+
+  constructor(status: 401 | 403, message: string, scope?: string, error?: 'invalid_dpop_proof') {
+    super(message);
+    this.status = status;
+    this.error = error ?? (status === 401 ? 'invalid_token' : 'insufficient_scope');
+    this.scope = scope;
+  }
+
+  /** The `WWW-Authenticate` challenge for the response (RFC 6750 §3; RFC 9449 §7.1 for a DPoP proof). */
+  get challenge(): string {
+    if (this.error === 'invalid_dpop_proof') {
+      return `DPoP error="invalid_dpop_proof", error_description=${quote(this.message)}, algs="ES256"`;
+    }
+    const scope = this.scope ? `, scope=${quote(this.scope)}` : '';
+    return `Bearer realm="fieldpass", error="${this.error}", error_description=${quote(this.message)}${scope}`;
+  }
+}
+
+/**
+ * The caller could not be checked because of the server's own set-up or a service it depends on:
+ * a 503, never a 401, so the user is not told to sign in again. `operatorCause` is one line for
+ * the log, naming what to fix; it never holds a secret or a token.
+ */
+export class CallerUnavailableError extends Error {
+  readonly status = 503;
+  readonly error = 'service_unavailable';
+  readonly operatorCause: string;
+
+  constructor(operatorCause: string, cause?: unknown) {
+    super('This service is unavailable right now.', { cause });
+    this.operatorCause = operatorCause;
+  }
+}
+
+/**
+ * A console.warn that writes each distinct line at most once a minute, so a broken setting that
+ * every request runs into is one line in the log, not one per request.
+ */
+export function createOperatorWarning(
+  write: (line: string) => void = (line) => console.warn(line),
+  now: () => number = Date.now,
+): (line: string) => void {
+  const lastWritten = new Map<string, number>();
+  return (line) => {
+    const at = now();
+    if (at - (lastWritten.get(line) ?? -Infinity) < 60_000) return;
+    if (lastWritten.size > 100) lastWritten.clear();
+    lastWritten.set(line, at);
+    write(line);
+  };
+}
