@@ -235,3 +235,29 @@ test('a signed-in user sees partner data through the route; responses are no-sto
     expect(headers['access-control-allow-origin']).toBeUndefined();
   }
 });
+
+test('a caller with an opaque access token is checked by introspection, once for repeated calls; an unknown one is refused', async ({
+  request,
+}) => {
+  // The sandbox issues opaque access tokens here, as many authorization servers do.
+  await configureSandbox(request, { opaqueAccessTokens: 1 });
+  const token = await userToken(request, 'read:customers');
+  expect(token.split('.')).toHaveLength(1);
+  const introspections = async () =>
+    ((await (await request.get(`${ISSUER}/__sandbox/stats`)).json()) as { introspection: { requests: number } })
+      .introspection.requests;
+  const before = await introspections();
+
+  for (let i = 0; i < 3; i += 1) {
+    const answer = await request.get(route('/fenergo/entities'), { headers: { authorization: `Bearer ${token}` } });
+    expect(answer.status()).toBe(200);
+  }
+  expect(await introspections()).toBe(before + 1);
+
+  const unknown = await request.get(route('/fenergo/entities'), {
+    headers: { authorization: 'Bearer q1W3e5R7t9Y1u3I5o7P9a1S3d5F7g9H1j3K5l7Z9x1C' },
+  });
+  expect(unknown.status()).toBe(401);
+  expect(unknown.headers()['www-authenticate']).toContain('error="invalid_token"');
+  expect(await introspections()).toBe(before + 2);
+});
