@@ -46,17 +46,19 @@ export async function listProviders(event: RequestEvent): Promise<Response> {
   try {
     const who = await caller(event);
     const { m2m } = serverContext(event.url.origin);
-    const providers = m2m.names().map((name) => {
-      const provider = m2m.provider(name)!;
-      return {
-        name,
-        mode: provider.auth.mode,
-        userScope: provider.userScope,
-        permitted: hasScope(who, provider.userScope),
-        allow: provider.allow,
-        cache: m2m.cacheState(name),
-      };
-    });
+    const providers = await Promise.all(
+      m2m.names().map(async (name) => {
+        const provider = m2m.provider(name)!;
+        return {
+          name,
+          mode: provider.auth.mode,
+          userScope: provider.userScope,
+          permitted: hasScope(who, provider.userScope),
+          allow: provider.allow,
+          cache: await m2m.cacheState(name),
+        };
+      }),
+    );
     return json({ providers }, { headers: noStore() });
   } catch (err) {
     return failure(err);
