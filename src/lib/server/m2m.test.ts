@@ -919,3 +919,32 @@ describe('api_key mode', () => {
     expect(requests).toHaveLength(0);
   });
 });
+
+describe('provider rate limit (M2M_<NAME>_RATE_LIMIT)', () => {
+  it('3/10s: three calls go through, the fourth gets 429 with Retry-After and no request; the next window is open', async () => {
+    m2m = createClient({ ...ENV, M2M_FENERGO_RATE_LIMIT: '3/10s' });
+
+    for (let i = 0; i < 3; i += 1) expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+    clock = T0 + 4_000;
+    const err = await m2mFailure(getEntities());
+    expect(err.code).toBe('rate_limited');
+    expect(err.status).toBe(429);
+    expect(err.retryAfter).toBe(6);
+    expect(apiRequests()).toHaveLength(3);
+    expectNoSecrets(err);
+
+    clock = T0 + 10_000;
+    expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+    expect(apiRequests()).toHaveLength(4);
+  });
+
+  it('counts per provider, and a refused path does not count', async () => {
+    m2m = createClient({ ...ENV, M2M_FENERGO_RATE_LIMIT: '1/10s', M2M_FENRIS_RATE_LIMIT: '1/10s' });
+
+    await m2mFailure(m2m.call('fenergo', { method: 'GET', path: '/admin' }));
+    await getEntities();
+    await m2m.call('fenris', { method: 'GET', path: '/policies' });
+    expect((await m2mFailure(getEntities())).status).toBe(429);
+    expect(apiRequests()).toHaveLength(2);
+  });
+});

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
-import type { M2mProvider } from './m2m-config.js';
+import type { M2mProvider, RateLimit } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
 import { createServiceTokens, TIMEOUT_MS } from './m2m-tokens.js';
 import { createMemoryState, type SharedState } from './shared-state.js';
@@ -39,6 +39,15 @@ export function resolveOperation(provider: M2mProvider, method: string, rawPath:
     url.search = search;
   }
   return url;
+}
+
+/**
+ * Counts one request against a rate limit kept in the shared state, and refuses it with 429 and
+ * Retry-After when the window is used up. The route can use it for a per-user limit as well.
+ */
+export async function enforceRateLimit(state: SharedState, key: string, limit: RateLimit): Promise<void> {
+  const decision = await state.take(key, limit.limit, limit.windowMs);
+  if (!decision.allowed) throw new M2mError('rate_limited', { status: 429, retryAfter: decision.retryAfterSeconds });
 }
 
 async function send(
@@ -134,8 +143,8 @@ export interface M2mDeps {
 /**
  * The machine-to-machine client: gets service tokens with the client-credentials grant
  * (RFC 6749 §4.4, by oauth4webapi), caches each for its lifetime less a margin, shares one token
- * request among concurrent callers on every instance, re-fetches once on an upstream 401, and
- * honours 429s on every instance.
+ * request among concurrent callers on every instance, re-fetches once on an upstream 401, honours
+ * 429s and enforces each provider's rate limit.
  */
 export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps = {}) {
   const now = () => deps.now?.() ?? Date.now();
@@ -216,6 +225,7 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       if (!provider) throw new M2mError('unknown_provider');
       const url = resolveOperation(provider, request.method, request.path, request.search);
       await throwIfHeld(name);
+      if (provider.rateLimit) await enforceRateLimit(state, `provider:${name}`, provider.rateLimit);
       const upstream = await callWithToken(provider, { url, method: request.method, body: request.body });
       const hold = (seconds: number) =>
         state.setHold(upstreamHold(name), { until: now() + seconds * 1000, code: 'rate_limited' });
