@@ -34,6 +34,11 @@ export const variables = defineEnvVars({
     description: 'Pushed authorization requests: auto (when the server offers them) or off',
   },
   M2M_PROVIDERS: { schema: optional, description: 'Machine-to-machine provider names, space-separated' },
+  REDIS_URL: {
+    schema: optional,
+    description: 'Redis that instances share service tokens, locks and rate limits through (redis:// or rediss://)',
+  },
+  M2M_CACHE_KEY: { schema: optional, description: 'Base64 of 32 random bytes: seals service tokens in Redis' },
   INSPECT_CONNECT_ORIGINS: {
     schema: optional,
     description: 'Other origins the developer inspector may call from the browser',

@@ -18,6 +18,15 @@ export interface Settings {
   providers: M2mProvider[];
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
+  /** Where instances share service tokens, locks and limits; absent: each instance keeps its own. */
+  sharedState?: SharedStateSettings;
+}
+
+/** REDIS_URL and M2M_CACHE_KEY, checked. */
+export interface SharedStateSettings {
+  url: string;
+  /** 32 bytes that seal tokens at rest in Redis. */
+  sealingKey: Uint8Array;
 }
 
 /** The address the dev server listens on (vite.config.ts), assumed when ORIGIN is not set. */
@@ -54,8 +63,45 @@ export function parseInspectOrigins(value: string | undefined): string[] {
   return origins as string[];
 }
 
+function configInvalid(variable: string, message: string): FieldpassError {
+  return new FieldpassError('CONFIG_INVALID', `${variable} ${message}`, { variable });
+}
+
 /**
- * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_* and INSPECT_CONNECT_ORIGINS.
+ * REDIS_URL (redis:// or rediss://) and M2M_CACHE_KEY (base64 of 32 bytes, required with REDIS_URL);
+ * undefined when REDIS_URL is not set. Both problems are reported together; neither message
+ * repeats the value, since the URL may hold a password and the key is a secret.
+ */
+export function parseSharedState(env: Environment): SharedStateSettings | undefined {
+  const problems = collectProblems();
+  const rawUrl = env.REDIS_URL?.trim() || undefined;
+  const rawKey = env.M2M_CACHE_KEY?.trim() || undefined;
+  const url = problems.check(() => {
+    if (rawUrl === undefined) return undefined;
+    const parsed = URL.canParse(rawUrl) ? new URL(rawUrl) : undefined;
+    if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
+      throw configInvalid('REDIS_URL', 'must be a redis:// or rediss:// URL, such as redis://redis.internal:6379');
+    }
+    return rawUrl;
+  });
+  const sealingKey = problems.check(() => {
+    if (rawKey === undefined) {
+      if (rawUrl === undefined) return undefined;
+      throw configInvalid('M2M_CACHE_KEY', 'is required when REDIS_URL is set: the base64 of 32 random bytes');
+    }
+    // 32 bytes are 43 base64 characters and one "=".
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(rawKey)) {
+      throw configInvalid('M2M_CACHE_KEY', 'must be the base64 of exactly 32 random bytes (openssl rand -base64 32)');
+    }
+    return new Uint8Array(Buffer.from(rawKey, 'base64'));
+  });
+  problems.done();
+  return url && sealingKey ? { url, sealingKey } : undefined;
+}
+
+/**
+ * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, INSPECT_CONNECT_ORIGINS, REDIS_URL
+ * and M2M_CACHE_KEY.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
  * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
  */
@@ -64,8 +110,9 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
   const client = problems.check(() => parseClientConfig(clientEnvOf(env), appOrigin));
   const providers = problems.check(() => parseM2mProviders(m2mEnvOf(env)));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
+  const sharedState = problems.check(() => parseSharedState(env));
   problems.done();
-  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins! };
+  return { client: client!, providers: providers!, inspectOrigins: inspectOrigins!, sharedState };
 }
 
 /** The problems a configuration error names, one per variable; [] for any other error. */
