@@ -1,15 +1,18 @@
-import { INSPECT_CONNECT_ORIGINS, M2M_PROVIDERS } from '$app/env/private';
+import { INSPECT_CONNECT_ORIGINS, M2M_CACHE_KEY, M2M_PROVIDERS, REDIS_URL } from '$app/env/private';
 import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
 import { createMemoryStore } from './memory-store.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readSettings, type Environment } from './settings.js';
+import { createMemoryState, createRedisState, type SharedState } from './shared-state.js';
 
 /** Everything the server side needs, built once from the environment. */
 export interface ServerContext {
   client: ClientConfig;
   m2m: M2mClient;
+  /** Service tokens, locks and limits: in Redis when REDIS_URL is set, else this process's memory. */
+  sharedState: SharedState;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
   /** The Fentu authorization server's metadata, for verifying callers' tokens. Fetched once. */
@@ -24,7 +27,7 @@ let context: ServerContext | undefined;
  * SvelteKit cannot declare them; `npm start` and `vite` fill the process environment from `.env`.
  */
 export function serverEnvironment(): Environment {
-  return { ...process.env, ...clientEnv(), M2M_PROVIDERS, INSPECT_CONNECT_ORIGINS };
+  return { ...process.env, ...clientEnv(), M2M_PROVIDERS, INSPECT_CONNECT_ORIGINS, REDIS_URL, M2M_CACHE_KEY };
 }
 
 /**
@@ -35,11 +38,15 @@ export function serverEnvironment(): Environment {
  */
 export function serverContext(appOrigin: string): ServerContext {
   if (context) return context;
-  const { client, providers, inspectOrigins } = readSettings(serverEnvironment(), appOrigin);
+  const { client, providers, inspectOrigins, sharedState: shared } = readSettings(serverEnvironment(), appOrigin);
+  const sharedState = shared ? createRedisState(shared) : createMemoryState();
+  // adapter-node's signal that the server is shutting down.
+  process.once('sveltekit:shutdown', () => void sharedState.close());
   let metadata: Promise<ServerEndpoints> | undefined;
   context = {
     client,
-    m2m: createM2mClient(providers),
+    m2m: createM2mClient(providers, { state: sharedState }),
+    sharedState,
     inspectOrigins,
     authorizationServer() {
       metadata ??= resolveAuthorizationServer(client, { store: createMemoryStore() }).catch((err) => {

@@ -3,6 +3,7 @@ import { CallerError, hasScope, requireScope, verifyCaller, type Caller } from '
 import { serverContext } from './config.js';
 import { maskToken } from '../inspect/tokens.js';
 import { M2mError } from './m2m.js';
+import { SharedStateUnavailableError } from './shared-state.js';
 
 const MAX_REQUEST_BYTES = 65_536;
 
@@ -20,6 +21,15 @@ function failure(err: unknown): Response {
   if (err instanceof M2mError) {
     const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
     return json({ error: err.code, message: err.message }, { status: err.status, headers });
+  }
+  if (err instanceof SharedStateUnavailableError) {
+    return json(
+      {
+        error: 'temporarily_unavailable',
+        message: 'The server cannot check this request right now; try again shortly.',
+      },
+      { status: 503, headers: noStore({ 'retry-after': '5' }) },
+    );
   }
   // Unexpected: the log gets the error's name only, never a request, header or token.
   console.error('[m2m] unexpected failure:', (err as Error)?.name ?? typeof err);
@@ -125,4 +135,16 @@ export async function testToken(event: RequestEvent): Promise<Response> {
   } catch (err) {
     return failure(err);
   }
+}
+
+/**
+ * GET /api/health: whether the state instances share is reachable. Always 200 while the server
+ * runs, since every concern but one-time keys keeps working on local memory during a Redis outage;
+ * `status: "degraded"` tells the operator's monitoring. No URL or secret is included.
+ */
+export async function health(event: RequestEvent): Promise<Response> {
+  const { sharedState } = serverContext(event.url.origin);
+  const state = sharedState.health();
+  const degraded = state.kind === 'redis' && !(await sharedState.ping());
+  return json({ status: degraded ? 'degraded' : 'ok', sharedState: state.kind }, { headers: noStore() });
 }
