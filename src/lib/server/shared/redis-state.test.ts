@@ -16,8 +16,14 @@ let warnings: string[];
 let testIndex = 0;
 
 /** One app instance's view of the shared state; every instance in a test shares the prefix. */
-function instance(sealingKey: Uint8Array = KEY): SharedState {
-  const state = createRedisState({ url: server.url, sealingKey, keyPrefix: prefix, warn: (l) => warnings.push(l) });
+function instance(sealingKey: Uint8Array = KEY, commandTimeoutMs?: number): SharedState {
+  const state = createRedisState({
+    url: server.url,
+    sealingKey,
+    keyPrefix: prefix,
+    commandTimeoutMs,
+    warn: (l) => warnings.push(l),
+  });
   opened.push(state);
   return state;
 }
@@ -203,6 +209,20 @@ describe('when Redis stops', () => {
       'shared_state_recovered',
     ]);
     expect(warnings.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('a Redis that stops answering: each command falls back after its timeout, and fails closed for firstUse', async () => {
+    const a = instance(KEY, 100);
+    await ready(a);
+    await raw.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']);
+
+    const started = Date.now();
+    expect(await a.putToken('fenergo', later(60_000))).toBe(true);
+    expect((await a.getToken('fenergo'))?.value).toBe(TOKEN);
+    expect((await a.take('k', 5, 60_000)).allowed).toBe(true);
+    await expect(a.firstUse('jti:y', 60_000)).rejects.toBeInstanceOf(SharedStateUnavailableError);
+    expect(Date.now() - started).toBeLessThan(550);
+    expect(warnings.map((l) => JSON.parse(l).event)).toEqual(['shared_state_unavailable']);
   });
 
   it('never prints the password of the URL', async () => {

@@ -28,7 +28,7 @@ export interface RedisStateOptions {
   sealingKey: Uint8Array;
   /** Prepended to every key, so several apps can share one Redis. */
   keyPrefix?: string;
-  /** Longest wait for one command before Redis counts as unreachable for it. */
+  /** Longest wait for one answer before Redis counts as unreachable (500 ms). */
   commandTimeoutMs?: number;
   /** Where the outage and recovery lines go. */
   warn?: (line: string) => void;
@@ -115,7 +115,6 @@ export function createRedisState(options: RedisStateOptions): SharedState {
     url: options.url,
     // Fail at once while disconnected, so callers fall back instead of waiting in a queue.
     disableOfflineQueue: true,
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1000 },
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
   });
   client.on('error', (err) => outage.down(err));
@@ -134,15 +133,35 @@ export function createRedisState(options: RedisStateOptions): SharedState {
     json: (key: string) => `${prefix}json:${key}`,
   };
 
-  /** Runs `work` on Redis; while it is unreachable, `fallback` instead. A script error is a defect and is thrown. */
+  const timeoutMs = options.commandTimeoutMs ?? 500;
+  /** After a command timed out, Redis is not asked again for a second, so callers are not each held up. */
+  let skipUntil = 0;
+
+  /**
+   * Runs `work` on Redis; while it is unreachable, `fallback` instead. node-redis times a command
+   * out only while it waits to be sent, so the wait for the answer is bounded here. A script error
+   * is a defect, not an outage, and is thrown.
+   */
   async function shared<T>(work: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
-    if (!client.isReady) return fallback();
+    if (!client.isReady || Date.now() < skipUntil) return fallback();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('Redis did not answer in time'), { code: 'TIMEOUT' })),
+        timeoutMs,
+      );
+    });
     try {
-      return await work();
+      const result = await Promise.race([work(), timeout]);
+      outage.up();
+      return result;
     } catch (err) {
       if (err instanceof ErrorReply) throw err;
+      if ((err as { code?: string }).code === 'TIMEOUT') skipUntil = Date.now() + 1000;
       outage.down(err);
       return fallback();
+    } finally {
+      clearTimeout(timer);
     }
   }
 
