@@ -16,9 +16,10 @@
  * The outage is logged once as one JSON line (host and port only, never a password or a token),
  * the recovery once more, and `health().shared` is false meanwhile, for readiness checks.
  */
-import { createClient, ErrorReply } from 'redis';
 import { createMemoryState } from './memory-state.js';
-import { createSealer } from './seal.js';
+import { connectRedis, type RedisConnection } from './redis-connection.js';
+import { DROP_TOKEN, LOCK, PUT_TOKEN, TAKE, UNLOCK } from './redis-scripts.js';
+import { createSealer, type Sealer } from './seal.js';
 import { SharedStateUnavailableError, type CachedToken, type Hold, type SharedState } from './state.js';
 
 export interface RedisStateOptions {
@@ -34,95 +35,9 @@ export interface RedisStateOptions {
   warn?: (line: string) => void;
 }
 
-/** Takes the lock only when free (as SET NX PX would), with the next fencing token from INCR, atomically. */
-const LOCK = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fence = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], fence, 'PX', ARGV[1])
-return fence`;
-
-const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-/** Stores the token unless a later lock holder exists (its fence is no longer the latest). */
-const PUT_TOKEN = `
-if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
-
-/** Deletes the token only if its record starts with the refused token's fingerprint. */
-const DROP_TOKEN = `
-local record = redis.call('GET', KEYS[1])
-if record and string.sub(record, 1, string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-/**
- * A fixed window: the first request starts it and sets its expiry, every request counts, and it
- * ends whole. Cheaper than a sliding window, at the price of up to twice the limit across a
- * window boundary. Returns { allowed, milliseconds left in the window }.
- */
-const TAKE = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-local left = redis.call('PTTL', KEYS[1])
-if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); left = tonumber(ARGV[2]) end
-if count > tonumber(ARGV[1]) then return {0, left} end
-return {1, left}`;
-
-/** The URL without credentials, path or query, for the log. */
-function describeTarget(url: string): string {
-  try {
-    const { protocol, hostname, port } = new URL(url);
-    return `${protocol}//${hostname}:${port || '6379'}`;
-  } catch {
-    return 'redis';
-  }
-}
-
-/** Logs the start and the end of an outage, once each. */
-function outageLog(target: string, warn: (line: string) => void) {
-  let down = false;
-  const line = (event: string, extra: object) => warn(JSON.stringify({ level: 'warn', event, target, ...extra }));
+/** Key names under a prefix. */
+function keyNames(prefix: string) {
   return {
-    down(err: unknown): void {
-      if (down) return;
-      down = true;
-      // An error code or class name only: a message may quote the URL.
-      const reason = (err as { code?: string })?.code ?? (err as object)?.constructor?.name ?? 'unknown';
-      line('shared_state_unavailable', {
-        reason,
-        fallback: 'tokens, locks, holds and rate limits per instance; one-time keys refused',
-      });
-    },
-    up(): void {
-      if (!down) return;
-      down = false;
-      line('shared_state_recovered', {});
-    },
-  };
-}
-
-/** Shared state in Redis, falling back per concern as the module comment describes. */
-export function createRedisState(options: RedisStateOptions): SharedState {
-  const prefix = options.keyPrefix ?? 'fieldpass:';
-  const sealer = createSealer(options.sealingKey);
-  const local = createMemoryState();
-  const outage = outageLog(describeTarget(options.url), options.warn ?? ((line) => console.warn(line)));
-  // node-redis, the client Redis itself maintains: typed, reconnects on its own, runs Lua.
-  // (ioredis is in maintenance mode.)
-  const client = createClient({
-    url: options.url,
-    // Fail at once while disconnected, so callers fall back instead of waiting in a queue.
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
-  });
-  client.on('error', (err) => outage.down(err));
-  client.on('ready', () => outage.up());
-  // Not awaited: until Redis answers, every operation falls back as described above.
-  client.connect().catch(() => undefined);
-
-  const keys = {
     // Hash tags keep a token, its lock and its fence in one slot, as a Redis Cluster script needs.
     token: (key: string) => `${prefix}token:{${key}}`,
     lock: (key: string) => `${prefix}lock:{${key}}`,
@@ -132,55 +47,33 @@ export function createRedisState(options: RedisStateOptions): SharedState {
     once: (key: string) => `${prefix}once:${key}`,
     json: (key: string) => `${prefix}json:${key}`,
   };
+}
 
-  const timeoutMs = options.commandTimeoutMs ?? 500;
-  /** After a command timed out, Redis is not asked again for a second, so callers are not each held up. */
-  let skipUntil = 0;
+interface Context {
+  redis: RedisConnection;
+  keys: ReturnType<typeof keyNames>;
+  sealer: Sealer;
+  /** The fallback while Redis is unreachable. */
+  local: SharedState;
+}
 
-  /**
-   * Runs `work` on Redis; while it is unreachable, `fallback` instead. node-redis times a command
-   * out only while it waits to be sent, so the wait for the answer is bounded here. A script error
-   * is a defect, not an outage, and is thrown.
-   */
-  async function shared<T>(work: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
-    if (!client.isReady || Date.now() < skipUntil) return fallback();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('Redis did not answer in time'), { code: 'TIMEOUT' })),
-        timeoutMs,
-      );
-    });
-    try {
-      const result = await Promise.race([work(), timeout]);
-      outage.up();
-      return result;
-    } catch (err) {
-      if (err instanceof ErrorReply) throw err;
-      if ((err as { code?: string }).code === 'TIMEOUT') skipUntil = Date.now() + 1000;
-      outage.down(err);
-      return fallback();
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+/** A token record: `<fingerprint>.<sealed JSON>`; the fingerprint lets DROP_TOKEN match without decrypting. */
+function openToken(sealer: Sealer, record: string | null, storeKey: string): CachedToken | undefined {
+  const sealed = record?.slice(record.indexOf('.') + 1);
+  const text = sealed && sealer.open(sealed, storeKey);
+  if (!text) return undefined;
+  const token = JSON.parse(text) as CachedToken;
+  return Date.now() < token.expiresAt ? token : undefined;
+}
 
-  const run = (script: string, keyNames: string[], args: (string | number)[]) =>
-    client.eval(script, { keys: keyNames, arguments: args.map(String) });
-
-  function openToken(record: string | null, storeKey: string): CachedToken | undefined {
-    const sealed = record?.slice(record.indexOf('.') + 1);
-    const text = sealed && sealer.open(sealed, storeKey);
-    if (!text) return undefined;
-    const token = JSON.parse(text) as CachedToken;
-    return Date.now() < token.expiresAt ? token : undefined;
-  }
-
+/** Service tokens and the token-request lock. */
+function tokenOperations({ redis, keys, sealer, local }: Context) {
+  const { client, shared, run } = redis;
   return {
     getToken(key) {
       const storeKey = keys.token(key);
       return shared(
-        async () => openToken(await client.get(storeKey), storeKey),
+        async () => openToken(sealer, await client.get(storeKey), storeKey),
         () => local.getToken(key),
       );
     },
@@ -216,6 +109,13 @@ export function createRedisState(options: RedisStateOptions): SharedState {
         () => undefined,
       );
     },
+  } satisfies Partial<SharedState>;
+}
+
+/** Holds, rate limits, one-time keys and the short cache. */
+function otherOperations({ redis, keys, sealer, local }: Context) {
+  const { client, shared, run } = redis;
+  return {
     getHold(key) {
       return shared(
         async () => {
@@ -280,20 +180,23 @@ export function createRedisState(options: RedisStateOptions): SharedState {
         () => local.setJson(key, value, ttlMs),
       );
     },
-    async ping() {
-      if (!client.isReady) return false;
-      return client.ping().then(
-        (answer) => answer === 'PONG',
-        () => false,
-      );
-    },
-    health() {
-      return { kind: 'redis', shared: client.isReady };
-    },
-    async close() {
-      // A client still reconnecting would wait for Redis to close politely; it is dropped instead.
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
-    },
+  } satisfies Partial<SharedState>;
+}
+
+/** Shared state in Redis, falling back per concern as the module comment describes. */
+export function createRedisState(options: RedisStateOptions): SharedState {
+  const redis = connectRedis(options);
+  const context: Context = {
+    redis,
+    keys: keyNames(options.keyPrefix ?? 'fieldpass:'),
+    sealer: createSealer(options.sealingKey),
+    local: createMemoryState(),
+  };
+  return {
+    ...tokenOperations(context),
+    ...otherOperations(context),
+    ping: () => redis.ping(),
+    health: () => redis.health(),
+    close: () => redis.close(),
   };
 }
