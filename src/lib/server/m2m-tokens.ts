@@ -70,6 +70,58 @@ interface LocalState {
 const tokenHold = (name: string) => `token:${name}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The provider's hold on token requests, thrown as the error callers get meanwhile. */
+async function throwIfHeld({ state, now }: TokenDeps, name: string): Promise<void> {
+  const hold = await state.getHold(tokenHold(name));
+  if (!hold || now() >= hold.until) return;
+  const retryAfter = Math.max(1, Math.ceil((hold.until - now()) / 1000));
+  const code = hold.code === 'upstream_unavailable' ? 'upstream_unavailable' : 'rate_limited';
+  throw new M2mError(code, { status: 503, retryAfter });
+}
+
+/** After a failed token request: wait 1 s, 2 s, 4 s … up to 60 s, with jitter, before the next. */
+async function backOff({ state, now }: TokenDeps, local: LocalState, name: string, err: M2mError): Promise<M2mError> {
+  local.failures += 1;
+  const ms = Math.min(60_000, 1000 * 2 ** (local.failures - 1)) * (0.5 + Math.random() / 2);
+  await state.setHold(tokenHold(name), { until: now() + ms, code: 'upstream_unavailable' });
+  return err;
+}
+
+/** One token request, as the holder of the lock `fence`; the token is cached unless the lock was lost. */
+async function requestToken(deps: TokenDeps, local: LocalState, provider: M2mProvider, fence: number): Promise<string> {
+  const { state, now } = deps;
+  if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
+  local.tokenRequests += 1;
+  let grant: ClientCredentialsGrant;
+  try {
+    grant = await requestClientCredentials(provider.auth, deps.fetch);
+  } catch (err) {
+    throw await backOff(deps, local, provider.name, transportError(err));
+  }
+  const { response } = grant;
+  if (response.status === 429 || response.status === 503) {
+    const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
+    await state.setHold(tokenHold(provider.name), { until: now() + retryAfter * 1000, code: 'rate_limited' });
+    throw new M2mError('rate_limited', { retryAfter });
+  }
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    tokens = await grant.process();
+  } catch (err) {
+    const refused = response.status === 400 || response.status === 401;
+    const code = refused ? 'upstream_auth_failed' : 'upstream_unavailable';
+    throw await backOff(deps, local, provider.name, new M2mError(code, { cause: err }));
+  }
+  local.failures = 0;
+  // expires_in 0 means the token must not be reused; a missing one gets the short default.
+  const lifetime =
+    typeof tokens.expires_in === 'number' && tokens.expires_in >= 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
+  const expiresAt = now() + lifetime * 1000 - tokenMargin(lifetime);
+  // Refused when this instance lost the lock meanwhile: its token still serves its own callers.
+  await state.putToken(provider.name, { value: tokens.access_token, expiresAt }, fence);
+  return tokens.access_token;
+}
+
 /**
  * Service tokens by the client-credentials grant (RFC 6749 §4.4, by oauth4webapi), cached for
  * their lifetime less a margin, with one token request at a time among all instances: the one
@@ -90,60 +142,11 @@ export function createServiceTokens(deps: TokenDeps) {
     return token && now() < token.expiresAt && token.value !== refused ? token : undefined;
   }
 
-  async function throwIfHeld(name: string): Promise<void> {
-    const hold = await state.getHold(tokenHold(name));
-    if (!hold || now() >= hold.until) return;
-    const retryAfter = Math.max(1, Math.ceil((hold.until - now()) / 1000));
-    const code = hold.code === 'upstream_unavailable' ? 'upstream_unavailable' : 'rate_limited';
-    throw new M2mError(code, { status: 503, retryAfter });
-  }
-
-  /** After a failed token request: wait 1 s, 2 s, 4 s … up to 60 s, with jitter, before the next. */
-  async function backOff(name: string, err: M2mError): Promise<M2mError> {
-    const failures = (local(name).failures += 1);
-    const ms = Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
-    await state.setHold(tokenHold(name), { until: now() + ms, code: 'upstream_unavailable' });
-    return err;
-  }
-
-  async function request(provider: M2mProvider, fence: number): Promise<string> {
-    if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
-    local(provider.name).tokenRequests += 1;
-    let grant: ClientCredentialsGrant;
-    try {
-      grant = await requestClientCredentials(provider.auth, deps.fetch);
-    } catch (err) {
-      throw await backOff(provider.name, transportError(err));
-    }
-    const { response } = grant;
-    if (response.status === 429 || response.status === 503) {
-      const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
-      await state.setHold(tokenHold(provider.name), { until: now() + retryAfter * 1000, code: 'rate_limited' });
-      throw new M2mError('rate_limited', { retryAfter });
-    }
-    let tokens: oauth.TokenEndpointResponse;
-    try {
-      tokens = await grant.process();
-    } catch (err) {
-      const refused = response.status === 400 || response.status === 401;
-      const code = refused ? 'upstream_auth_failed' : 'upstream_unavailable';
-      throw await backOff(provider.name, new M2mError(code, { cause: err }));
-    }
-    local(provider.name).failures = 0;
-    // expires_in 0 means the token must not be reused; a missing one gets the short default.
-    const lifetime =
-      typeof tokens.expires_in === 'number' && tokens.expires_in >= 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
-    const expiresAt = now() + lifetime * 1000 - tokenMargin(lifetime);
-    // Refused when this instance lost the lock meanwhile: its token still serves its own callers.
-    await state.putToken(provider.name, { value: tokens.access_token, expiresAt }, fence);
-    return tokens.access_token;
-  }
-
   async function lead(provider: M2mProvider, fence: number, refused?: string): Promise<string> {
     try {
       // The previous leader may have stored a token between our cache miss and taking the lock.
       const token = await cached(provider.name, refused);
-      return token ? token.value : await request(provider, fence);
+      return token ? token.value : await requestToken(deps, local(provider.name), provider, fence);
     } finally {
       await state.unlock(provider.name, fence);
     }
@@ -159,7 +162,7 @@ export function createServiceTokens(deps: TokenDeps) {
         const token = await cached(provider.name, refused);
         if (token) return token.value;
       }
-      await throwIfHeld(provider.name);
+      await throwIfHeld(deps, provider.name);
       const fence = await state.lock(provider.name, deps.lockMs);
       if (fence !== undefined) return lead(provider, fence, refused);
       if (Date.now() > giveUp) throw new M2mError('upstream_timeout');
@@ -189,3 +192,5 @@ export function createServiceTokens(deps: TokenDeps) {
     requests: (name: string) => local(name).tokenRequests,
   };
 }
+
+export type ServiceTokens = ReturnType<typeof createServiceTokens>;

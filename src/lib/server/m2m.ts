@@ -3,7 +3,7 @@ import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
 import type { M2mProvider, RateLimit } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
-import { createServiceTokens, TIMEOUT_MS } from './m2m-tokens.js';
+import { createServiceTokens, TIMEOUT_MS, type ServiceTokens } from './m2m-tokens.js';
 import { createMemoryState, type SharedState } from './shared-state.js';
 
 export { M2mError, type M2mErrorCode } from './m2m-errors.js';
@@ -104,6 +104,24 @@ async function read(response: Response): Promise<unknown> {
   }
 }
 
+/** The upstream's answer, with one fresh token and one retry on 401, never more (checklist #86). */
+async function sendWithToken(
+  provider: M2mProvider,
+  request: { url: URL; method: string; body?: string },
+  tokens: ServiceTokens,
+  fetch?: FetchLike,
+): Promise<Response> {
+  const usesToken = provider.auth.mode === 'client_credentials';
+  let refused: string | undefined;
+  for (let attempt = 0; ; attempt += 1) {
+    const token = usesToken ? await tokens.get(provider, refused) : undefined;
+    const response = await send(provider, { ...request, token }, fetch);
+    if (response.status !== 401 || !usesToken || attempt === 1) return response;
+    refused = token;
+    await response.body?.cancel();
+  }
+}
+
 /** The hold on a provider's API after it answered 429 or 503 with Retry-After. */
 const upstreamHold = (name: string) => `upstream:${name}`;
 
@@ -165,19 +183,6 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
     }
   }
 
-  /** The upstream's answer, with one fresh token and one retry on 401, never more (checklist #86). */
-  async function callWithToken(provider: M2mProvider, request: { url: URL; method: string; body?: string }) {
-    const usesToken = provider.auth.mode === 'client_credentials';
-    let refused: string | undefined;
-    for (let attempt = 0; ; attempt += 1) {
-      const token = usesToken ? await tokens.get(provider, refused) : undefined;
-      const response = await send(provider, { ...request, token }, deps.fetch);
-      if (response.status !== 401 || !usesToken || attempt === 1) return response;
-      refused = token;
-      await response.body?.cancel();
-    }
-  }
-
   return {
     /** The configured providers' names. */
     names(): string[] {
@@ -226,7 +231,12 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       const url = resolveOperation(provider, request.method, request.path, request.search);
       await throwIfHeld(name);
       if (provider.rateLimit) await enforceRateLimit(state, `provider:${name}`, provider.rateLimit);
-      const upstream = await callWithToken(provider, { url, method: request.method, body: request.body });
+      const upstream = await sendWithToken(
+        provider,
+        { url, method: request.method, body: request.body },
+        tokens,
+        deps.fetch,
+      );
       const hold = (seconds: number) =>
         state.setHold(upstreamHold(name), { until: now() + seconds * 1000, code: 'rate_limited' });
       return settle(upstream, hold, now());
