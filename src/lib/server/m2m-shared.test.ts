@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fakeFetch, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
 import { createM2mClient, M2mError, type M2mClient } from './m2m.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
+import { tokenKey } from './m2m-tokens.js';
 import { createRedisState, type SharedState } from './shared-state.js';
 import { freePort, redisServer } from './shared/redis-server.test-util.js';
 
@@ -140,7 +141,9 @@ describe('two instances on one Redis', () => {
     expect(tokenRequests()).toHaveLength(1);
     expect(requestsOf(a, b)).toBe(1);
     expect(apiRequests().every((r) => r.headers.authorization === 'Bearer svc-token-1')).toBe(true);
-    const stored = await raw.get(`${prefix}token:{fenergo}`);
+    const keys = await raw.keys(`${prefix}token:*`);
+    expect(keys).toEqual([expect.stringMatching(/^m2m\d+:token:\{fenergo:[\w-]{16}\}$/)]);
+    const stored = await raw.get(keys[0]);
     expect(stored).toBeTruthy();
     expect(stored).not.toContain('svc-token-1');
   });
@@ -162,7 +165,7 @@ describe('two instances on one Redis', () => {
     // The stale leader gets its answer at last: it serves its own caller, but the cache keeps the newer token.
     stuck.resolve(jsonResponse({ access_token: 'svc-token-stale', token_type: 'Bearer', expires_in: 900 }));
     expect(await first).toEqual({ status: 200, body: ENTITIES });
-    expect((await a.state.getToken('fenergo'))?.value).toBe('svc-token-1');
+    expect((await a.state.getToken(tokenKey(a.m2m.provider('fenergo')!)))?.value).toBe('svc-token-1');
     await getEntities(a.m2m);
     expect(apiRequests().at(-1)!.headers.authorization).toBe('Bearer svc-token-1');
     expect(tokenRequests()).toHaveLength(2);
@@ -182,6 +185,17 @@ describe('two instances on one Redis', () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(tokenRequests()).toHaveLength(2);
     expect(apiRequests().filter((r) => r.headers.authorization === 'Bearer svc-token-2')).toHaveLength(50);
+  });
+
+  it('instances with another client id or scope for the same provider do not share its token', async () => {
+    const [a, b, c] = [
+      instance(),
+      instance({ env: { ...ENV, M2M_FENERGO_SCOPE: 'fenx.entitydata.read' } }),
+      instance({ env: { ...ENV, M2M_FENERGO_CLIENT_ID: 'other-client' } }),
+    ];
+    await ready(a, b, c);
+    for (const x of [a, b, c, a, b, c]) await getEntities(x.m2m);
+    expect(tokenRequests()).toHaveLength(3);
   });
 
   it('an instance with another sealing key reads the shared token as a miss and gets its own', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
@@ -66,13 +67,27 @@ interface LocalState {
   tokenRequests: number;
 }
 
+/**
+ * Where a provider's token, lock and token-request hold are kept: its name and a hash of its token
+ * URL, client id and scope, so that instances configured differently (a scope changed during a
+ * rolling deployment, another environment on the same Redis) never share a token.
+ */
+export function tokenKey(provider: M2mProvider): string {
+  if (provider.auth.mode !== 'client_credentials') return provider.name;
+  const { tokenUrl, clientId, scope } = provider.auth;
+  const hash = createHash('sha256')
+    .update(JSON.stringify([tokenUrl, clientId, scope]))
+    .digest('base64url');
+  return `${provider.name}:${hash.slice(0, 16)}`;
+}
+
 /** The hold on a provider's token requests (after a failure, or the token endpoint's Retry-After). */
-const tokenHold = (name: string) => `token:${name}`;
+const tokenHold = (key: string) => `token:${key}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The provider's hold on token requests, thrown as the error callers get meanwhile. */
-async function throwIfHeld({ state, now }: TokenDeps, name: string): Promise<void> {
-  const hold = await state.getHold(tokenHold(name));
+async function throwIfHeld({ state, now }: TokenDeps, key: string): Promise<void> {
+  const hold = await state.getHold(tokenHold(key));
   if (!hold || now() >= hold.until) return;
   const retryAfter = Math.max(1, Math.ceil((hold.until - now()) / 1000));
   const code = hold.code === 'upstream_unavailable' ? 'upstream_unavailable' : 'rate_limited';
@@ -80,10 +95,10 @@ async function throwIfHeld({ state, now }: TokenDeps, name: string): Promise<voi
 }
 
 /** After a failed token request: wait 1 s, 2 s, 4 s … up to 60 s, with jitter, before the next. */
-async function backOff({ state, now }: TokenDeps, local: LocalState, name: string, err: M2mError): Promise<M2mError> {
+async function backOff({ state, now }: TokenDeps, local: LocalState, key: string, err: M2mError): Promise<M2mError> {
   local.failures += 1;
   const ms = Math.min(60_000, 1000 * 2 ** (local.failures - 1)) * (0.5 + Math.random() / 2);
-  await state.setHold(tokenHold(name), { until: now() + ms, code: 'upstream_unavailable' });
+  await state.setHold(tokenHold(key), { until: now() + ms, code: 'upstream_unavailable' });
   return err;
 }
 
@@ -91,17 +106,18 @@ async function backOff({ state, now }: TokenDeps, local: LocalState, name: strin
 async function requestToken(deps: TokenDeps, local: LocalState, provider: M2mProvider, fence: number): Promise<string> {
   const { state, now } = deps;
   if (provider.auth.mode !== 'client_credentials') throw new Error('not a client-credentials provider');
+  const key = tokenKey(provider);
   local.tokenRequests += 1;
   let grant: ClientCredentialsGrant;
   try {
     grant = await requestClientCredentials(provider.auth, deps.fetch);
   } catch (err) {
-    throw await backOff(deps, local, provider.name, transportError(err));
+    throw await backOff(deps, local, key, transportError(err));
   }
   const { response } = grant;
   if (response.status === 429 || response.status === 503) {
     const retryAfter = retryAfterSeconds(response.headers, now()) ?? 30;
-    await state.setHold(tokenHold(provider.name), { until: now() + retryAfter * 1000, code: 'rate_limited' });
+    await state.setHold(tokenHold(key), { until: now() + retryAfter * 1000, code: 'rate_limited' });
     throw new M2mError('rate_limited', { retryAfter });
   }
   let tokens: oauth.TokenEndpointResponse;
@@ -110,7 +126,7 @@ async function requestToken(deps: TokenDeps, local: LocalState, provider: M2mPro
   } catch (err) {
     const refused = response.status === 400 || response.status === 401;
     const code = refused ? 'upstream_auth_failed' : 'upstream_unavailable';
-    throw await backOff(deps, local, provider.name, new M2mError(code, { cause: err }));
+    throw await backOff(deps, local, key, new M2mError(code, { cause: err }));
   }
   local.failures = 0;
   // expires_in 0 means the token must not be reused; a missing one gets the short default.
@@ -118,7 +134,7 @@ async function requestToken(deps: TokenDeps, local: LocalState, provider: M2mPro
     typeof tokens.expires_in === 'number' && tokens.expires_in >= 0 ? tokens.expires_in : DEFAULT_TOKEN_SECONDS;
   const expiresAt = now() + lifetime * 1000 - tokenMargin(lifetime);
   // Refused when this instance lost the lock meanwhile: its token still serves its own callers.
-  await state.putToken(provider.name, { value: tokens.access_token, expiresAt }, fence);
+  await state.putToken(key, { value: tokens.access_token, expiresAt }, fence);
   return tokens.access_token;
 }
 
@@ -137,18 +153,18 @@ export function createServiceTokens(deps: TokenDeps) {
   };
 
   /** The cached token unless it has expired or is the one the upstream just refused. */
-  async function cached(name: string, refused?: string) {
-    const token = await state.getToken(name);
+  async function cached(key: string, refused?: string) {
+    const token = await state.getToken(key);
     return token && now() < token.expiresAt && token.value !== refused ? token : undefined;
   }
 
   async function lead(provider: M2mProvider, fence: number, refused?: string): Promise<string> {
     try {
       // The previous leader may have stored a token between our cache miss and taking the lock.
-      const token = await cached(provider.name, refused);
+      const token = await cached(tokenKey(provider), refused);
       return token ? token.value : await requestToken(deps, local(provider.name), provider, fence);
     } finally {
-      await state.unlock(provider.name, fence);
+      await state.unlock(tokenKey(provider), fence);
     }
   }
 
@@ -156,14 +172,15 @@ export function createServiceTokens(deps: TokenDeps) {
   async function acquire(provider: M2mProvider, refused?: string): Promise<string> {
     // Real time, not `now()`: the polls sleep in real time.
     const giveUp = Date.now() + 2 * deps.lockMs;
+    const key = tokenKey(provider);
     for (let waited = false; ; waited = true) {
       if (waited) {
         await sleep(deps.pollMs);
-        const token = await cached(provider.name, refused);
+        const token = await cached(key, refused);
         if (token) return token.value;
       }
-      await throwIfHeld(deps, provider.name);
-      const fence = await state.lock(provider.name, deps.lockMs);
+      await throwIfHeld(deps, key);
+      const fence = await state.lock(key, deps.lockMs);
       if (fence !== undefined) return lead(provider, fence, refused);
       if (Date.now() > giveUp) throw new M2mError('upstream_timeout');
     }
@@ -175,9 +192,10 @@ export function createServiceTokens(deps: TokenDeps) {
      * upstream just answered 401 to: it is dropped from the cache unless someone already replaced it.
      */
     async get(provider: M2mProvider, refused?: string): Promise<string> {
-      const token = await cached(provider.name, refused);
+      const key = tokenKey(provider);
+      const token = await cached(key, refused);
       if (token) return token.value;
-      if (refused !== undefined) await state.dropTokenIf(provider.name, refused);
+      if (refused !== undefined) await state.dropTokenIf(key, refused);
       const mine = local(provider.name);
       mine.inflight ??= acquire(provider, refused).finally(() => {
         mine.inflight = undefined;
@@ -186,7 +204,7 @@ export function createServiceTokens(deps: TokenDeps) {
     },
 
     /** The usable cached token of a provider, if any. */
-    cached: (name: string) => cached(name),
+    cached: (provider: M2mProvider) => cached(tokenKey(provider)),
 
     /** How many token requests this process has made for a provider. */
     requests: (name: string) => local(name).tokenRequests,

@@ -209,15 +209,16 @@ export function createM2mClient(providers: readonly M2mProvider[], deps: M2mDeps
       const provider = byName.get(name);
       if (!provider) throw new M2mError('unknown_provider');
       if (provider.auth.mode !== 'client_credentials') throw new M2mError('bad_request');
-      const fromCache = (await tokens.cached(name)) !== undefined;
+      const fromCache = (await tokens.cached(provider)) !== undefined;
       const token = await tokens.get(provider);
-      const expiresAt = (await tokens.cached(name))?.expiresAt ?? now();
+      const expiresAt = (await tokens.cached(provider))?.expiresAt ?? now();
       return { fromCache, token, expiresAt, tokenRequests: tokens.requests(name) };
     },
 
     /** Whether a valid service token is cached for a provider, and until when. */
     async cacheState(name: string): Promise<{ cached: boolean; expiresAt?: number }> {
-      const token = byName.has(name) ? await tokens.cached(name) : undefined;
+      const provider = byName.get(name);
+      const token = provider ? await tokens.cached(provider) : undefined;
       return token ? { cached: true, expiresAt: token.expiresAt } : { cached: false };
     },
 
