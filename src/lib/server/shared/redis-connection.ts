@@ -91,15 +91,15 @@ export function connectRedis(options: { url: string; commandTimeoutMs?: number; 
     /** Runs a Lua script (EVAL) with string arguments. */
     run: (script: string, keys: string[], args: (string | number)[]) =>
       client.eval(script, { keys, arguments: args.map(String) }),
-    async ping(): Promise<boolean> {
-      if (!client.isReady) return false;
-      return client.ping().then(
-        (answer) => answer === 'PONG',
+    /** A PING round trip, bounded like every command. */
+    ping(): Promise<boolean> {
+      return shared(
+        async () => (await client.ping()) === 'PONG',
         () => false,
       );
     },
     health(): StateHealth {
-      return { kind: 'redis', shared: client.isReady };
+      return { kind: 'redis', shared: client.isReady && Date.now() >= skipUntil };
     },
     async close(): Promise<void> {
       // A client still reconnecting would wait for Redis to close politely; it is dropped instead.

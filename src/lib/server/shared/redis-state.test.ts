@@ -221,6 +221,8 @@ describe('when Redis stops', () => {
     expect((await a.getToken('fenergo'))?.value).toBe(TOKEN);
     expect((await a.take('k', 5, 60_000)).allowed).toBe(true);
     await expect(a.firstUse('jti:y', 60_000)).rejects.toBeInstanceOf(SharedStateUnavailableError);
+    expect(await a.ping()).toBe(false);
+    expect(a.health().shared).toBe(false);
     expect(Date.now() - started).toBeLessThan(550);
     expect(warnings.map((l) => JSON.parse(l).event)).toEqual(['shared_state_unavailable']);
   });
