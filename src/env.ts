@@ -51,6 +51,11 @@ export const variables = defineEnvVars({
     schema: optional,
     description: "The introspection endpoint, when discovery's is not the one to use",
   },
+  REDIS_URL: {
+    schema: optional,
+    description: 'Redis that instances share service tokens, locks and rate limits through (redis:// or rediss://)',
+  },
+  M2M_CACHE_KEY: { schema: optional, description: 'Base64 of 32 random bytes: seals service tokens in Redis' },
   INSPECT_CONNECT_ORIGINS: {
     schema: optional,
     description: 'Other origins the developer inspector may call from the browser',

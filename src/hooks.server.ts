@@ -8,7 +8,7 @@ import {
   trailingSlashRedirect,
   withNoStore,
 } from '#lib/server/api-guard.ts';
-import { opsSettings, serverEnvironment } from '#lib/server/config.ts';
+import { opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
 import { registerReadinessCheck } from '#lib/server/health.ts';
@@ -88,6 +88,12 @@ export const init: ServerInit = () => {
     return;
   }
   registerReadinessCheck('configuration', () => true);
+  if (settings.sharedState) {
+    // Connects now, and makes the instance not ready while Redis does not answer: its DPoP replay
+    // checks refuse every proof meanwhile, so traffic is better sent to an instance that has it.
+    const { sharedState } = serverContext(appOrigin);
+    registerReadinessCheck('redis', async () => (await sharedState.ping()) || { ok: false, detail: 'no answer' });
+  }
   connect = connectSources(settings);
   warnWithoutOrigin(env);
   warnBodyLimits(env, settings.ops);
@@ -96,6 +102,7 @@ export const init: ServerInit = () => {
     metricsPort: settings.ops.metricsListen?.port ?? null,
     metricsOnAppPort: settings.ops.metricsToken !== undefined,
     apiMaxBodyBytes: settings.ops.apiMaxBodyBytes,
+    sharedState: settings.sharedState ? 'redis' : 'memory',
   });
   runDoctor(env, appOrigin);
 };

@@ -5,7 +5,9 @@ import {
   FENTU_INTROSPECTION_CLIENT_SECRET,
   FENTU_INTROSPECTION_ENDPOINT,
   INSPECT_CONNECT_ORIGINS,
+  M2M_CACHE_KEY,
   M2M_PROVIDERS,
+  REDIS_URL,
 } from '$app/env/private';
 import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
@@ -13,14 +15,20 @@ import type { ClientConfig } from '../oauth/config.js';
 import type { CallerDeps } from './caller.js';
 import { createOperatorWarning } from './caller-errors.js';
 import { createMemoryStore } from './memory-store.js';
+import type { RateLimit } from './m2m-config.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readOpsSettings, readSettings, type Environment, type OpsSettings } from './settings.js';
+import { createMemoryState, createRedisState, type SharedState } from './shared-state.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 /** Everything the server side needs, built once from the environment. */
 export interface ServerContext {
   client: ClientConfig;
   m2m: M2mClient;
+  /** Service tokens, locks and limits: in Redis when REDIS_URL is set, else this process's memory. */
+  sharedState: SharedState;
+  /** How many partner calls one signed-in user may make per window (M2M_USER_RATE_LIMIT). */
+  userRateLimit: RateLimit;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
   /** The Fentu authorization server's metadata, for verifying callers' tokens. Fetched once. */
@@ -48,6 +56,8 @@ export function serverEnvironment(): Environment {
     FENTU_INTROSPECTION_CLIENT_SECRET,
     FENTU_INTROSPECTION_AUTH_METHOD,
     FENTU_INTROSPECTION_ENDPOINT,
+    REDIS_URL,
+    M2M_CACHE_KEY,
   };
 }
 
@@ -59,19 +69,31 @@ export function serverEnvironment(): Environment {
  */
 export function serverContext(appOrigin: string): ServerContext {
   if (context) return context;
-  const { client, providers, caller, inspectOrigins } = readSettings(serverEnvironment(), appOrigin);
+  const {
+    client,
+    providers,
+    caller,
+    inspectOrigins,
+    sharedState: shared,
+    userRateLimit,
+  } = readSettings(serverEnvironment(), appOrigin);
+  const sharedState = shared ? createRedisState(shared) : createMemoryState();
+  // adapter-node's signal that the server is shutting down.
+  process.once('sveltekit:shutdown', () => void sharedState.close());
   let metadata: Promise<ServerEndpoints> | undefined;
   context = {
     client,
-    m2m: createM2mClient(providers),
+    m2m: createM2mClient(providers, { state: sharedState }),
+    sharedState,
+    userRateLimit,
     inspectOrigins,
-    // In this process's memory: one server instance. Several instances behind a load balancer
-    // need a shared store implementing the same two interfaces, or a replay to another instance
-    // is accepted.
+    // Introspection answers and DPoP proofs seen: in Redis when it is configured, so every
+    // instance knows them (a proof replayed to another instance is refused); otherwise in this
+    // process's memory, bounded.
     callers: {
       config: caller,
-      cache: createMemoryShortCache(),
-      replay: createMemoryReplayGuard({ maxEntries: 100_000 }),
+      cache: shared ? sharedState : createMemoryShortCache(),
+      replay: shared ? sharedState : createMemoryReplayGuard({ maxEntries: 100_000 }),
       warn: createOperatorWarning(),
     },
     authorizationServer() {

@@ -4,7 +4,8 @@ import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
 import type { IntrospectionClient } from './caller-config.js';
 import { requestClientCredentials } from './m2m.js';
-import { configProblems, readSettings, type Environment, type Settings } from './settings.js';
+import { configProblems, readSettings, type Environment, type Settings, type SharedStateSettings } from './settings.js';
+import { createRedisState } from './shared-state.js';
 
 // What a browser (and the server) will meet at the configured authorization server, API and
 // partner providers, asked of the servers themselves: `npm run doctor`, and once at start-up.
@@ -44,6 +45,32 @@ function describe(err: unknown): string {
   // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate error) is its cause.
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Whether the Redis in REDIS_URL answers within `timeoutMs`. The finding names host and port only,
+ * never the URL's password.
+ */
+export async function checkSharedState(shared: SharedStateSettings | undefined, timeoutMs = 3000): Promise<Finding> {
+  const subject = 'shared state';
+  if (!shared)
+    return { level: 'ok', subject, text: 'REDIS_URL not set: each instance keeps its own tokens and limits' };
+  const { hostname, port } = new URL(shared.url);
+  const target = `${hostname}:${port || '6379'}`;
+  const state = createRedisState({ ...shared, warn: () => {} });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (!state.health().shared && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return (await state.ping())
+      ? { level: 'ok', subject, text: `Redis at ${target} answers; instances share tokens and limits through it` }
+      : {
+          level: 'problem',
+          subject,
+          text: `Redis at ${target} does not answer: check REDIS_URL (host, port, password, rediss:// for TLS); meanwhile each instance falls back to its own memory and refuses one-time keys`,
+        };
+  } finally {
+    await state.close();
+  }
 }
 
 /**
@@ -252,6 +279,7 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
     });
     add(found.level, 'token introspection', found.text);
   }
+  findings.push(await checkSharedState(settings.sharedState));
 
   for (const provider of providers) {
     const subject = `provider ${provider.name}`;

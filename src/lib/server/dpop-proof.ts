@@ -1,5 +1,6 @@
 import { CallerError, CallerUnavailableError } from './caller-errors.js';
 import type { ReplayGuard } from './short-state.js';
+import { dpopReplayRefusals } from './metrics.js';
 
 /**
  * How far a DPoP proof's `iat` may be from now, either way, in seconds: the window oauth4webapi's
@@ -132,5 +133,8 @@ export async function acceptProofOnce(
       err,
     );
   }
-  if (!first) throw refuse('This DPoP proof was already used');
+  if (!first) {
+    dpopReplayRefusals.inc();
+    throw refuse('This DPoP proof was already used');
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rejectionOf } from '../oauth/fake-fetch.test-util.js';
 import type { FieldpassError } from '../oauth/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
-import { parseM2mProviders, validateScope, type M2mEnv } from './m2m-config.js';
+import { parseM2mProviders, parseRateLimit, validateScope, type M2mEnv } from './m2m-config.js';
 
 /** A Fenergo-style provider: client_secret_post, Fenergo scope rules, a tenant header. */
 const POST_ENV: M2mEnv = {
@@ -429,5 +429,41 @@ describe('parseM2mProviders: every problem at once', () => {
       'M2M_FENRIS_ALLOW',
     ]);
     expect(JSON.stringify(err?.details)).not.toContain('canary-secret');
+  });
+});
+
+describe('M2M_<NAME>_RATE_LIMIT', () => {
+  it.each([
+    ['100/60s', { limit: 100, windowMs: 60_000 }],
+    ['5/1s', { limit: 5, windowMs: 1000 }],
+    ['1000/1h', { limit: 1000, windowMs: 3_600_000 }],
+    ['20/500ms', { limit: 20, windowMs: 500 }],
+    [' 30 / 2m ', { limit: 30, windowMs: 120_000 }],
+    ['1/24h', { limit: 1, windowMs: 86_400_000 }],
+  ])('%j → %j', (value, rateLimit) => {
+    expect(parseRateLimit(value, 'M2M_X_RATE_LIMIT')).toEqual(rateLimit);
+    expect(parseM2mProviders(fenergo({ M2M_FENERGO_RATE_LIMIT: value }))[0].rateLimit).toEqual(rateLimit);
+  });
+
+  it('no RATE_LIMIT → no limit', () => {
+    expect(parseM2mProviders(POST_ENV)[0].rateLimit).toBeUndefined();
+  });
+
+  it.each(['100', '100/', '/60s', '0/60s', '100/0s', '100/60', '100/60d', '-1/60s', '1.5/60s', '100/25h', 'ten/60s'])(
+    '%j → CONFIG_INVALID naming M2M_FENERGO_RATE_LIMIT, with the expected form in the message',
+    async (value) => {
+      const err = await parseFailure(fenergo({ M2M_FENERGO_RATE_LIMIT: value }));
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.details.variable).toBe('M2M_FENERGO_RATE_LIMIT');
+      expect(err.message).toContain('100/60s');
+    },
+  );
+
+  it('is reported together with the provider’s other problems', async () => {
+    const err = await parseFailure(fenergo({ M2M_FENERGO_RATE_LIMIT: 'lots', M2M_FENERGO_ALLOW: 'GET x' }));
+    expect(err.details.problems?.map((p) => p.variable).sort()).toEqual([
+      'M2M_FENERGO_ALLOW',
+      'M2M_FENERGO_RATE_LIMIT',
+    ]);
   });
 });

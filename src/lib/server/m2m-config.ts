@@ -20,6 +20,12 @@ export interface AllowedOperation {
   prefix: string;
 }
 
+/** At most `limit` requests per `windowMs`. */
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+}
+
 /** One machine-to-machine provider, as configured on the server. Holds secrets: server-only. */
 export interface M2mProvider {
   name: string;
@@ -29,6 +35,8 @@ export interface M2mProvider {
   allow: AllowedOperation[];
   /** The Fentu scope a signed-in user needs to use this provider. */
   userScope: string;
+  /** How many calls all instances together may pass on to the provider; unlimited when absent. */
+  rateLimit?: RateLimit;
 }
 
 /** The variables that configure providers; `<NAME>` is each name in M2M_PROVIDERS, upper-cased. */
@@ -59,6 +67,22 @@ export function validateScope(scope: string, rules: 'fenergo' | 'none', variable
     if (unknown.length) fail(variable, `names scopes Fenergo does not have: ${unknown.join(', ')}`);
   }
   return value;
+}
+
+const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A rate limit written as requests per window: `100/60s`, `5/1s`, `1000/1h` (units ms, s, m, h);
+ * the window is at most a day. Throws CONFIG_INVALID naming `variable`.
+ */
+export function parseRateLimit(value: string, variable: string): RateLimit {
+  const match = /^(\d{1,9})\s*\/\s*(\d{1,9})(ms|s|m|h)$/.exec(value.trim());
+  const limit = Number(match?.[1]);
+  const windowMs = Number(match?.[2]) * WINDOW_UNITS[match?.[3] ?? 's'];
+  if (!match || limit < 1 || windowMs < 1 || windowMs > 86_400_000) {
+    fail(variable, `is "${value}"; write requests per window, such as 100/60s (units ms, s, m, h; at most a day)`);
+  }
+  return { limit, windowMs };
 }
 
 function parseAllow(raw: string, variable: string): AllowedOperation[] {
@@ -157,6 +181,8 @@ function readProvider(name: string, env: M2mEnv, check: Check): M2mProvider | un
     return url.href.replace(/\/$/, '');
   });
   const allow = check(() => parseAllow(need('ALLOW'), prefix + 'ALLOW'));
-  if (!auth || !userScope || !apiBaseUrl || !allow) return undefined;
-  return { name, auth, apiBaseUrl, tenantId, allow, userScope };
+  const rawLimit = read('RATE_LIMIT');
+  const rateLimit = rawLimit === undefined ? undefined : check(() => parseRateLimit(rawLimit, prefix + 'RATE_LIMIT'));
+  if (!auth || !userScope || !apiBaseUrl || !allow || (rawLimit !== undefined && !rateLimit)) return undefined;
+  return { name, auth, apiBaseUrl, tenantId, allow, userScope, ...(rateLimit ? { rateLimit } : {}) };
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { json, type RequestEvent } from '@sveltejs/kit';
 import { BodyTooLargeError, bodyTooLargeResponse, readBodyText } from './api-guard.js';
 import { CallerError, CallerUnavailableError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
 import { opsSettings, serverContext } from './config.js';
 import { maskToken } from '../inspect/tokens.js';
 import { log } from './log.js';
-import { M2mError } from './m2m.js';
+import { enforceRateLimit, M2mError } from './m2m.js';
+import { SharedStateUnavailableError } from './shared-state.js';
 
 function noStore(headers: Record<string, string> = {}): Headers {
   return new Headers({ 'cache-control': 'no-store', ...headers });
@@ -26,6 +28,15 @@ function failure(err: unknown): Response {
     return json({ error: err.code, message: err.message }, { status: err.status, headers });
   }
   if (err instanceof BodyTooLargeError) return bodyTooLargeResponse(err.limit, { closeConnection: err.unbounded });
+  if (err instanceof SharedStateUnavailableError) {
+    return json(
+      {
+        error: 'temporarily_unavailable',
+        message: 'The server cannot check this request right now; try again shortly.',
+      },
+      { status: 503, headers: noStore({ 'retry-after': '5' }) },
+    );
+  }
   // Unexpected: the log gets the error's name only, never a request, header or token.
   log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
   return json(
@@ -51,17 +62,19 @@ export async function listProviders(event: RequestEvent): Promise<Response> {
   try {
     const who = await caller(event);
     const { m2m } = serverContext(event.url.origin);
-    const providers = m2m.names().map((name) => {
-      const provider = m2m.provider(name)!;
-      return {
-        name,
-        mode: provider.auth.mode,
-        userScope: provider.userScope,
-        permitted: hasScope(who, provider.userScope),
-        allow: provider.allow,
-        cache: m2m.cacheState(name),
-      };
-    });
+    const providers = await Promise.all(
+      m2m.names().map(async (name) => {
+        const provider = m2m.provider(name)!;
+        return {
+          name,
+          mode: provider.auth.mode,
+          userScope: provider.userScope,
+          permitted: hasScope(who, provider.userScope),
+          allow: provider.allow,
+          cache: await m2m.cacheState(name),
+        };
+      }),
+    );
     return json({ providers }, { headers: noStore() });
   } catch (err) {
     return failure(err);
@@ -76,7 +89,18 @@ async function permittedProvider(event: RequestEvent) {
   const provider = m2m.provider(name);
   if (!provider) throw new M2mError('unknown_provider');
   requireScope(who, provider.userScope);
-  return { m2m, name, provider };
+  return { m2m, name, provider, who };
+}
+
+/**
+ * Counts a partner call against the caller's own limit, on every instance (429 with Retry-After
+ * past it), so one user cannot spend a partner's quota for everyone. Keyed by a hash of the
+ * user's `sub`: no user data in the shared store.
+ */
+async function withinUserLimit(event: RequestEvent, who: Caller): Promise<void> {
+  const { sharedState, userRateLimit } = serverContext(event.url.origin);
+  const user = createHash('sha256').update(who.sub).digest('base64url');
+  await enforceRateLimit(sharedState, `user:${user}`, userRateLimit);
 }
 
 /**
@@ -85,7 +109,8 @@ async function permittedProvider(event: RequestEvent) {
  */
 export async function respond(event: RequestEvent, method: 'GET' | 'POST'): Promise<Response> {
   try {
-    const { m2m, name } = await permittedProvider(event);
+    const { m2m, name, who } = await permittedProvider(event);
+    await withinUserLimit(event, who);
     // The raw, still-encoded path: encoded dots and slashes are refused, not decoded into a path.
     const path = event.url.pathname.slice(`/api/m2m/${name}`.length);
     const body = method === 'POST' ? await readBodyText(event.request, opsSettings().apiMaxBodyBytes) : undefined;

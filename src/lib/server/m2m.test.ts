@@ -391,14 +391,14 @@ describe('#86 #87 token cache', () => {
       await getEntities();
       expect(tokenRequests(), `at t=${t} ms`).toHaveLength(1);
     }
-    expect(m2m.cacheState('fenergo')).toEqual({ cached: true, expiresAt: T0 + 270_000 });
+    expect(await m2m.cacheState('fenergo')).toEqual({ cached: true, expiresAt: T0 + 270_000 });
 
     clock = T0 + 270_000;
-    expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
+    expect(await m2m.cacheState('fenergo')).toEqual({ cached: false });
     await getEntities();
     expect(tokenRequests()).toHaveLength(2);
     expect(apiRequests().at(-1)!.headers.authorization).toBe('Bearer svc-token-2');
-    expect(m2m.cacheState('fenergo')).toEqual({ cached: true, expiresAt: T0 + 270_000 + 270_000 });
+    expect(await m2m.cacheState('fenergo')).toEqual({ cached: true, expiresAt: T0 + 270_000 + 270_000 });
   });
 
   it.each([
@@ -443,7 +443,7 @@ describe('#86 #87 token cache', () => {
     }
     expect(tokenRequests()).toHaveLength(1);
     expect(apiRequests()).toHaveLength(0);
-    expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
+    expect(await m2m.cacheState('fenergo')).toEqual({ cached: false });
 
     // Within the back-off (at least 0.5 s after one failure) no token request is made.
     const held = await m2mFailure(getEntities());
@@ -482,7 +482,7 @@ describe('#86 upstream 401: drop the token, fetch one new one, retry once', () =
       `${FENERGO_API}/entities`,
     ]);
     expect(apiRequests().map((r) => r.headers.authorization)).toEqual(['Bearer svc-token-1', 'Bearer svc-token-2']);
-    expect(m2m.cacheState('fenergo').cached).toBe(true);
+    expect((await m2m.cacheState('fenergo')).cached).toBe(true);
   });
 
   it.each(unauthorized)(
@@ -523,7 +523,7 @@ describe('#86 upstream 401: drop the token, fetch one new one, retry once', () =
 
     const err = await m2mFailure(getEntities());
     expect(err.code).toBe('upstream_unavailable');
-    expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
+    expect(await m2m.cacheState('fenergo')).toEqual({ cached: false });
 
     clock += 1_001; // past the back-off after one failed token request
     expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
@@ -778,7 +778,7 @@ describe('#89 faults are mapped to codes, and nothing secret is shown', () => {
       expectNoSecrets(err);
       expect(apiRequests()).toHaveLength(0);
       expect(requests.every((r) => !r.url.includes('evil.example'))).toBe(true);
-      expect(m2m.cacheState('fenergo')).toEqual({ cached: false });
+      expect(await m2m.cacheState('fenergo')).toEqual({ cached: false });
 
       clock += 1_001; // past the back-off after one failed token request
       expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
@@ -903,7 +903,7 @@ describe('api_key mode', () => {
     }
     expect(tokenRequests()).toHaveLength(0);
     expect(m2m.tokenRequests('keyed')).toBe(0);
-    expect(m2m.cacheState('keyed')).toEqual({ cached: false });
+    expect(await m2m.cacheState('keyed')).toEqual({ cached: false });
   });
 
   it('uses x-api-key when no header is configured', async () => {
@@ -917,5 +917,34 @@ describe('api_key mode', () => {
     const err = await m2mFailure(m2m.call('keyed', { method: 'GET', path: '/work-orders/../admin' }));
     expect(err.code).toBe('bad_request');
     expect(requests).toHaveLength(0);
+  });
+});
+
+describe('provider rate limit (M2M_<NAME>_RATE_LIMIT)', () => {
+  it('3/10s: three calls go through, the fourth gets 429 with Retry-After and no request; the next window is open', async () => {
+    m2m = createClient({ ...ENV, M2M_FENERGO_RATE_LIMIT: '3/10s' });
+
+    for (let i = 0; i < 3; i += 1) expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+    clock = T0 + 4_000;
+    const err = await m2mFailure(getEntities());
+    expect(err.code).toBe('rate_limited');
+    expect(err.status).toBe(429);
+    expect(err.retryAfter).toBe(6);
+    expect(apiRequests()).toHaveLength(3);
+    expectNoSecrets(err);
+
+    clock = T0 + 10_000;
+    expect(await getEntities()).toEqual({ status: 200, body: ENTITIES });
+    expect(apiRequests()).toHaveLength(4);
+  });
+
+  it('counts per provider, and a refused path does not count', async () => {
+    m2m = createClient({ ...ENV, M2M_FENERGO_RATE_LIMIT: '1/10s', M2M_FENRIS_RATE_LIMIT: '1/10s' });
+
+    await m2mFailure(m2m.call('fenergo', { method: 'GET', path: '/admin' }));
+    await getEntities();
+    await m2m.call('fenris', { method: 'GET', path: '/policies' });
+    expect((await m2mFailure(getEntities())).status).toBe(429);
+    expect(apiRequests()).toHaveLength(2);
   });
 });

@@ -7,6 +7,7 @@ import {
   MIN_METRICS_TOKEN_LENGTH,
   nodeBodySizeLimit,
   parseInspectOrigins,
+  parseSharedState,
   readOpsSettings,
   readSettings,
 } from './settings.js';
@@ -135,5 +136,57 @@ describe('nodeBodySizeLimit', () => {
     ['Infinity', Infinity],
   ])('BODY_SIZE_LIMIT=%s → %d bytes', (value, bytes) => {
     expect(nodeBodySizeLimit({ BODY_SIZE_LIMIT: value })).toBe(bytes);
+  });
+});
+
+describe('parseSharedState (REDIS_URL, M2M_CACHE_KEY)', () => {
+  const KEY = Buffer.alloc(32, 7).toString('base64');
+
+  it('nothing set → each instance keeps its own state', () => {
+    expect(parseSharedState({})).toBeUndefined();
+    expect(readSettings({}, APP).sharedState).toBeUndefined();
+  });
+
+  it.each(['redis://127.0.0.1:6379', 'rediss://user:pw@redis.example:6380/2'])('%s with a key → both', (url) => {
+    const settings = readSettings({ REDIS_URL: url, M2M_CACHE_KEY: KEY }, APP);
+    expect(settings.sharedState?.url).toBe(url);
+    expect(settings.sharedState?.sealingKey).toEqual(new Uint8Array(32).fill(7));
+  });
+
+  it.each<[Record<string, string>, string[]]>([
+    [{ REDIS_URL: 'redis://127.0.0.1:6379' }, ['M2M_CACHE_KEY']],
+    [{ REDIS_URL: 'http://redis.example', M2M_CACHE_KEY: KEY }, ['REDIS_URL']],
+    [{ REDIS_URL: 'redis.example:6379', M2M_CACHE_KEY: KEY }, ['REDIS_URL']],
+    [{ REDIS_URL: 'redis://', M2M_CACHE_KEY: KEY }, ['REDIS_URL']],
+    [{ REDIS_URL: 'redis://r:6379', M2M_CACHE_KEY: Buffer.alloc(16).toString('base64') }, ['M2M_CACHE_KEY']],
+    [
+      { REDIS_URL: 'redis://r:6379', M2M_CACHE_KEY: 'not base64 at all, and far too long to be a key' },
+      ['M2M_CACHE_KEY'],
+    ],
+    [{ REDIS_URL: 'ftp://r', M2M_CACHE_KEY: 'short' }, ['REDIS_URL', 'M2M_CACHE_KEY']],
+    [{ M2M_CACHE_KEY: 'short' }, ['M2M_CACHE_KEY']],
+  ])('%j → problems with %j', (env, variables) => {
+    expect(problemsOf(env).map((p) => p.variable)).toEqual(variables);
+  });
+
+  it('never repeats the URL (its password) or the key in a problem', () => {
+    const env = { REDIS_URL: 'http://user:hunter2@redis.example', M2M_CACHE_KEY: 'c2VjcmV0LWtleQ==' };
+    const text = formatProblems(problemsOf(env));
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('c2VjcmV0LWtleQ==');
+  });
+});
+
+describe('M2M_USER_RATE_LIMIT', () => {
+  it('defaults to 120 calls a minute per user', () => {
+    expect(readSettings({}, APP).userRateLimit).toEqual({ limit: 120, windowMs: 60_000 });
+  });
+
+  it('reads a limit per window', () => {
+    expect(readSettings({ M2M_USER_RATE_LIMIT: '30/10s' }, APP).userRateLimit).toEqual({ limit: 30, windowMs: 10_000 });
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    expect(problemsOf({ M2M_USER_RATE_LIMIT: 'lots' }).map((p) => p.variable)).toEqual(['M2M_USER_RATE_LIMIT']);
   });
 });

@@ -7,7 +7,7 @@ import {
 } from '../oauth/config.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../oauth/errors.js';
 import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
-import { parseM2mProviders, type M2mEnv, type M2mProvider } from './m2m-config.js';
+import { parseM2mProviders, parseRateLimit, type M2mEnv, type M2mProvider, type RateLimit } from './m2m-config.js';
 import { SANDBOX_M2M_ENV } from './sandbox-providers.js';
 
 /** Environment variables by name, as the process (or `.env`) has them. */
@@ -23,6 +23,23 @@ export interface Settings {
   inspectOrigins: string[];
   /** Body limit, health and metrics. */
   ops: OpsSettings;
+  /** Where instances share service tokens, locks and limits; absent: each instance keeps its own. */
+  sharedState?: SharedStateSettings;
+  /** M2M_USER_RATE_LIMIT: how many partner calls one signed-in user may make per window, all providers together. */
+  userRateLimit: RateLimit;
+}
+
+/**
+ * The per-user limit when M2M_USER_RATE_LIMIT is not set: 120 calls a minute, two a second, far
+ * above what the app's pages make and far below what one user could spend of a partner's quota.
+ */
+export const DEFAULT_USER_RATE_LIMIT: RateLimit = { limit: 120, windowMs: 60_000 };
+
+/** REDIS_URL and M2M_CACHE_KEY, checked. */
+export interface SharedStateSettings {
+  url: string;
+  /** 32 bytes that seal tokens at rest in Redis. */
+  sealingKey: Uint8Array;
 }
 
 /** The server's own operation: how large a body the API takes, and where metrics are served. */
@@ -148,8 +165,41 @@ export function nodeBodySizeLimit(env: Environment): number {
 }
 
 /**
+ * REDIS_URL (redis:// or rediss://) and M2M_CACHE_KEY (base64 of 32 bytes, required with REDIS_URL);
+ * undefined when REDIS_URL is not set. Both problems are reported together; neither message
+ * repeats the value, since the URL may hold a password and the key is a secret.
+ */
+export function parseSharedState(env: Environment): SharedStateSettings | undefined {
+  const problems = collectProblems();
+  const rawUrl = env.REDIS_URL?.trim() || undefined;
+  const rawKey = env.M2M_CACHE_KEY?.trim() || undefined;
+  const url = problems.check(() => {
+    if (rawUrl === undefined) return undefined;
+    const parsed = URL.canParse(rawUrl) ? new URL(rawUrl) : undefined;
+    if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
+      throw invalid('REDIS_URL', 'must be a redis:// or rediss:// URL, such as redis://redis.internal:6379');
+    }
+    return rawUrl;
+  });
+  const sealingKey = problems.check(() => {
+    if (rawKey === undefined) {
+      if (rawUrl === undefined) return undefined;
+      throw invalid('M2M_CACHE_KEY', 'is required when REDIS_URL is set: the base64 of 32 random bytes');
+    }
+    // 32 bytes are 43 base64 characters and one "=".
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(rawKey)) {
+      throw invalid('M2M_CACHE_KEY', 'must be the base64 of exactly 32 random bytes (openssl rand -base64 32)');
+    }
+    return new Uint8Array(Buffer.from(rawKey, 'base64'));
+  });
+  problems.done();
+  return url && sealingKey ? { url, sealingKey } : undefined;
+}
+
+/**
  * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, INSPECT_CONNECT_ORIGINS,
- * FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*, API_MAX_BODY_BYTES and METRICS_*.
+ * FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*, API_MAX_BODY_BYTES, METRICS_*, REDIS_URL and
+ * M2M_CACHE_KEY.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
  * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
  */
@@ -161,8 +211,22 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
   const caller = problems.check(() => parseCallerConfig(callerEnv, client?.endpoints !== undefined));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
   const ops = problems.check(() => readOpsSettings(env));
+  const sharedState = problems.check(() => parseSharedState(env));
+  const userRateLimit = problems.check(() =>
+    env.M2M_USER_RATE_LIMIT?.trim()
+      ? parseRateLimit(env.M2M_USER_RATE_LIMIT, 'M2M_USER_RATE_LIMIT')
+      : DEFAULT_USER_RATE_LIMIT,
+  );
   problems.done();
-  return { client: client!, providers: providers!, caller: caller!, inspectOrigins: inspectOrigins!, ops: ops! };
+  return {
+    client: client!,
+    providers: providers!,
+    caller: caller!,
+    inspectOrigins: inspectOrigins!,
+    ops: ops!,
+    sharedState,
+    userRateLimit: userRateLimit!,
+  };
 }
 
 /** The problems a configuration error names, one per variable; [] for any other error. */

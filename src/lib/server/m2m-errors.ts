@@ -1,0 +1,77 @@
+/** What the route tells its caller when a call cannot be made; never carries a secret or a token. */
+export type M2mErrorCode =
+  | 'bad_request'
+  | 'not_allowed'
+  | 'unknown_provider'
+  | 'upstream_auth_failed'
+  | 'upstream_forbidden'
+  | 'upstream_rejected'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'rate_limited';
+
+const MESSAGES: Record<M2mErrorCode, string> = {
+  bad_request: 'That path is not a plain path on the provider.',
+  not_allowed: 'That operation is not on this provider’s allow-list.',
+  unknown_provider: 'No provider of that name is configured.',
+  upstream_auth_failed:
+    'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
+  upstream_forbidden: 'The credential lacks permission for this resource.',
+  upstream_rejected: 'The provider refused the request; check the path and the request body.',
+  upstream_unavailable: 'The provider could not be reached or answered with an error.',
+  upstream_timeout: 'The provider took too long to answer.',
+  rate_limited: 'The provider is limiting requests; try again after the time given in Retry-After.',
+};
+
+const STATUS: Record<M2mErrorCode, number> = {
+  bad_request: 400,
+  not_allowed: 403,
+  unknown_provider: 404,
+  upstream_auth_failed: 502,
+  upstream_forbidden: 403,
+  upstream_rejected: 400,
+  upstream_unavailable: 502,
+  upstream_timeout: 504,
+  rate_limited: 503,
+};
+
+/** A failure of the route, with the HTTP status and message for the caller. */
+export class M2mError extends Error {
+  readonly code: M2mErrorCode;
+  readonly status: number;
+  /** Seconds until the caller may try again (429/503). */
+  readonly retryAfter?: number;
+
+  constructor(code: M2mErrorCode, options: { retryAfter?: number; status?: number; cause?: unknown } = {}) {
+    super(MESSAGES[code], { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? STATUS[code];
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** The longest back-off the route accepts from a server, so a bad header cannot block it for years. */
+const MAX_RETRY_AFTER_SECONDS = 300;
+
+/** `Retry-After` (seconds or HTTP date, RFC 9110 §10.2.3), else `X-RateLimit-Reset`; 1 s to 5 min. */
+export function retryAfterSeconds(headers: Headers, now: number): number | undefined {
+  const clamp = (seconds: number) => Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
+  const value = headers.get('retry-after');
+  if (value) {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return clamp(seconds);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return clamp((date - now) / 1000);
+  }
+  const reset = Number(headers.get('x-ratelimit-reset'));
+  if (headers.has('x-ratelimit-reset') && Number.isFinite(reset)) return clamp(reset - now / 1000);
+  return undefined;
+}
+
+/** A failed fetch as the caller sees it: a timeout or an unreachable provider. */
+export function transportError(err: unknown): M2mError {
+  const name = (err as { name?: string })?.name;
+  return new M2mError(name === 'TimeoutError' || name === 'AbortError' ? 'upstream_timeout' : 'upstream_unavailable', {
+    cause: err,
+  });
+}
