@@ -56,7 +56,8 @@ function warnBodyLimits(env: Environment, ops: OpsSettings): void {
 
 /** The doctor's findings on the live servers, logged once; they never hold the server up. */
 function runDoctor(env: Environment, appOrigin: string): void {
-  void diagnose(env, { appOrigin }).then(
+  // Through the server's own token cache: instances starting together ask for one token, not one each.
+  void diagnose(env, { appOrigin, m2m: serverContext(appOrigin).m2m }).then(
     (findings) => {
       const report = formatFindings(findings.filter((finding) => finding.level !== 'ok')).split('\n');
       const summary = formatFindings(findings).split('\n').pop();

@@ -43,6 +43,8 @@ export const M2M_ENV: Record<string, string> = {
   M2M_FENRIS_API_BASE_URL: M2M_BASE_URL,
   M2M_FENRIS_ALLOW: 'GET /policies',
   M2M_FENRIS_USER_SCOPE: 'read:assets',
+  // The route tests send hundreds of calls with one user's token; the per-user limit has its own test.
+  M2M_USER_RATE_LIMIT: '100000/60s',
 };
 
 /** The partner route's introspection client (RFC 7662) at the sandbox: opaque tokens are introspected, JWTs checked locally. */

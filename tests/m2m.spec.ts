@@ -1,6 +1,7 @@
 // The server-side client-credentials route, against the sandbox's confidential clients and its
 // machine-to-machine API. Callers carry a real user access token minted by the sandbox.
 
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { APIRequestContext } from '@playwright/test';
 import { APP_ORIGIN, CANARY, ISSUER, TENANT_ID } from './harness';
@@ -255,7 +256,7 @@ test('a caller with an opaque access token is checked by introspection, once for
   expect(await introspections()).toBe(before + 1);
 
   const unknown = await request.get(route('/fenergo/entities'), {
-    headers: { authorization: 'Bearer q1W3e5R7t9Y1u3I5o7P9a1S3d5F7g9H1j3K5l7Z9x1C' },
+    headers: { authorization: `Bearer ${randomBytes(32).toString('base64url')}` },
   });
   expect(unknown.status()).toBe(401);
   expect(unknown.headers()['www-authenticate']).toContain('error="invalid_token"');

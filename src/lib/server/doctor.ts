@@ -3,7 +3,7 @@ import { DPOP_ALG } from '../oauth/dpop.js';
 import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
 import type { IntrospectionClient } from './caller-config.js';
-import { requestClientCredentials } from './m2m.js';
+import { M2mError, requestClientCredentials, type M2mClient } from './m2m.js';
 import { configProblems, readSettings, type Environment, type Settings, type SharedStateSettings } from './settings.js';
 import { createRedisState } from './shared-state.js';
 
@@ -28,6 +28,12 @@ export interface DoctorOptions {
   fetch?: FetchLike;
   /** How long one request may take. */
   timeoutMs?: number;
+  /**
+   * The server's own client-credentials client. Given (at start-up), each provider is checked
+   * through its token cache: a token another instance already holds is the answer, and a new one
+   * is requested once for all instances, not once per instance start.
+   */
+  m2m?: Pick<M2mClient, 'tokenStatus'>;
 }
 
 /** The headers the app's own requests carry beyond the CORS-safelisted ones, per endpoint. */
@@ -293,14 +299,20 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
       continue;
     }
     try {
+      if (options.m2m) {
+        const status = await options.m2m.tokenStatus(provider.name);
+        add('ok', subject, status.fromCache ? 'a token is in the cache' : 'a token was issued');
+        continue;
+      }
       const grant = await requestClientCredentials(provider.auth, options.fetch);
       const tokens = await grant.process();
       const lifetime = typeof tokens.expires_in === 'number' ? `expires_in ${tokens.expires_in} s` : 'no expires_in';
       add('ok', subject, `a token was issued (${lifetime})`);
     } catch (err) {
       const refused =
-        (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) &&
-        (err.status === 400 || err.status === 401);
+        (err instanceof M2mError && err.code === 'upstream_auth_failed') ||
+        ((err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) &&
+          (err.status === 400 || err.status === 401));
       add(
         'problem',
         subject,
