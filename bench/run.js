@@ -7,17 +7,20 @@
 //                 fetches (bench/browser.js), and the OAuth core bundled on its own (bench/bundle.js)
 //   callback      callback page load to tokens stored, median and p95 over 20 real sign-ins
 //   requests      every request from the click on Continue to home signed in (bench/requests.js)
-//   m2m           the client-credentials route: token requests under a burst, latency, throughput
+//   m2m           the client-credentials route: token requests under a burst, latency, throughput;
+//                 the same with three instances sharing one Redis (needs redis-server)
 //
 // `npm run bench -- --runs 5` times fewer sign-ins; `npm run bench -- --soak [seconds]` runs the
 // session soak (bench/soak.js) instead of all of the above.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { attribute, readChunkModules } from './attribution.js';
 import { browserFigures } from './browser.js';
 import { coreFigures } from './bundle.js';
 import { groupRequests, requestCounts, WHY } from './requests.js';
-import { FENERGO_SECRET, TENANT, startStack, stopAll } from './servers.js';
+import { appEnvironment, FENERGO_SECRET, TENANT, startStack, stopAll } from './servers.js';
+import { startInstances, startRedis } from '../tests/cluster.js';
 import { soak } from './soak.js';
 import { compareToBudget, median, quantile, verdict } from './stats.js';
 
@@ -113,6 +116,56 @@ async function m2mFigures({ app, issuer, m2m }) {
     'm2m.routeToDirect.p99Ratio': route.p99 / upstream.p99,
     'm2m.routeToDirect.throughputRatio': route.throughput / upstream.throughput,
   };
+}
+
+/**
+ * Three instances of the built app behind one address, sharing one redis-server of the bench's own
+ * and the sandbox: token requests for a cold start and 1,000 callers at once spread over them, then
+ * the route's latency with Redis in the path, against the same upstream called directly (`direct`,
+ * the medians from m2mFigures).
+ */
+async function instanceFigures(origins, direct) {
+  const redis = await startRedis();
+  const stats = () => fetch(`${origins.issuer}/__sandbox/stats`).then(json);
+  const tokens = async () => (await stats()).clientCredentials.byClient['fenergo-sandbox'] ?? 0;
+  const before = await tokens();
+  const instances = await startInstances(3, {
+    ...appEnvironment(origins),
+    ORIGIN: 'https://fieldpass.bench',
+    REDIS_URL: redis.url,
+    M2M_CACHE_KEY: randomBytes(32).toString('base64'),
+  });
+  try {
+    const user = await fetch(`${origins.issuer}/__sandbox/user-token`, {
+      method: 'POST',
+      body: JSON.stringify({ scope: 'read:customers' }),
+    }).then(json);
+    let next = 0;
+    const viaAny = () =>
+      fetch(`${instances.origins[next++ % 3]}/api/m2m/fenergo/entities`, {
+        headers: { authorization: `Bearer ${user.access_token}` },
+      });
+    // Each instance's start-up check asks for a token through the shared cache as well.
+    const burst = await Promise.all(Array.from({ length: 1000 }, viaAny));
+    if (burst.some((r) => r.status !== 200)) throw new Error('a call through the instances failed');
+    await Promise.all(burst.map((r) => r.arrayBuffer()));
+    const tokenRequests = (await tokens()) - before;
+    await load(200, CONCURRENCY, viaAny); // warm-up
+    const rounds = [];
+    for (let round = 0; round < ROUNDS; round += 1) rounds.push(await load(CALLS / ROUNDS, CONCURRENCY, viaAny));
+    const route = summarise(rounds);
+    return {
+      'm2m.instances.tokenRequestsPer1000ConcurrentCalls': tokenRequests,
+      'm2m.instances.route.medianMs': route.median,
+      'm2m.instances.route.p99Ms': route.p99,
+      'm2m.instances.route.throughputPerSecond': route.throughput,
+      'm2m.instances.routeToDirect.medianRatio': route.median / direct.median,
+      'm2m.instances.routeToDirect.p99Ratio': route.p99 / direct.p99,
+    };
+  } finally {
+    await instances.stopAll();
+    await redis.stop();
+  }
 }
 
 /** Prints the JavaScript, callback and request sections; returns their figures for the budget. */
@@ -254,6 +307,9 @@ try {
       `\nClient-credentials route: ${CALLS} calls each way in ${ROUNDS} alternating rounds, ${CONCURRENCY} at a time`,
     );
     Object.assign(figures, await m2mFigures(origins));
+    console.log(`Three instances sharing one Redis: ${CALLS} calls in ${ROUNDS} rounds, ${CONCURRENCY} at a time`);
+    const direct = { median: figures['m2m.direct.medianMs'], p99: figures['m2m.direct.p99Ms'] };
+    Object.assign(figures, await instanceFigures(origins, direct));
     only = ['js.', 'callback.', 'requests.', 'm2m.'];
   }
   process.exitCode = printBudget(figures, only) ? 1 : 0;

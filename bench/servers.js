@@ -64,6 +64,28 @@ async function waitFor(url, what) {
   throw new Error(`${what} (${url}) did not come up${what === 'app' ? '; is `vite build` done?' : ''}`);
 }
 
+/** The app's configuration against the bench's sandbox (without where it listens). */
+export function appEnvironment({ issuer, api, m2m }) {
+  return {
+    PUBLIC_FENTU_ISSUER: issuer,
+    PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
+    PUBLIC_FENTU_API_BASE_URL: api,
+    M2M_PROVIDERS: 'fenergo',
+    M2M_FENERGO_TOKEN_URL: `${issuer}/token`,
+    M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
+    M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
+    M2M_FENERGO_CLIENT_SECRET: FENERGO_SECRET,
+    M2M_FENERGO_SCOPE: `fenx.entitydata.read tenant/${TENANT}`,
+    M2M_FENERGO_SCOPE_RULES: 'fenergo',
+    M2M_FENERGO_TENANT_ID: TENANT,
+    M2M_FENERGO_API_BASE_URL: m2m,
+    M2M_FENERGO_ALLOW: 'GET /entities',
+    M2M_FENERGO_USER_SCOPE: 'read:customers',
+    // The bench measures the route with one user's token: the per-user limit is not what it times.
+    M2M_USER_RATE_LIMIT: '1000000/60s',
+  };
+}
+
 /** Starts the sandbox and the built app on free ports; resolves with their origins once both answer. */
 export async function startStack() {
   const ports = { issuer: await freePort(), api: await freePort(), m2m: await freePort(), app: await freePort() };
@@ -82,23 +104,9 @@ export async function startStack() {
     HOST: '127.0.0.1',
     PORT: String(ports.app),
     ORIGIN: app,
-    PUBLIC_FENTU_ISSUER: issuer,
-    PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
-    PUBLIC_FENTU_API_BASE_URL: api,
-    M2M_PROVIDERS: 'fenergo',
-    M2M_FENERGO_TOKEN_URL: `${issuer}/token`,
-    M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
-    M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
-    M2M_FENERGO_CLIENT_SECRET: FENERGO_SECRET,
-    M2M_FENERGO_SCOPE: `fenx.entitydata.read tenant/${TENANT}`,
-    M2M_FENERGO_SCOPE_RULES: 'fenergo',
-    M2M_FENERGO_TENANT_ID: TENANT,
-    M2M_FENERGO_API_BASE_URL: m2m,
-    M2M_FENERGO_ALLOW: 'GET /entities',
-    M2M_FENERGO_USER_SCOPE: 'read:customers',
-    // The bench measures the route with one user's token: the per-user limit is not what it times.
-    M2M_USER_RATE_LIMIT: '1000000/60s',
+    ...appEnvironment({ issuer, api, m2m }),
   });
+
   await waitFor(`${issuer}/.well-known/openid-configuration`, 'sandbox');
   await waitFor(app, 'app');
   return { issuer, api, m2m, app };
