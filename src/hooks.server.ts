@@ -90,10 +90,13 @@ export const init: ServerInit = () => {
   }
   registerReadinessCheck('configuration', () => true);
   if (settings.sharedState) {
-    // Connects now, and makes the instance not ready while Redis does not answer: its DPoP replay
-    // checks refuse every proof meanwhile, so traffic is better sent to an instance that has it.
+    // Connects now. Without Redis the app still serves every page and partner calls fall back to
+    // each instance's memory (only DPoP-bound partner calls are refused), so a Redis outage makes
+    // readiness "degraded", not failed: taking every instance out of rotation would be worse.
     const { sharedState } = serverContext(appOrigin);
-    registerReadinessCheck('redis', async () => (await sharedState.ping()) || { ok: false, detail: 'no answer' });
+    registerReadinessCheck('redis', async () => (await sharedState.ping()) || { ok: false, detail: 'no answer' }, {
+      critical: false,
+    });
   }
   connect = connectSources(settings);
   warnWithoutOrigin(env);

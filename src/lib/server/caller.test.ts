@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
-import { createOperatorWarning } from './caller-errors.js';
+import { CallerUnavailableError, createOperatorWarning } from './caller-errors.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });
@@ -93,6 +93,53 @@ describe('#83 verifyCaller', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
     // Without a token to check, the server's metadata (a discovery request in the route) is never asked for.
     expect(asked).toBe(0);
+  });
+});
+
+describe('verifyCaller: the issuer keys cannot be read', () => {
+  // An RFC 9068 access token whose claims pass; its signature is never reached without the keys.
+  const b64u = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: TEST_SERVER.issuer,
+    aud: 'https://api.example',
+    sub: 'u1',
+    client_id: 'fieldpass',
+    jti: 'j1',
+    iat: now,
+    exp: now + 600,
+  };
+  const jwt = `${b64u({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })}.${b64u(claims)}.${'A'.repeat(86)}`;
+  const check = (fetch: (url: string) => Promise<Response>) =>
+    verifyCaller(
+      new Request('https://app.example/api/m2m/fenergo/entities', { headers: { authorization: `Bearer ${jwt}` } }),
+      {
+        server: async () => ({ ...TEST_SERVER, jwks_uri: 'https://as.example/jwks' }),
+        audience: 'https://api.example',
+        config: { tokenFormat: 'jwt', formatChosen: true },
+        cache: createMemoryShortCache(),
+        replay: createMemoryReplayGuard(),
+        warn: () => {},
+        fetch: fetch as never,
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+  it.each([
+    ['unreachable', () => Promise.reject(new TypeError('fetch failed'))],
+    ['answering 503', () => Promise.resolve(new Response('down', { status: 503 }))],
+  ])('JWKS %s → 503 for the caller (the server is at fault), not 401', async (_name, answer) => {
+    const err = await check(answer);
+    expect(err).toBeInstanceOf(CallerUnavailableError);
+    expect((err as CallerUnavailableError).status).toBe(503);
+  });
+
+  it('JWKS read, but no key for the token → 401 invalid_token', async () => {
+    const err = await check(() => Promise.resolve(Response.json({ keys: [] })));
+    expect(err).toBeInstanceOf(CallerError);
+    expect((err as CallerError).status).toBe(401);
   });
 });
 

@@ -52,6 +52,18 @@ interface CheckedToken {
 
 const invalidToken = () => new CallerError(401, 'The access token is invalid or expired');
 
+/**
+ * True when validating failed for want of the issuer's keys: the JWKS request did not reach the
+ * server or time out (a TypeError or AbortError from fetch), or the server answered it with an
+ * error (oauth4webapi keeps that answer as the cause). A token that is wrong is never this.
+ */
+function keysUnreadable(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  if (err instanceof TypeError || name === 'TimeoutError' || name === 'AbortError') return true;
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause instanceof Response && !cause.ok;
+}
+
 /** Validated locally as an RFC 9068 JWT by oauth4webapi: signature, `iss`, `aud`, `exp`, and the DPoP proof when bound. */
 async function checkJwt(request: Request, deps: CallerDeps): Promise<CheckedToken> {
   const metadata = await deps.server();
@@ -63,7 +75,9 @@ async function checkJwt(request: Request, deps: CallerDeps): Promise<CheckedToke
       [oauth.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
       ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
     });
-  } catch {
+  } catch (err) {
+    // The issuer's keys could not be read: the server's problem, not the caller's (503, not 401).
+    if (keysUnreadable(err)) throw new CallerUnavailableError("the authorization server's JWKS could not be read", err);
     throw invalidToken();
   }
   const jkt = typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined;

@@ -48,6 +48,23 @@ describe('readinessResponse', () => {
     });
   });
 
+  it('is 200 "degraded" when only a check that is not critical fails, and 503 once a critical one fails too', async () => {
+    const readiness = createReadiness();
+    readiness.register('configuration', () => true);
+    readiness.register('redis', () => ({ ok: false, detail: 'no answer' }), { critical: false });
+    const degraded = await readinessResponse(readiness);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toEqual({
+      status: 'degraded',
+      degraded: [{ name: 'redis', ok: false, detail: 'no answer', critical: false }],
+    });
+
+    readiness.register('configuration', () => false);
+    const failed = await readinessResponse(readiness);
+    expect(failed.status).toBe(503);
+    expect((await failed.json()).failed.map((r: { name: string }) => r.name)).toEqual(['configuration', 'redis']);
+  });
+
   it('counts a check that answers something other than true or {ok: true} as failed', async () => {
     const readiness = createReadiness();
     readiness.register('odd', () => ({ ok: 'yes' }) as unknown as boolean);

@@ -11,6 +11,8 @@ export interface CheckResult {
   name: string;
   ok: boolean;
   detail?: string;
+  /** False for a dependency the server works without, less well: its failure degrades, not fails, readiness. */
+  critical?: false;
 }
 
 /** A check that has not answered by then counts as failed, so /readyz always answers quickly. */
@@ -46,20 +48,23 @@ async function runCheck(name: string, check: ReadinessCheck, timeoutMs: number):
  */
 export function createReadiness(options: { timeoutMs?: number; ttlMs?: number; now?: () => number } = {}) {
   const now = options.now ?? Date.now;
-  const checks = new Map<string, ReadinessCheck>();
+  const checks = new Map<string, { check: ReadinessCheck; critical: boolean }>();
   let last: { at: number; results: Promise<CheckResult[]> } | undefined;
 
   return {
     /** Adds a check under `name`, or replaces the one registered under it. */
-    register(name: string, check: ReadinessCheck): void {
-      checks.set(name, check);
+    register(name: string, check: ReadinessCheck, { critical = true }: { critical?: boolean } = {}): void {
+      checks.set(name, { check, critical });
       last = undefined;
     },
 
     /** Runs every check (or reuses the answer of the last second) and says which passed. */
     check(): Promise<CheckResult[]> {
       if (!last || now() - last.at >= (options.ttlMs ?? RESULT_TTL_MS)) {
-        const runs = [...checks].map(([name, check]) => runCheck(name, check, options.timeoutMs ?? CHECK_TIMEOUT_MS));
+        const runs = [...checks].map(async ([name, { check, critical }]) => {
+          const result = await runCheck(name, check, options.timeoutMs ?? CHECK_TIMEOUT_MS);
+          return critical ? result : { ...result, critical: false as const };
+        });
         last = { at: now(), results: Promise.all(runs) };
       }
       return last.results;
@@ -74,10 +79,11 @@ export const readiness: Readiness = createReadiness();
 
 /**
  * Registers a check that GET /readyz runs: it passes when the check resolves `true` or
- * `{ ok: true }`; it fails when it resolves otherwise, throws, or takes more than 2 s.
+ * `{ ok: true }`; it fails when it resolves otherwise, throws, or takes more than 2 s. A check
+ * that is not `critical` makes the answer "degraded" (still 200) instead of 503.
  */
-export function registerReadinessCheck(name: string, check: ReadinessCheck): void {
-  readiness.register(name, check);
+export function registerReadinessCheck(name: string, check: ReadinessCheck, options?: { critical?: boolean }): void {
+  readiness.register(name, check, options);
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };
@@ -88,12 +94,16 @@ export function healthResponse(): Response {
 }
 
 /**
- * GET /readyz: 200 when every readiness check passes (the configuration is one), else 503 with
- * the checks that failed. Names and fixed reasons only: never a setting's value or an error text.
+ * GET /readyz: 200 when every critical readiness check passes (the configuration is one), else 503
+ * with the checks that failed; a failed check that is not critical makes it 200 "degraded", with
+ * that check listed. Names and fixed reasons only: never a setting's value or an error text.
  */
 export async function readinessResponse(from: Readiness = readiness): Promise<Response> {
   const results = await from.check();
   const failed = results.filter((result) => !result.ok);
-  if (failed.length) return json({ status: 'unavailable', failed }, { status: 503, headers: NO_STORE });
+  if (failed.some((result) => result.critical !== false)) {
+    return json({ status: 'unavailable', failed }, { status: 503, headers: NO_STORE });
+  }
+  if (failed.length) return json({ status: 'degraded', degraded: failed }, { headers: NO_STORE });
   return json({ status: 'ready', checks: results.map(({ name }) => name) }, { headers: NO_STORE });
 }

@@ -6,7 +6,6 @@ import { opsSettings, serverContext } from './config.js';
 import { maskToken } from '../inspect/tokens.js';
 import { log } from './log.js';
 import { enforceRateLimit, M2mError } from './m2m.js';
-import { SharedStateUnavailableError } from './shared-state.js';
 
 function noStore(headers: Record<string, string> = {}): Headers {
   return new Headers({ 'cache-control': 'no-store', ...headers });
@@ -21,22 +20,14 @@ function failure(err: unknown): Response {
   }
   if (err instanceof CallerUnavailableError) {
     // The operator's cause is already in the log; the user learns only that it is not their sign-in.
-    return json({ error: err.error, message: err.message }, { status: err.status, headers: noStore() });
+    const headers = noStore({ 'retry-after': '5' });
+    return json({ error: err.error, message: err.message }, { status: err.status, headers });
   }
   if (err instanceof M2mError) {
     const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
     return json({ error: err.code, message: err.message }, { status: err.status, headers });
   }
   if (err instanceof BodyTooLargeError) return bodyTooLargeResponse(err.limit, { closeConnection: err.unbounded });
-  if (err instanceof SharedStateUnavailableError) {
-    return json(
-      {
-        error: 'temporarily_unavailable',
-        message: 'The server cannot check this request right now; try again shortly.',
-      },
-      { status: 503, headers: noStore({ 'retry-after': '5' }) },
-    );
-  }
   // Unexpected: the log gets the error's name only, never a request, header or token.
   log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
   return json(

@@ -2,6 +2,9 @@ import { createClient, ErrorReply } from 'redis';
 import type { StateHealth } from './state.js';
 import { redisErrors } from '../metrics.js';
 
+/** Error replies whose code means Redis is not serving commands right now. */
+const NOT_SERVING = /^(LOADING|READONLY|OOM|MISCONF|NOAUTH|WRONGPASS|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
 /** The URL without credentials, path or query, for the log. */
 function describeTarget(url: string): string {
   try {
@@ -21,7 +24,10 @@ function outageLog(target: string, warn: (line: string) => void) {
       if (down) return;
       down = true;
       // An error code or class name only: a message may quote the URL.
-      const reason = (err as { code?: string })?.code ?? (err as object)?.constructor?.name ?? 'unknown';
+      const reason =
+        (err as { code?: string })?.code ??
+        (err instanceof ErrorReply ? err.message.split(' ')[0] : (err as object)?.constructor?.name) ??
+        'unknown';
       line('shared_state_unavailable', {
         reason,
         fallback: 'tokens, locks, holds and rate limits per instance; one-time keys refused',
@@ -59,9 +65,9 @@ export function connectRedis(options: { url: string; commandTimeoutMs?: number; 
   let skipUntil = 0;
 
   /**
-   * Runs `work` on Redis; while it is unreachable, `fallback` instead. node-redis times a command
-   * out only while it waits to be sent, so the wait for the answer is bounded here. A script error
-   * is a defect, not an outage, and is thrown.
+   * Runs `work` on Redis; while it is unreachable or not serving, `fallback` instead. node-redis
+   * times a command out only while it waits to be sent, so the wait for the answer is bounded
+   * here. A script error is a defect, not an outage, and is thrown.
    */
   async function shared<T>(work: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
     if (!client.isReady || Date.now() < skipUntil) return fallback();
@@ -77,7 +83,9 @@ export function connectRedis(options: { url: string; commandTimeoutMs?: number; 
       outage.up();
       return result;
     } catch (err) {
-      if (err instanceof ErrorReply) throw err;
+      // Replies that say Redis is not serving (after a restart, a failover, out of memory, a
+      // failed save, a password change) are an outage; any other error reply is a defect, thrown.
+      if (err instanceof ErrorReply && !NOT_SERVING.test(err.message)) throw err;
       if ((err as { code?: string }).code === 'TIMEOUT') skipUntil = Date.now() + 1000;
       redisErrors.inc();
       outage.down(err);

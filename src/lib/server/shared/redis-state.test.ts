@@ -185,7 +185,12 @@ describe('when Redis stops', () => {
       await a.putToken('fenergo', later(60_000));
       expect((await a.getToken('fenergo'))?.value).toBe(TOKEN);
       expect(await b.getToken('fenergo')).toBeUndefined();
-      expect(await a.lock('fenergo', 10_000)).toBeGreaterThan(0);
+      // A lock of this instance's own: its fence is negative, never taken for one of Redis's.
+      const fence = await a.lock('fenergo', 10_000);
+      expect(fence).toBeLessThan(0);
+      expect(await a.putToken('fenergo', later(60_000), fence)).toBe(true);
+      await a.unlock('fenergo', fence!);
+      expect(await a.lock('fenergo', 10_000)).toBeLessThan(0);
       expect((await a.take('k', 1, 60_000)).allowed).toBe(true);
       expect((await a.take('k', 1, 60_000)).allowed).toBe(false);
       expect((await b.take('k', 1, 60_000)).allowed).toBe(true);
@@ -225,6 +230,20 @@ describe('when Redis stops', () => {
     expect(a.health().shared).toBe(false);
     expect(Date.now() - started).toBeLessThan(550);
     expect(warnings.map((l) => JSON.parse(l).event)).toEqual(['shared_state_unavailable']);
+  });
+
+  it('a Redis that refuses writes (out of memory): writes fall back like an outage, not a failure of the call', async () => {
+    const a = instance();
+    await ready(a);
+    await raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '1']);
+    try {
+      expect(await a.putToken('fenergo', later(60_000))).toBe(true);
+      expect((await a.take('k', 5, 60_000)).allowed).toBe(true);
+      await expect(a.firstUse('jti:z', 60_000)).rejects.toBeInstanceOf(SharedStateUnavailableError);
+      expect(warnings.map((l) => JSON.parse(l))).toMatchObject([{ event: 'shared_state_unavailable', reason: 'OOM' }]);
+    } finally {
+      await raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '0']);
+    }
   });
 
   it('never prints the password of the URL', async () => {

@@ -78,6 +78,8 @@ function tokenOperations({ redis, keys, sealer, local }: Context) {
       );
     },
     putToken(key, token, fence) {
+      // A lock taken in this instance's memory (during an outage) stores there only.
+      if (fence !== undefined && fence < 0) return local.putToken(key, token, -fence);
       const storeKey = keys.token(key);
       const ttl = Math.ceil(token.expiresAt - Date.now());
       if (ttl <= 0) return Promise.resolve(false);
@@ -94,14 +96,19 @@ function tokenOperations({ redis, keys, sealer, local }: Context) {
         () => dropped,
       );
     },
+    // Fences from Redis are positive; a lock taken in this instance's memory while Redis does not
+    // answer gets its fence negated, so the two can never be mistaken for one another.
     lock(key, ttlMs) {
       return shared(
         async () => Number(await run(LOCK, [keys.lock(key), keys.fence(key)], [Math.ceil(ttlMs)])) || undefined,
-        () => local.lock(key, ttlMs),
+        async () => {
+          const fence = await local.lock(key, ttlMs);
+          return fence === undefined ? undefined : -fence;
+        },
       );
     },
     async unlock(key, fence) {
-      await local.unlock(key, fence);
+      if (fence < 0) return local.unlock(key, -fence);
       await shared(
         async () => {
           await run(UNLOCK, [keys.lock(key)], [fence]);
