@@ -20,6 +20,8 @@ test('no client secret appears anywhere in the client build output', () => {
     CANARY.fenergoSecret,
     CANARY.fenrisSecret,
     CANARY.introspectionSecret,
+    CANARY.cacheKey,
+    CANARY.redisPassword,
     'sandbox-fenergo-secret',
     'sandbox-fenris-secret',
   ];

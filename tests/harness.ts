@@ -16,9 +16,13 @@ export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
 export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
 
 /** Client secrets the tests give the sandbox, the app and its build, then search for where they must not be. */
-export const CANARY: { fenergoSecret: string; fenrisSecret: string; introspectionSecret: string } = JSON.parse(
-  readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'),
-);
+export const CANARY: {
+  fenergoSecret: string;
+  fenrisSecret: string;
+  introspectionSecret: string;
+  cacheKey: string;
+  redisPassword: string;
+} = JSON.parse(readFileSync(new URL('./canaries.json', import.meta.url), 'utf8'));
 
 /** The bearer token that reads /metrics on the app's port in the tests (METRICS_TOKEN). */
 export const METRICS_TOKEN = 'e2e-metrics-token-5b1f0c9a7d3e4f6a8b2c1d0e9f8a7b6c';
