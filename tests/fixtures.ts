@@ -83,12 +83,12 @@ interface ProofRequest {
 }
 
 /**
- * Makes a request from the page with a DPoP proof signed by the app's stored key (which cannot be
- * exported, only used there) or, with `otherKey`, by a fresh key; answers a DPoP nonce challenge
- * once. Returns the status and JSON body.
+ * A DPoP proof (RFC 9449) for `method` and `url`, signed in the page by the app's stored key
+ * (which cannot be exported, only used there) or, with `otherKey`, by a fresh key; with the
+ * access token's `ath` and the server's `nonce` when given.
  */
-export async function fetchWithProof(page: Page, request: ProofRequest) {
-  return page.evaluate(async ({ url, method, form, accessToken, otherKey }) => {
+export async function dpopProof(page: Page, request: Omit<ProofRequest, 'form'> & { nonce?: string }): Promise<string> {
+  return page.evaluate(async ({ url, method, accessToken, otherKey, nonce }) => {
     const b64u = (bytes: ArrayBuffer | Uint8Array) =>
       btoa(String.fromCharCode(...new Uint8Array(bytes)))
         .replace(/\+/g, '-')
@@ -111,38 +111,48 @@ export async function fetchWithProof(page: Page, request: ProofRequest) {
     const ath = accessToken
       ? b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)))
       : undefined;
-    const send = async (nonce?: string) => {
-      const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
-      const target = new URL(url);
-      const claims = {
-        jti: crypto.randomUUID(),
-        htm: method,
-        htu: `${target.origin}${target.pathname}`,
-        iat: Math.floor(Date.now() / 1000),
-        nonce,
-        ath,
-      };
-      const input = `${text(header)}.${text(claims)}`;
-      const signature = await crypto.subtle.sign(
-        { name: 'ECDSA', hash: 'SHA-256' },
-        signer.privateKey,
-        new TextEncoder().encode(input),
-      );
-      const headers: Record<string, string> = { dpop: `${input}.${b64u(signature)}` };
-      if (accessToken) headers.authorization = `DPoP ${accessToken}`;
-      if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-      return fetch(url, { method, headers, body: form ? new URLSearchParams(form) : undefined });
+    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
+    const target = new URL(url);
+    const claims = {
+      jti: crypto.randomUUID(),
+      htm: method,
+      htu: `${target.origin}${target.pathname}`,
+      iat: Math.floor(Date.now() / 1000),
+      nonce,
+      ath,
     };
-    let response = await send();
-    const nonce = response.headers.get('dpop-nonce');
-    // Every body is read: Playwright's record of a response waits for it.
-    const first = await response.text();
-    if (!nonce || (response.status !== 400 && response.status !== 401)) {
-      return { status: response.status, body: JSON.parse(first) as { error?: string } };
-    }
-    response = await send(nonce);
-    return { status: response.status, body: (await response.json()) as { error?: string } };
+    const input = `${text(header)}.${text(claims)}`;
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      signer.privateKey,
+      new TextEncoder().encode(input),
+    );
+    return `${input}.${b64u(signature)}`;
   }, request);
+}
+
+/**
+ * Makes a request from the page with a DPoP proof (see `dpopProof`); answers a DPoP nonce
+ * challenge once. Returns the status and JSON body.
+ */
+export async function fetchWithProof(page: Page, request: ProofRequest) {
+  const send = async (nonce?: string) => {
+    const proof = await dpopProof(page, { ...request, nonce });
+    return page.evaluate(
+      async ({ url, method, form, accessToken, proof }) => {
+        const headers: Record<string, string> = { dpop: proof };
+        if (accessToken) headers.authorization = `DPoP ${accessToken}`;
+        if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+        const response = await fetch(url, { method, headers, body: form ? new URLSearchParams(form) : undefined });
+        // Every body is read: Playwright's record of a response waits for it.
+        return { status: response.status, nonce: response.headers.get('dpop-nonce'), text: await response.text() };
+      },
+      { ...request, proof },
+    );
+  };
+  let answer = await send();
+  if (answer.nonce && (answer.status === 400 || answer.status === 401)) answer = await send(answer.nonce);
+  return { status: answer.status, body: JSON.parse(answer.text) as { error?: string } };
 }
 
 /** Presents a refresh token to the sandbox with a DPoP proof (see `fetchWithProof`). */

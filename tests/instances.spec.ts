@@ -4,7 +4,7 @@
 
 import type { APIRequestContext, Page } from '@playwright/test';
 import { ISSUER, SECOND } from './harness';
-import { expect, sandboxStats, signIn, storedSession, test } from './fixtures';
+import { dpopProof, expect, sandboxStats, signIn, storedSession, test } from './fixtures';
 import { sharedEnvironment, startInstances, startRedis } from './instances';
 
 /** The one address users and proofs name; each instance is reached on its own port behind it. */
@@ -108,49 +108,13 @@ test(`a provider limit of ${PROVIDER_LIMIT} a minute: the next call is refused w
 });
 
 /**
- * The headers of a DPoP-bound call to `url`, made in the signed-in app's page with the app's own
- * key (which cannot be exported, only used there): the access token and a fresh proof.
+ * The headers of a DPoP-bound call to `url`, made with the signed-in app's token and a fresh proof
+ * signed by its own key.
  */
 async function boundCall(page: Page, url: string): Promise<Record<string, string>> {
   await expect.poll(async () => (await storedSession(page))?.access_token).toBeTruthy();
   const accessToken = String((await storedSession(page))?.access_token);
-  const proof = await page.evaluate(
-    async ({ url, accessToken }) => {
-      const b64u = (bytes: ArrayBuffer | Uint8Array) =>
-        btoa(String.fromCharCode(...new Uint8Array(bytes)))
-          .replace(/\+/g, '-')
-          .replace(/\//g, '_')
-          .replace(/=+$/, '');
-      const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
-      const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
-        const open = indexedDB.open('fieldpass');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const get = open.result.transaction('records').objectStore('records').get('key:dpop');
-          get.onsuccess = () => resolve(get.result as CryptoKeyPair);
-          get.onerror = () => reject(get.error);
-        };
-      });
-      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
-      const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
-      const claims = {
-        jti: crypto.randomUUID(),
-        htm: 'GET',
-        htu: url,
-        iat: Math.floor(Date.now() / 1000),
-        ath: b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken))),
-      };
-      const input = `${text(header)}.${text(claims)}`;
-      const signature = await crypto.subtle.sign(
-        { name: 'ECDSA', hash: 'SHA-256' },
-        pair.privateKey,
-        new TextEncoder().encode(input),
-      );
-      return `${input}.${b64u(signature)}`;
-    },
-    { url, accessToken },
-  );
-  return { authorization: `DPoP ${accessToken}`, dpop: proof };
+  return { authorization: `DPoP ${accessToken}`, dpop: await dpopProof(page, { url, method: 'GET', accessToken }) };
 }
 
 test('a DPoP proof accepted by one instance is refused when replayed to another', async ({ page, request }) => {

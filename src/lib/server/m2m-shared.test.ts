@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeFetch, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
 import { createM2mClient, M2mError, type M2mClient } from './m2m.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
 import { tokenKey } from './m2m-tokens.js';
 import { createRedisState, type SharedState } from './shared-state.js';
-import { freePort, redisServer } from './shared/redis-server.test-util.js';
+import { useRedisServer } from './shared/redis-server.test-util.js';
 
 // Two app instances on one real Redis, calling one partner (a fake fetch, as in m2m.test.ts).
 
@@ -28,8 +28,6 @@ const ENV: M2mEnv = {
 
 type Answer = (request: RecordedRequest, index: number) => Response | Promise<Response>;
 
-let server: ReturnType<typeof redisServer>;
-let raw: ReturnType<typeof createClient>;
 let prefix: string;
 let testIndex = 0;
 let requests: RecordedRequest[];
@@ -69,7 +67,7 @@ let fetch: ReturnType<typeof partner>;
 /** One app instance: its own m2m client and its own connection to the shared Redis. */
 function instance(options: { env?: M2mEnv; sealingKey?: Uint8Array; lockMs?: number } = {}) {
   const state = createRedisState({
-    url: server.url,
+    url: redis.server.url,
     sealingKey: options.sealingKey ?? KEY,
     keyPrefix: prefix,
     warn: () => {},
@@ -97,18 +95,7 @@ async function until(condition: () => boolean): Promise<void> {
 const getEntities = (m2m: M2mClient) => m2m.call('fenergo', { method: 'GET', path: '/entities' });
 const requestsOf = (...list: { m2m: M2mClient }[]) => list.reduce((n, x) => n + x.m2m.tokenRequests('fenergo'), 0);
 
-beforeAll(async () => {
-  server = redisServer(await freePort());
-  await server.start();
-  raw = createClient({ url: server.url });
-  raw.on('error', () => undefined);
-  await raw.connect();
-});
-
-afterAll(async () => {
-  await raw.close();
-  await server.stop();
-});
+const redis = useRedisServer();
 
 beforeEach(() => {
   prefix = `m2m${(testIndex += 1)}:`;
@@ -141,9 +128,9 @@ describe('two instances on one Redis', () => {
     expect(tokenRequests()).toHaveLength(1);
     expect(requestsOf(a, b)).toBe(1);
     expect(apiRequests().every((r) => r.headers.authorization === 'Bearer svc-token-1')).toBe(true);
-    const keys = await raw.keys(`${prefix}token:*`);
+    const keys = await redis.raw.keys(`${prefix}token:*`);
     expect(keys).toEqual([expect.stringMatching(/^m2m\d+:token:\{fenergo:[\w-]{16}\}$/)]);
-    const stored = await raw.get(keys[0]);
+    const stored = await redis.raw.get(keys[0]);
     expect(stored).toBeTruthy();
     expect(stored).not.toContain('svc-token-1');
   });
@@ -237,14 +224,14 @@ describe('two instances on one Redis', () => {
     await ready(a, b);
     await getEntities(a.m2m);
 
-    await server.stop();
+    await redis.server.stop();
     try {
       expect(await getEntities(a.m2m)).toEqual({ status: 200, body: ENTITIES });
       expect(await getEntities(b.m2m)).toEqual({ status: 200, body: ENTITIES });
       expect(await getEntities(b.m2m)).toEqual({ status: 200, body: ENTITIES });
       expect(tokenRequests()).toHaveLength(3); // one more per instance, none per call
     } finally {
-      await server.start();
+      await redis.server.start();
     }
     await ready(a, b);
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { createClient } from 'redis';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A port nobody listens on right now: listen on 0, read the port, close. */
 export function freePort(): Promise<number> {
@@ -55,4 +57,24 @@ export function redisServer(port: number) {
       await exited;
     },
   };
+}
+
+/**
+ * A redis-server for a whole test file, started before its tests with a plain client on it (for
+ * looking at what is stored), both stopped after them.
+ */
+export function useRedisServer() {
+  const redis = {} as { server: ReturnType<typeof redisServer>; raw: ReturnType<typeof createClient> };
+  beforeAll(async () => {
+    redis.server = redisServer(await freePort());
+    await redis.server.start();
+    redis.raw = createClient({ url: redis.server.url });
+    redis.raw.on('error', () => undefined);
+    await redis.raw.connect();
+  });
+  afterAll(async () => {
+    await redis.raw.close();
+    await redis.server.stop();
+  });
+  return redis;
 }

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, redisServer } from './redis-server.test-util.js';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, useRedisServer } from './redis-server.test-util.js';
 import { createRedisState } from './redis-state.js';
 import { SharedStateUnavailableError, type SharedState } from './state.js';
 
 const KEY = randomBytes(32);
 const TOKEN = 'svc-token-canary-3b9f';
 
-let server: ReturnType<typeof redisServer>;
-let raw: ReturnType<typeof createClient>;
 let opened: SharedState[] = [];
 let prefix: string;
 let warnings: string[];
@@ -18,7 +16,7 @@ let testIndex = 0;
 /** One app instance's view of the shared state; every instance in a test shares the prefix. */
 function instance(sealingKey: Uint8Array = KEY, commandTimeoutMs?: number): SharedState {
   const state = createRedisState({
-    url: server.url,
+    url: redis.server.url,
     sealingKey,
     keyPrefix: prefix,
     commandTimeoutMs,
@@ -36,18 +34,7 @@ async function ready(...states: SharedState[]): Promise<void> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const later = (ms: number) => ({ value: TOKEN, expiresAt: Date.now() + ms });
 
-beforeAll(async () => {
-  server = redisServer(await freePort());
-  await server.start();
-  raw = createClient({ url: server.url });
-  raw.on('error', () => undefined);
-  await raw.connect();
-});
-
-afterAll(async () => {
-  await raw.close();
-  await server.stop();
-});
+const redis = useRedisServer();
 
 beforeEach(() => {
   prefix = `test${(testIndex += 1)}:`;
@@ -66,12 +53,12 @@ describe('tokens in Redis', () => {
     expect(await a.putToken('fenergo', later(60_000))).toBe(true);
 
     expect((await b.getToken('fenergo'))?.value).toBe(TOKEN);
-    const keys = await raw.keys(`${prefix}*`);
+    const keys = await redis.raw.keys(`${prefix}*`);
     expect(keys).toEqual([`${prefix}token:{fenergo}`]);
-    const stored = (await raw.get(keys[0]))!;
+    const stored = (await redis.raw.get(keys[0]))!;
     expect(stored).not.toContain(TOKEN);
     expect(Buffer.from(stored.replace(/[.]/g, ''), 'base64url').toString('latin1')).not.toContain(TOKEN);
-    expect(await raw.pTTL(keys[0])).toBeGreaterThan(59_000);
+    expect(await redis.raw.pTTL(keys[0])).toBeGreaterThan(59_000);
   });
 
   it('read as a miss under another sealing key, or when moved to another key', async () => {
@@ -80,7 +67,7 @@ describe('tokens in Redis', () => {
     await a.putToken('fenergo', later(60_000));
 
     expect(await other.getToken('fenergo')).toBeUndefined();
-    await raw.copy(`${prefix}token:{fenergo}`, `${prefix}token:{fenris}`);
+    await redis.raw.copy(`${prefix}token:{fenergo}`, `${prefix}token:{fenris}`);
     expect(await a.getToken('fenris')).toBeUndefined();
     expect((await a.getToken('fenergo'))?.value).toBe(TOKEN);
   });
@@ -168,7 +155,7 @@ describe('holds, rate limits, one-time keys and the cache', () => {
     await ready(a, b);
     await a.setJson('introspection:x', { active: true, sub: TOKEN }, 150);
     expect(await b.getJson('introspection:x')).toEqual({ active: true, sub: TOKEN });
-    expect(await raw.get(`${prefix}json:introspection:x`)).not.toContain(TOKEN);
+    expect(await redis.raw.get(`${prefix}json:introspection:x`)).not.toContain(TOKEN);
     await sleep(200);
     expect(await b.getJson('introspection:x')).toBeUndefined();
   });
@@ -180,7 +167,7 @@ describe('when Redis stops', () => {
     await ready(a, b);
     expect(await a.ping()).toBe(true);
 
-    await server.stop();
+    await redis.server.stop();
     try {
       await a.putToken('fenergo', later(60_000));
       expect((await a.getToken('fenergo'))?.value).toBe(TOKEN);
@@ -198,7 +185,7 @@ describe('when Redis stops', () => {
       expect(await a.ping()).toBe(false);
       expect(a.health()).toEqual({ kind: 'redis', shared: false });
     } finally {
-      await server.start();
+      await redis.server.start();
     }
     await ready(a, b);
 
@@ -219,7 +206,7 @@ describe('when Redis stops', () => {
   it('a Redis that stops answering: each command falls back after its timeout, and fails closed for firstUse', async () => {
     const a = instance(KEY, 100);
     await ready(a);
-    await raw.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']);
+    await redis.raw.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']);
 
     const started = Date.now();
     expect(await a.putToken('fenergo', later(60_000))).toBe(true);
@@ -235,14 +222,14 @@ describe('when Redis stops', () => {
   it('a Redis that refuses writes (out of memory): writes fall back like an outage, not a failure of the call', async () => {
     const a = instance();
     await ready(a);
-    await raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '1']);
+    await redis.raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '1']);
     try {
       expect(await a.putToken('fenergo', later(60_000))).toBe(true);
       expect((await a.take('k', 5, 60_000)).allowed).toBe(true);
       await expect(a.firstUse('jti:z', 60_000)).rejects.toBeInstanceOf(SharedStateUnavailableError);
       expect(warnings.map((l) => JSON.parse(l))).toMatchObject([{ event: 'shared_state_unavailable', reason: 'OOM' }]);
     } finally {
-      await raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '0']);
+      await redis.raw.sendCommand(['CONFIG', 'SET', 'maxmemory', '0']);
     }
   });
 
