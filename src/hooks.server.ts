@@ -8,7 +8,7 @@ import {
   trailingSlashRedirect,
   withNoStore,
 } from '#lib/server/api-guard.ts';
-import { opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
+import { callerProblems, opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
 import { registerReadinessCheck } from '#lib/server/health.ts';
@@ -98,6 +98,11 @@ export const init: ServerInit = () => {
       critical: false,
     });
   }
+  // The partner route's caller checks depend on the authorization server (keys, introspection):
+  // a recent failure there degrades readiness, as its cause is in the log.
+  registerReadinessCheck('caller checks', () => callerProblems.clear() || { ok: false, detail: 'see the log' }, {
+    critical: false,
+  });
   connect = connectSources(settings);
   warnWithoutOrigin(env);
   warnBodyLimits(env, settings.ops);

@@ -60,3 +60,22 @@ export function createOperatorWarning(
     write(line);
   };
 }
+
+/**
+ * The operator warning of the partner route's caller checks, and whether one was due within the
+ * last minute: /readyz reports the checks degraded meanwhile (introspection unreachable or
+ * refusing the route's credentials, the issuer's keys unreadable, the replay store down).
+ */
+export function createCallerProblems(warn = createOperatorWarning(), now: () => number = Date.now) {
+  let lastAt = -Infinity;
+  return {
+    warn(line: string): void {
+      lastAt = now();
+      warn(line);
+    },
+    /** True when no caller was refused for a problem on the server's side in the last minute. */
+    clear(): boolean {
+      return now() - lastAt >= 60_000;
+    },
+  };
+}

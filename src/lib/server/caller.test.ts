@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
 import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
-import { CallerUnavailableError, createOperatorWarning } from './caller-errors.js';
+import { CallerUnavailableError, createCallerProblems, createOperatorWarning } from './caller-errors.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });
@@ -160,5 +160,24 @@ describe('createOperatorWarning', () => {
     now = 60_000;
     warn('a');
     expect(lines).toEqual(['a', 'b', 'a']);
+  });
+});
+
+describe('createCallerProblems', () => {
+  it('is clear until a problem is warned of, then for a minute after the last one it is not', () => {
+    let at = 0;
+    const lines: string[] = [];
+    const problems = createCallerProblems(
+      (line) => lines.push(line),
+      () => at,
+    );
+    expect(problems.clear()).toBe(true);
+    problems.warn('[m2m] caller check unavailable: introspection refused');
+    expect(problems.clear()).toBe(false);
+    at = 59_999;
+    expect(problems.clear()).toBe(false);
+    at = 60_000;
+    expect(problems.clear()).toBe(true);
+    expect(lines).toEqual(['[m2m] caller check unavailable: introspection refused']);
   });
 });

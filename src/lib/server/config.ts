@@ -13,7 +13,7 @@ import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
 import type { CallerDeps } from './caller.js';
-import { createOperatorWarning } from './caller-errors.js';
+import { createCallerProblems } from './caller-errors.js';
 import { createMemoryStore } from './memory-store.js';
 import type { RateLimit } from './m2m-config.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
@@ -36,6 +36,9 @@ export interface ServerContext {
   /** What checking the partner route's callers needs, but the metadata (see m2m-route.ts). */
   callers: Omit<CallerDeps, 'server' | 'audience'>;
 }
+
+/** Caller checks that failed on the server's side lately, for the log and for /readyz. */
+export const callerProblems = createCallerProblems();
 
 let context: ServerContext | undefined;
 let ops: OpsSettings | undefined;
@@ -94,7 +97,7 @@ export function serverContext(appOrigin: string): ServerContext {
       config: caller,
       cache: shared ? sharedState : createMemoryShortCache(),
       replay: shared ? sharedState : createMemoryReplayGuard({ maxEntries: 100_000 }),
-      warn: createOperatorWarning(),
+      warn: (line) => callerProblems.warn(line),
     },
     authorizationServer() {
       metadata ??= resolveAuthorizationServer(client, { store: createMemoryStore() }).catch((err) => {
