@@ -86,7 +86,11 @@ async function checkJwt(request: Request, deps: CallerDeps): Promise<CheckedToke
   return { sub: claims.sub, scope: typeof claims.scope === 'string' ? claims.scope : '', jkt, proof };
 }
 
-/** Asked of the authorization server (RFC 7662), then checked as the JWT path checks claims. */
+/**
+ * Asked of the authorization server (RFC 7662): an active answer with a `sub` is then held to
+ * the claims it carries — `exp`, `iss` and `aud` are checked when present, as RFC 7662 makes them
+ * optional and many servers leave them out; the server's own `active` is the decisive answer.
+ */
 async function checkIntrospected(
   request: Request,
   token: string,
