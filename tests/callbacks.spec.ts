@@ -3,7 +3,7 @@
 // Rows that need a real pending attempt start one here and answer it with a crafted callback: a
 // real server will not send hostile responses on demand (the pattern failures.spec.ts uses).
 
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { API_BASE_URL, APP_ORIGIN, DEMO, ISSUER } from './harness';
 import { expect, idbRecords, nextAuthorizationParams, sandboxStats, serviceWorkerInControl } from './fixtures';
 import { signIn, test as base } from './fixtures';
@@ -104,6 +104,23 @@ async function answerCaughtOnItsWay(page: Page): Promise<string> {
   await signInAtSandbox(page);
   await expect.poll(() => answer).toContain('code=');
   return answer;
+}
+
+/**
+ * Opens a sign-in's `answer` in another tab of `context`: "not valid" there; then in the tab that
+ * started the sign-in (`page`, whose routes are dropped): "not valid" too, as the attempt is spent.
+ * Nothing is stored, and no attempt is left.
+ */
+async function expectSpentInAnotherTab(page: Page, context: BrowserContext, answer: string): Promise<void> {
+  const other = await context.newPage();
+  await other.goto(answer);
+  await expectErrorPage(other, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+  await page.unrouteAll();
+  await page.goto(answer);
+  await expectErrorPage(page, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+  const keys = await storedKeys(page);
+  expect(keys).not.toContain('session');
+  expect(pendingOf(keys)).toEqual([]);
 }
 
 /** One line of the error panel's "Details for support" (opened first). */
@@ -350,18 +367,8 @@ test('a sign-in answer opened in another tab finishes nothing there or later, an
   const answer = await answerCaughtOnItsWay(page);
   const before = await sandboxStats(request);
 
-  const other = await context.newPage();
-  await other.goto(answer);
-  await expectErrorPage(other, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
-
-  // The attempt is spent: the tab that started it cannot finish it afterwards either.
-  await page.unrouteAll();
-  await page.goto(answer);
-  await expectErrorPage(page, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
+  await expectSpentInAnotherTab(page, context, answer);
   expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
-  const keys = await storedKeys(page);
-  expect(keys).not.toContain('session');
-  expect(pendingOf(keys)).toEqual([]);
 });
 
 test.describe('with the service worker in control, the worker exchanges the code', () => {
@@ -446,16 +453,7 @@ test.describe('with the service worker in control, the worker exchanges the code
 
     // The worker exchanges the code as the other tab asks for the page, and stores nothing once
     // that tab says it is not the one that started the sign-in.
-    const other = await context.newPage();
-    await other.goto(answer);
-    await expectErrorPage(other, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
-
-    await page.unrouteAll();
-    await page.goto(answer);
-    await expectErrorPage(page, { heading: HEADING.invalid, code: 'STATE_UNKNOWN' });
-    const keys = await storedKeys(page);
-    expect(keys).not.toContain('session');
-    expect(pendingOf(keys)).toEqual([]);
+    await expectSpentInAnotherTab(page, context, answer);
     await page.goto('/');
     await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
   });
