@@ -223,6 +223,7 @@ function invalidClient({ where }: ErrorContext): Body {
     });
   }
   return std({
+    variant: 'client-auth',
     title: 'The server did not accept the client’s credentials',
     meaning:
       'The token endpoint could not identify or authenticate the client (usually HTTP 401). It is about the app, not the user.',
