@@ -950,6 +950,16 @@ const ROUTE_EXPLAINERS: Record<string, Explainer> = {
         'Compare the name with M2M_PROVIDERS in the server’s environment; the server reads it at start-up.',
       ],
     }),
+  service_unavailable: () =>
+    route({
+      title: 'The server cannot check who is asking right now',
+      meaning:
+        'Fieldpass’s server route could not verify your sign-in with the authorization server (its keys or introspection were unreachable), so it made no call. Your sign-in itself is not known to be wrong.',
+      likelyCauses: [
+        'The authorization server, or the route’s introspection credentials, failed on the server’s side.',
+      ],
+      whatToCheck: ['Try again in a few seconds.', 'The server log and /readyz name the failing check.'],
+    }),
   not_allowed: () =>
     route({
       title: 'The operation is not on the provider’s allow-list',
@@ -1141,10 +1151,12 @@ const EXPLAINERS: Record<string, Explainer> = {
   network_error: networkError,
   timeout,
   rate_limited: ({ where }) => ({
-    source: 'client',
+    source: where === 'route' ? 'route' : 'client',
     title: 'Too many requests (rate limited)',
     meaning:
-      'The server answered HTTP 429: too many requests in a period. Its Retry-After header, in seconds or as a date, says how long to wait; some APIs use X-RateLimit-Reset.',
+      where === 'route'
+        ? 'Fieldpass’s server route is holding requests back: the provider limited its requests, or you reached your own limit on the route. Its Retry-After header says how many seconds to wait.'
+        : 'The server answered HTTP 429: too many requests in a period. Its Retry-After header, in seconds or as a date, says how long to wait; some APIs use X-RateLimit-Reset.',
     likelyCauses: [
       'A loop: a refresh or retry without a pause, or a page effect that runs again and again.',
       'Many tabs or devices calling at once with the same client or user.',
