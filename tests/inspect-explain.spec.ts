@@ -153,12 +153,12 @@ test('the client-credentials tester, when the provider refuses the server’s cr
   await expect(page.getByText('The API refused the request')).toHaveCount(0);
   await expect(refused).toContainText('upstream_auth_failed');
   await expect(refused).toContainText('HTTP 502');
-  await expect(refused).toContainText(
-    'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
-  );
   const explanation = page.getByRole('region', { name: 'Client-credentials tester' }).getByTestId('explanation');
   await expect(explanation.getByTestId('server-said')).toContainText('Fieldpass’s server route said');
   await expect(explanation.getByTestId('said-error')).toHaveText('upstream_auth_failed');
+  await expect(explanation.getByTestId('said-description')).toHaveText(
+    'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
+  );
   await expect(explanation.getByRole('heading', { level: 3 })).toHaveText(
     'The provider refused the server’s client credentials',
   );
