@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { readBody } from './http.js';
 import { MemoryAdapter } from './memory-adapter.js';
-import { consentPage, errorPage, loginPage } from './pages.js';
+import { consentPage, errorPage, loginPage, oauthErrorPage } from './pages.js';
 import { ACCOUNTS, DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
 
@@ -182,11 +182,12 @@ export function createProvider() {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = errorPage(out.error_description || out.error);
+      ctx.body = oauthErrorPage(asOtherServersWordIt(out));
     },
   });
 
   // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
+  provider.use(refuseClientCredentials);
   provider.use(countRequests);
   provider.use(hidePushedAuthorization);
   provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
@@ -195,6 +196,40 @@ export function createProvider() {
     if (err.error_detail === 'refresh token already used') bump(stats.token.refresh, 'reuseDetected');
   });
   return provider;
+}
+
+/**
+ * The error the authorization endpoint renders, worded as several other servers word it while the
+ * `redirectUriAsInvalidRequest` setting is 1: a redirect_uri not registered for the client comes as
+ * invalid_request, not oidc-provider's own invalid_redirect_uri.
+ */
+function asOtherServersWordIt(out) {
+  if (out.error !== 'invalid_redirect_uri' || !current.redirectUriAsInvalidRequest) return out;
+  return { ...out, error: 'invalid_request', error_description: 'redirect_uri is not registered for this client' };
+}
+
+/**
+ * Koa middleware: while the `refuseClientCredentials` setting is 1, the secret of every
+ * client-credentials token request is swapped for a wrong one before oidc-provider checks it, so
+ * the sandbox refuses the client as it refuses a wrong secret (401 invalid_client).
+ */
+async function refuseClientCredentials(ctx, next) {
+  if (current.refuseClientCredentials && ctx.method === 'POST' && typeof ctx.req.body === 'string') {
+    const form = new URLSearchParams(ctx.req.body);
+    if (form.get('grant_type') === 'client_credentials') {
+      const wrong = 'not-the-registered-secret';
+      if (form.has('client_secret')) {
+        form.set('client_secret', wrong);
+        ctx.req.body = form.toString();
+      }
+      const basic = /^basic\s+(\S+)/i.exec(ctx.req.headers.authorization ?? '');
+      if (basic) {
+        const id = Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0];
+        ctx.req.headers.authorization = `Basic ${Buffer.from(`${id}:${wrong}`).toString('base64')}`;
+      }
+    }
+  }
+  return next();
 }
 
 /**

@@ -98,3 +98,17 @@ export function consentPage({ uid, clientName, scopes, email }) {
 export function errorPage(message) {
   return layout('Something went wrong', `<h1>Something went wrong</h1><p class="error">${escapeHtml(message)}</p>`);
 }
+
+/**
+ * The authorization server's error page for a request it will not answer by redirect (an unknown
+ * client or a redirect_uri it cannot trust): the OAuth `error` and `error_description` as sent, as
+ * oidc-provider's own page and other servers' pages show them.
+ */
+export function oauthErrorPage({ error, error_description: description }) {
+  const row = (name, value) =>
+    `<p><strong>${name}</strong>: <code data-field="${name}">${escapeHtml(value ?? '')}</code></p>`;
+  return layout(
+    'Something went wrong',
+    `<h1>Something went wrong</h1>${row('error', error)}${description ? row('error_description', description) : ''}`,
+  );
+}

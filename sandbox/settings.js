@@ -91,6 +91,13 @@ export const SETTINGS = Object.freeze({
     // 1: access tokens for the Fentu API are opaque, checked by introspection; 0 (the default): JWTs.
     // Tokens issued before a change keep their format.
     opaqueAccessTokens: readSwitch('SANDBOX_OPAQUE_ACCESS_TOKENS', 0),
+    // 1: a redirect_uri not registered for the client is refused as several servers word it,
+    // invalid_request "redirect_uri is not registered for this client"; 0 (the default):
+    // oidc-provider's own invalid_redirect_uri. Either way on the server's error page, not by redirect.
+    redirectUriAsInvalidRequest: readSwitch('SANDBOX_REDIRECT_URI_AS_INVALID_REQUEST', 0),
+    // 1: every client-credentials token request is refused as if its secret were wrong
+    // (401 invalid_client), for the route's refused-credentials path; 0 (the default): checked as sent.
+    refuseClientCredentials: readSwitch('SANDBOX_REFUSE_CLIENT_CREDENTIALS', 0),
   }),
 });
 

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { FENERGO_SCOPE_LIMIT } from '../catalogs/fenergo-scopes.js';
-import { explainError, KNOWN_ERROR_CODES, type ErrorWhere, type Explanation } from './explain.js';
+import {
+  concernsRegisteredRedirectUri,
+  explainError,
+  KNOWN_ERROR_CODES,
+  serverErrorIn,
+  type ErrorWhere,
+  type Explanation,
+} from './explain.js';
 
 const WHERE: (ErrorWhere | undefined)[] = [
   undefined,
   'authorization',
   'token',
   'refresh',
+  'introspection',
   'revocation',
   'resource',
+  'route',
   'network',
 ];
 
@@ -276,5 +285,214 @@ describe('explainError: unknown and hostile input (#97)', () => {
     expect(textOf(explainError('weird', { status: 502 }))).toContain('http 502');
     expect(textOf(explainError('weird', { status: 403 }))).toContain('http 403');
     expect(explainError('', {}).title).toBe('No error code');
+  });
+});
+
+describe('explainError: the server’s words pick the reading, whatever code carries them', () => {
+  // [code, description, where, variant, cannot tell]: wordings real servers send.
+  const CASES: [string, string | undefined, ErrorWhere | undefined, string, boolean][] = [
+    // A redirect URI not registered for the client.
+    [
+      'invalid_request',
+      'redirect_uri is not registered for this client',
+      undefined,
+      'redirect-uri-unregistered',
+      false,
+    ],
+    [
+      'invalid_request',
+      'redirect_uri is not registered for this client',
+      'authorization',
+      'redirect-uri-unregistered',
+      false,
+    ],
+    ['invalid_request', 'Invalid parameter: redirect_uri', undefined, 'redirect-uri-unregistered', false],
+    [
+      'invalid_request',
+      "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings",
+      'authorization',
+      'redirect-uri-unregistered',
+      false,
+    ],
+    [
+      'invalid_request',
+      "AADSTS50011: The redirect URI 'https://app.example/cb' specified in the request does not match the redirect URIs configured for the application 'x'.",
+      undefined,
+      'redirect-uri-unregistered',
+      false,
+    ],
+    [
+      'unauthorized_client',
+      'Callback URL mismatch. https://app.example/cb is not in the list of allowed callback URLs',
+      'authorization',
+      'redirect-uri-unregistered',
+      false,
+    ],
+    [
+      'invalid_redirect_uri',
+      "redirect_uri did not match any of the client's registered redirect_uris",
+      'authorization',
+      'redirect-uri-unregistered',
+      false,
+    ],
+    ['redirect_uri_mismatch', 'Bad Request', undefined, 'redirect-uri-unregistered', false],
+    ['redirect_mismatch', undefined, undefined, 'redirect-uri-unregistered', false],
+    ['invalid_request', 'Redirect URI mismatch', 'authorization', 'redirect-uri-unregistered', false],
+    // A wrong redirect_uri in the token request.
+    [
+      'invalid_grant',
+      "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+      'token',
+      'redirect-uri-differs',
+      false,
+    ],
+    ['invalid_grant', 'Incorrect redirect_uri', undefined, 'redirect-uri-differs', false],
+    ['invalid_request', 'Redirect URI mismatch', 'token', 'redirect-uri-differs', false],
+    [
+      'redirect_uri_mismatch',
+      'The redirect_uri MUST match the registered callback URL',
+      'token',
+      'redirect-uri-unregistered',
+      false,
+    ],
+    // Cannot tell: redirect_uri named, neither the check nor the endpoint known.
+    ['invalid_request', 'Redirect URI mismatch', undefined, 'redirect-uri-unclear', true],
+    ['unauthorized_client', 'redirect_uri mismatch', undefined, 'redirect-uri-unclear', true],
+    // An unknown client.
+    ['invalid_client', 'client is invalid', 'authorization', 'client-unknown', false],
+    ['invalid_request', 'Unknown client: abc123', undefined, 'client-unknown', false],
+    [
+      'unauthorized_client',
+      "AADSTS700016: Application with identifier 'abc' was not found in the directory 'contoso'.",
+      'authorization',
+      'client-unknown',
+      false,
+    ],
+    ['invalid_client', 'The OAuth client was not found.', 'token', 'client-unknown', false],
+    ['invalid_request', 'Client not found', 'token', 'client-unknown', false],
+    // Cannot tell: an unknown client or a wrong secret.
+    ['invalid_client', 'Invalid client or Invalid client credentials', 'token', 'client-auth', true],
+    ['invalid_client', 'client authentication failed', 'token', 'client-auth', true],
+    // A spent code.
+    ['invalid_grant', 'AADSTS54005: OAuth2 Authorization code was already redeemed', 'token', 'code-reused', false],
+    ['invalid_request', 'authorization code has already been used', 'token', 'code-reused', false],
+    ['unauthorized_client', 'Code was already redeemed.', undefined, 'code-reused', false],
+    // An expired code.
+    [
+      'invalid_grant',
+      'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.',
+      'token',
+      'code-expired',
+      false,
+    ],
+    ['invalid_request', 'authorization code expired', 'token', 'code-expired', false],
+    // Cannot tell: invalid or expired.
+    ['invalid_grant', 'The authorization code is invalid or has expired.', 'token', 'code-unknown-or-expired', true],
+    ['invalid_grant', 'Authorization code is invalid or expired', undefined, 'code-unknown-or-expired', true],
+    // A PKCE verifier mismatch.
+    [
+      'invalid_grant',
+      'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+      'token',
+      'pkce-mismatch',
+      false,
+    ],
+    ['invalid_grant', 'Failed to verify code verifier', 'token', 'pkce-mismatch', false],
+    ['invalid_request', 'PKCE verification failed', 'token', 'pkce-mismatch', false],
+    ['unauthorized_client', 'Invalid PKCE code_verifier', 'token', 'pkce-mismatch', false],
+    ['invalid_grant', 'Missing code verifier.', 'token', 'verifier-missing', false],
+    // Cannot tell: the generic descriptions.
+    ['invalid_grant', 'grant request is invalid', 'token', 'code-generic', true],
+    ['invalid_grant', undefined, 'token', 'code-generic', true],
+    ['invalid_grant', 'grant request is invalid', 'refresh', 'refresh-generic', true],
+    ['invalid_request', 'missing required parameter', 'authorization', 'authorization', true],
+  ];
+
+  it.each(CASES)('%s %j at %s → %s (cannot tell: %s)', (code, description, where, variant, cannotTell) => {
+    const e = explainError(code, { where, description });
+    expect(e.variant).toBe(variant);
+    expect(e.undetermined === true).toBe(cannotTell);
+  });
+
+  it('a redirect URI refused as invalid_request is not read as a malformed sign-in request', () => {
+    const e = explainError('invalid_request', { description: 'redirect_uri is not registered for this client' });
+    expect(e.title).not.toBe('The sign-in request is malformed');
+    expect(concernsRegisteredRedirectUri(e)).toBe(true);
+    expect(concernsRegisteredRedirectUri(explainError('invalid_request', { where: 'authorization' }))).toBe(false);
+  });
+
+  it('a code the inspector knows it replayed reads as reused, whatever the description', () => {
+    const e = explainError('invalid_grant', {
+      where: 'token',
+      description: 'grant request is invalid',
+      codeReplayed: true,
+    });
+    expect(e.variant).toBe('code-reused');
+    expect(e.undetermined).toBeUndefined();
+  });
+
+  it('the words never move a refresh, introspection or revocation failure to a sign-in reading', () => {
+    for (const where of ['refresh', 'introspection', 'revocation'] as const) {
+      expect(explainError('invalid_request', { where, description: 'redirect_uri mismatch' }).variant).toBe(
+        where === 'refresh' ? 'refresh' : where,
+      );
+    }
+  });
+});
+
+describe('explainError: the endpoint that answered', () => {
+  it('unsupported_token_type at introspection speaks of introspection, never of revoking', () => {
+    const e = explainError('unsupported_token_type', {
+      where: 'introspection',
+      description: 'Structured JWT Tokens cannot be introspected via the introspection_endpoint',
+    });
+    expect(e.variant).toBe('introspection');
+    expect(e.title).toMatch(/introspect/i);
+    expect(textOf(e)).not.toMatch(/revok/);
+    expect(explainError('unsupported_token_type', { where: 'revocation' }).title).toMatch(/revoke/);
+  });
+
+  it('upstream_auth_failed from the route names the provider’s variables, not a refused API call', () => {
+    const e = explainError('upstream_auth_failed', { where: 'route', provider: 'fenergo' });
+    expect(e.source).toBe('route');
+    expect(e.title).not.toBe('The API refused the request');
+    for (const name of ['CLIENT_ID', 'CLIENT_SECRET', 'AUTH_METHOD', 'SCOPE']) {
+      expect(textOf(e)).toContain(`m2m_fenergo_${name.toLowerCase()}`);
+    }
+  });
+});
+
+describe('serverErrorIn: only what a server sent', () => {
+  const answer = (status: number, body: string, headers: Record<string, string> = {}) => ({
+    response: { status, headers, body },
+  });
+
+  it('reads error and error_description verbatim from the last answer', () => {
+    const nonce = answer(400, '{"error":"use_dpop_nonce"}');
+    const last = answer(400, '{"error":"invalid_grant","error_description":"grant request is invalid"}');
+    expect(serverErrorIn([nonce, last])).toEqual({
+      error: 'invalid_grant',
+      description: 'grant request is invalid',
+      status: 400,
+    });
+  });
+
+  it('reads a WWW-Authenticate challenge', () => {
+    const header = 'DPoP algs="ES256", error="invalid_token", error_description="invalid token \\"x\\" provided"';
+    expect(serverErrorIn([answer(401, '', { 'www-authenticate': header })])).toEqual({
+      error: 'invalid_token',
+      description: 'invalid token "x" provided',
+      status: 401,
+    });
+  });
+
+  it.each([
+    ['no exchange', []],
+    ['no answer', [{}]],
+    ['an answer without an error', [answer(200, '{"active":false}')]],
+    ['a challenge without an error', [answer(401, '', { 'www-authenticate': 'Bearer realm="x"' })]],
+    ['HTML', [answer(502, '<html>Bad gateway</html>')]],
+  ])('%s: nothing', (_name, exchanges) => {
+    expect(serverErrorIn(exchanges)).toBeUndefined();
   });
 });

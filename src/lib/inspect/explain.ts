@@ -4,14 +4,26 @@
 // can show them as they are and must render the server's own words as text.
 import { FENERGO_SCOPE_LIMIT } from '../catalogs/fenergo-scopes.js';
 
-/** Where the failure happened; it decides how a code is read (`invalid_grant` at refresh is not at code exchange). */
-export type ErrorWhere = 'authorization' | 'token' | 'refresh' | 'revocation' | 'resource' | 'network';
+/**
+ * Which endpoint answered; it decides how a code is read (`invalid_grant` at refresh is not at code
+ * exchange, `unsupported_token_type` at introspection is not at revocation). `resource` is an API or
+ * the UserInfo endpoint; `route` is Fieldpass's own server route (the client-credentials tester).
+ */
+export type ErrorWhere =
+  'authorization' | 'token' | 'refresh' | 'introspection' | 'revocation' | 'resource' | 'route' | 'network';
 
 /** What else is known about the failure. */
 export interface ErrorContext {
   where?: ErrorWhere;
   /** The server's `error_description`; only used to pick the likeliest cause, never repeated. */
   description?: string;
+  /**
+   * The inspector itself sent a code it had already exchanged: a fact it knows, not a guess from
+   * the description (servers such as oidc-provider do not say why they refuse a code).
+   */
+  codeReplayed?: boolean;
+  /** The server-side provider (M2M_PROVIDERS) a route error is about, to name its variables. */
+  provider?: string;
   /** The HTTP status of the response. */
   status?: number;
   /** The `scope` value that was requested, to check Fenergo's length limit. */
@@ -20,9 +32,10 @@ export interface ErrorContext {
 
 /**
  * Who defines the code: an RFC or OpenID spec (`standard`), a server vendor (`non-standard`),
- * Fieldpass itself for failures that carry no OAuth code (`client`), or nobody known (`unrecognized`).
+ * Fieldpass itself for failures that carry no OAuth code (`client`), Fieldpass's own server route
+ * (`route`), or nobody known (`unrecognized`).
  */
-export type ErrorSource = 'standard' | 'non-standard' | 'client' | 'unrecognized';
+export type ErrorSource = 'standard' | 'non-standard' | 'client' | 'route' | 'unrecognized';
 
 /** An error code explained for a developer under pressure. */
 export interface Explanation {
@@ -37,6 +50,11 @@ export interface Explanation {
   source: ErrorSource;
   /** Which reading of the code was chosen from the context, such as `code-reused`; stable ids. */
   variant?: string;
+  /**
+   * The code covers several causes and nothing known (the description included) says which: the
+   * UI says so instead of picking one.
+   */
+  undetermined?: boolean;
 }
 
 type Body = Omit<Explanation, 'code'>;
@@ -63,6 +81,23 @@ function invalidRequest({ where }: ErrorContext, hint: string): Body {
         'Read the WWW-Authenticate header and error_description: APIs usually name the problem.',
       ],
       spec: ['RFC 6750 §3.1', 'RFC 6750 §2'],
+    });
+  }
+  if (where === 'introspection') {
+    return std({
+      variant: 'introspection',
+      title: 'The introspection request is malformed',
+      meaning: 'The introspection endpoint could not read the request.',
+      likelyCauses: [
+        'The token parameter is missing or empty.',
+        'The body was sent as JSON instead of application/x-www-form-urlencoded.',
+        'The client did not authenticate the way this endpoint requires.',
+      ],
+      whatToCheck: [
+        'Check the request body in the Network panel: token=…, form-encoded, and the client’s credentials.',
+      ],
+      spec: ['RFC 7662 §2.1', 'RFC 7662 §2.3'],
+      undetermined: true,
     });
   }
   if (where === 'revocation') {
@@ -115,6 +150,7 @@ function invalidRequest({ where }: ErrorContext, hint: string): Body {
         'Read error_description: servers usually name the parameter.',
       ],
       spec: ['RFC 6749 §5.2', where === 'refresh' ? 'RFC 6749 §6' : 'RFC 6749 §4.1.3'],
+      undetermined: true,
     });
   }
   if (/code[_ ]challenge|pkce/.test(hint)) {
@@ -150,10 +186,28 @@ function invalidRequest({ where }: ErrorContext, hint: string): Body {
       'Read error_description: servers usually name the parameter.',
     ],
     spec: ['RFC 6749 §4.1.2.1', 'RFC 6749 §4.1.1'],
+    undetermined: true,
   });
 }
 
 function invalidClient({ where }: ErrorContext): Body {
+  if (where === 'introspection') {
+    return std({
+      variant: 'introspection',
+      title: 'The server will not let this client introspect',
+      meaning:
+        'The introspection endpoint requires the caller to authenticate, and it did not accept this client. It is about the client, not the token.',
+      likelyCauses: [
+        'A browser app is a public client with no secret, and many servers let only confidential clients (an API, a server route) introspect.',
+        'The client_id, secret or authentication method differs from the registration.',
+      ],
+      whatToCheck: [
+        'Introspect from a server that holds a client secret, or validate a JWT access token locally.',
+        'Check which clients the server lets call its introspection endpoint.',
+      ],
+      spec: ['RFC 7662 §2.1', 'RFC 7662 §4'],
+    });
+  }
   if (where === 'authorization') {
     return std({
       variant: 'authorization',
@@ -169,6 +223,7 @@ function invalidClient({ where }: ErrorContext): Body {
     });
   }
   return std({
+    variant: 'client-auth',
     title: 'The server did not accept the client’s credentials',
     meaning:
       'The token endpoint could not identify or authenticate the client (usually HTTP 401). It is about the app, not the user.',
@@ -184,15 +239,19 @@ function invalidClient({ where }: ErrorContext): Body {
       'Read the WWW-Authenticate header of a 401: it names the method the server expects.',
     ],
     spec: ['RFC 6749 §5.2', 'RFC 6749 §2.3.1', 'RFC 7591 §2'],
+    undetermined: true,
   });
 }
 
-const REUSED = /already (?:been )?(?:used|consumed|redeemed|exchanged)|reuse|replay|more than once|previously used/;
+const REUSED =
+  /already (?:been )?(?:used|consumed|redeemed|exchanged)|(?:has|was) been used|reuse|replay|more than once|previously used|aadsts54005/;
 const PKCE = /pkce|code[_ ]verifier|code[_ ]challenge/;
 const REDIRECT = /redirect[_ ]?ur[il]/;
 const CLOCK = /clock|skew|not yet valid|\bnbf\b|\biat\b|in the future|used before/;
 const CLIENT_MISMATCH = /client[_ ]?(?:id )?mismatch|different client|another client|not issued to/;
 const EXPIRED = /expir/;
+const MISSING = /missing|required|must be (?:provided|sent|present)|not provided|absent/;
+const INVALID_OR_EXPIRED = /invalid,? or (?:has )?expired|invalid or expired|expired or (?:invalid|revoked|used)/;
 const NOT_FOUND = /not found|invalid (?:authorization )?code|unknown code|malformed|code not valid|does not exist/;
 
 function invalidGrantForRefresh(hint: string): Body {
@@ -265,12 +324,14 @@ function invalidGrantForRefresh(hint: string): Body {
       'Sign in again: retrying the same token will not help.',
     ],
     spec,
+    undetermined: true,
   });
 }
 
-function invalidGrant({ where }: ErrorContext, hint: string): Body {
+function invalidGrant(context: ErrorContext, hint: string): Body {
+  const { where, codeReplayed } = context;
   if (where === 'refresh') return invalidGrantForRefresh(hint);
-  if (REUSED.test(hint)) {
+  if (codeReplayed || REUSED.test(hint)) {
     return std({
       variant: 'code-reused',
       title: 'The authorization code was already used',
@@ -290,6 +351,7 @@ function invalidGrant({ where }: ErrorContext, hint: string): Body {
       spec: ['RFC 6749 §4.1.2', 'RFC 6749 §10.5', 'RFC 6749 §5.2'],
     });
   }
+  if (PKCE.test(hint) && MISSING.test(hint)) return invalidRequest({ where: 'token' }, hint);
   if (PKCE.test(hint)) {
     return std({
       variant: 'pkce-mismatch',
@@ -359,6 +421,27 @@ function invalidGrant({ where }: ErrorContext, hint: string): Body {
       spec: ['RFC 6749 §4.1.3', 'RFC 6749 §5.2'],
     });
   }
+  if (INVALID_OR_EXPIRED.test(hint)) {
+    return std({
+      variant: 'code-unknown-or-expired',
+      title: 'The server refused the code as invalid or expired',
+      meaning:
+        'The server uses one description for a code it does not know, one that expired, and (with many servers) one already used.',
+      likelyCauses: [
+        'The code was already exchanged: a reload, the back button, or a retry sent it twice.',
+        'The exchange happened after the code’s lifetime (often under a minute).',
+        'The code was copied incompletely, or went to another server or environment than the one that issued it.',
+      ],
+      whatToCheck: [
+        'Count the token requests for this sign-in: there must be one.',
+        'Check the time between the callback and the token request.',
+        'Check the token endpoint belongs to the same issuer as the authorization endpoint.',
+        ISSUE_NEW_SIGN_IN,
+      ],
+      spec: ['RFC 6749 §5.2', 'RFC 6749 §4.1.2'],
+      undetermined: true,
+    });
+  }
   if (EXPIRED.test(hint)) {
     return std({
       variant: 'code-expired',
@@ -415,6 +498,7 @@ function invalidGrant({ where }: ErrorContext, hint: string): Body {
       ISSUE_NEW_SIGN_IN,
     ],
     spec: ['RFC 6749 §5.2', 'RFC 6749 §4.1.3', 'RFC 7636 §4.6'],
+    undetermined: true,
   });
 }
 
@@ -524,7 +608,7 @@ function redirectMismatch(source: ErrorSource, extraSpec: string[]): Explainer {
     if (where === 'token') {
       return {
         source,
-        variant: 'token',
+        variant: 'redirect-uri-differs',
         title: 'The redirect_uri differs from the authorization request',
         meaning:
           'The token request must carry exactly the redirect_uri string of the authorization request (GitHub reports it with this code).',
@@ -538,7 +622,7 @@ function redirectMismatch(source: ErrorSource, extraSpec: string[]): Explainer {
     }
     return {
       source,
-      variant: 'authorization',
+      variant: 'redirect-uri-unregistered',
       title: 'The redirect URI is not registered for this client',
       meaning:
         'The redirect_uri does not exactly match one registered for this client. The server must not redirect to it, so it usually shows its own error page, and your app never hears back.',
@@ -643,6 +727,248 @@ function timeout({ where }: ErrorContext): Body {
   };
 }
 
+// How servers word the common failures, whatever code they send them under: oidc-provider,
+// Keycloak, Okta, Microsoft Entra ID (AADSTS…), Auth0, Google, Amazon Cognito and PingFederate
+// say the same thing with invalid_request, invalid_grant, unauthorized_client, invalid_client or a
+// code of their own. Searched in the lower-cased description only.
+const REDIRECT_WORDS = /redirect[_ ]?ur[il]|reply ur[il]|reply address|callback url|aadsts50011|redirect_mismatch/;
+/** The URI is not one registered for the client (the authorization request's check). */
+const NOT_REGISTERED =
+  /not registered|not (?:in|on) the list|not (?:an? )?(?:allowed|permitted|whitelisted|valid)|did not match any|does not match (?:any|one of)|must be a login redirect|invalid parameter: redirect_uri|callback url mismatch|aadsts50011|(?:match|matches) the registered|configured for the application|registered (?:redirect|callback|reply)/;
+/** The token request's redirect_uri is not the authorization request's. */
+const DIFFERS_FROM_REQUEST =
+  /authori[sz]ation request|used in the|incorrect redirect|sent (?:with|in) the|same redirect|original redirect/;
+/** The client_id itself is unknown; not its secret. */
+const CLIENT_UNKNOWN =
+  /unknown client|client (?:is )?(?:not found|unknown|invalid\b)|client does not exist|no client|application with identifier .{0,120}not found|aadsts700016|oauth client was not found|invalid (?:value for '?)?client_id|client_id .{0,60}(?:unknown|not found|invalid|does not exist)/;
+/** The client was found, and its secret or assertion failed; or the server will not say which. */
+const CLIENT_AUTH =
+  /authentication failed|client credentials|client secret|secret is (?:invalid|wrong|incorrect)|invalid client\b|aadsts7000215|aadsts7000218/;
+
+/** Codes whose description decides the reading more than the code does. */
+const READ_BY_WORDS = new Set([
+  'invalid_request',
+  'invalid_grant',
+  'unauthorized_client',
+  'invalid_client',
+  'redirect_uri_mismatch',
+  'invalid_redirect_uri',
+  'redirect_mismatch',
+]);
+const VENDOR_CODES = new Set(['redirect_uri_mismatch', 'invalid_redirect_uri', 'redirect_mismatch']);
+
+/** The code-exchange readings that the wording alone can pick, under any of READ_BY_WORDS. */
+const CODE_READINGS = new Set([
+  'code-reused',
+  'code-expired',
+  'code-unknown-or-expired',
+  'pkce-mismatch',
+  'verifier-missing',
+  'redirect-uri-differs',
+]);
+
+function redirectUnclear(source: ErrorSource): Body {
+  return {
+    source,
+    variant: 'redirect-uri-unclear',
+    title: 'The server refused the redirect_uri',
+    meaning:
+      'The description names redirect_uri but does not say which check failed: at the sign-in, the URI is not registered for this client; at the token endpoint, it differs from the one in the authorization request.',
+    likelyCauses: [
+      'The redirect_uri is not registered exactly as sent: a trailing slash, http against https, localhost against 127.0.0.1, a port, capitals or encoding.',
+      'The token request sent another redirect_uri string than the authorization request.',
+      'The URI is registered for another client_id or environment.',
+    ],
+    whatToCheck: [
+      'If the server showed its own error page instead of sending you back, it is the registration: compare the URI with the registered ones in the redirect-URI check.',
+      'If the token request failed, compare redirect_uri in the authorization URL and in the token request body character for character.',
+    ],
+    spec: ['RFC 6749 §3.1.2.3', 'RFC 6749 §4.1.3', 'RFC 9700 §4.1.3'],
+    undetermined: true,
+  };
+}
+
+function clientUnknown(source: ErrorSource, where: ErrorWhere | undefined): Body {
+  const signIn = where === 'authorization' || where === undefined;
+  return {
+    source,
+    variant: 'client-unknown',
+    title: 'The server does not know this client_id',
+    meaning: signIn
+      ? 'No client with this client_id is registered (or enabled) at this server, so it cannot check the redirect_uri and shows its own error page instead of sending the user back.'
+      : 'No client with this client_id is registered (or enabled) at this server. It is about the app’s registration, not the user or the code.',
+    likelyCauses: [
+      'A typo in client_id, or a client_id from another environment, tenant or realm.',
+      'The request went to another issuer than the one the client is registered at (another tenant, realm or region).',
+      'The client was deleted or disabled at the server.',
+    ],
+    whatToCheck: [
+      'Copy the client_id again from the server’s client settings for this exact issuer.',
+      'Check the issuer in the profile is the tenant or realm where the client is registered.',
+    ],
+    spec: ['RFC 6749 §2.2', signIn ? 'RFC 6749 §4.1.2.1' : 'RFC 6749 §5.2'],
+  };
+}
+
+/**
+ * The reading that the server's words decide, whichever of READ_BY_WORDS carries them; undefined
+ * when the words say nothing these readings know, and the code's own explainer reads it.
+ */
+function readWords(key: string, context: ErrorContext, hint: string): Body | undefined {
+  if (!READ_BY_WORDS.has(key)) return undefined;
+  const { where } = context;
+  const source: ErrorSource = VENDOR_CODES.has(key) ? 'non-standard' : 'standard';
+  const withSource = (body: Body): Body => ({ ...body, source });
+  if (REDIRECT_WORDS.test(hint) || VENDOR_CODES.has(key)) {
+    if (where === 'refresh' || where === 'introspection' || where === 'revocation' || where === 'resource')
+      return undefined;
+    const atToken = where === 'token' || key === 'invalid_grant';
+    const differs = () => withSource(invalidGrant({ where: 'token' }, 'redirect_uri'));
+    const unregistered = () => redirectMismatch(source, [])({ where: 'authorization' }, hint);
+    if (NOT_REGISTERED.test(hint)) return unregistered();
+    if (DIFFERS_FROM_REQUEST.test(hint) || atToken) return differs();
+    if (where === 'authorization' || VENDOR_CODES.has(key)) return unregistered();
+    if (REDIRECT_WORDS.test(hint)) return redirectUnclear(source);
+  }
+  if (hint === '') return undefined;
+  if (CLIENT_UNKNOWN.test(hint) && !CLIENT_AUTH.test(hint)) return clientUnknown(source, where);
+  if (where === 'refresh' || (where !== undefined && where !== 'token' && key !== 'invalid_grant')) return undefined;
+  const grant = invalidGrant({ ...context, where: 'token' }, hint);
+  return grant.variant && CODE_READINGS.has(grant.variant) ? withSource(grant) : undefined;
+}
+
+function unsupportedTokenType({ where }: ErrorContext): Body {
+  if (where === 'introspection') {
+    return std({
+      variant: 'introspection',
+      title: 'The server will not introspect this type of token',
+      meaning:
+        'The introspection endpoint does not answer for this kind of token. Servers that issue self-contained JWT access tokens often refuse to introspect them: the token itself carries what introspection would tell.',
+      likelyCauses: [
+        'The access token is a JWT (RFC 9068), which this server expects APIs to validate themselves.',
+        'The server introspects only its opaque tokens, or only refresh tokens.',
+      ],
+      whatToCheck: [
+        'Decode the token here and validate it as an API would: the signature against the server’s jwks_uri, then iss, aud and exp.',
+        'If introspection is what you need, ask the server for opaque access tokens for this API.',
+      ],
+      spec: ['RFC 7662 §2.1', 'RFC 9068 §4', 'RFC 6749 §5.2'],
+    });
+  }
+  return std({
+    variant: where === 'revocation' ? 'revocation' : undefined,
+    title: 'The server cannot revoke this type of token',
+    meaning:
+      'The revocation endpoint does not support revoking this kind of token. (An unknown or already invalid token is not an error: the server answers 200.)',
+    likelyCauses: [
+      'The server revokes refresh tokens only; self-contained (JWT) access tokens often cannot be revoked and simply expire.',
+      'token_type_hint names the wrong type.',
+    ],
+    whatToCheck: [
+      'Revoke the refresh token instead; that ends the grant.',
+      'Correct token_type_hint, or leave it out.',
+    ],
+    spec: ['RFC 7009 §2.2.1', 'RFC 7009 §2.1'],
+  });
+}
+
+/** Variables of one server-side provider, as the route's configuration names them. */
+function providerVariables(provider: string | undefined): string {
+  const prefix = provider
+    ? `M2M_${provider
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '_')
+        .slice(0, 40)}_`
+    : 'M2M_<NAME>_';
+  return prefix;
+}
+
+/** A code Fieldpass's own server route answers with (the client-credentials tester's route). */
+function route(body: Omit<Body, 'source' | 'spec'> & { spec?: string[] }): Body {
+  return { spec: ['RFC 6749 §4.4', 'RFC 6749 §5.2'], ...body, source: 'route' };
+}
+
+const ROUTE_EXPLAINERS: Record<string, Explainer> = {
+  upstream_auth_failed: ({ provider }) => {
+    const p = providerVariables(provider);
+    return route({
+      title: 'The provider refused the server’s client credentials',
+      meaning:
+        'Fieldpass’s server asked the provider’s token endpoint for a service token with the configured client id and secret, and the provider refused them (HTTP 400 or 401). Nothing about your own sign-in is wrong.',
+      likelyCauses: [
+        `${p}CLIENT_ID or ${p}CLIENT_SECRET differs from the client registered at the provider (another environment, or a rotated secret).`,
+        `${p}AUTH_METHOD is not the one the provider expects (client_secret_post against client_secret_basic).`,
+        `${p}SCOPE has a name the provider does not know, or is separated by commas instead of spaces.`,
+        `${p}TOKEN_URL points at another tenant or environment than the client’s.`,
+      ],
+      whatToCheck: [
+        `Compare ${p}CLIENT_ID, ${p}CLIENT_SECRET, ${p}AUTH_METHOD and ${p}SCOPE in the server’s environment with the provider’s registration.`,
+        'Run npm run doctor where the server runs: it asks the provider for a token and names the variable at fault.',
+        'Read the server log for the provider’s own answer; the route never passes it on.',
+      ],
+      spec: ['RFC 6749 §4.4.2', 'RFC 6749 §2.3.1', 'RFC 6749 §5.2'],
+    });
+  },
+  upstream_unavailable: ({ provider }) =>
+    route({
+      title: 'The provider could not be reached',
+      meaning:
+        'Fieldpass’s server could not get an answer it could use from the provider’s token endpoint or API: it was unreachable or failed.',
+      likelyCauses: [
+        `${providerVariables(provider)}TOKEN_URL or the API base URL is wrong, or the provider is down.`,
+        'After a failure the route waits before asking again (up to a minute), and answers this meanwhile.',
+      ],
+      whatToCheck: ['Try again in a minute.', 'Run npm run doctor where the server runs, and read the server log.'],
+    }),
+  upstream_timeout: () =>
+    route({
+      title: 'The provider took too long to answer',
+      meaning: 'Fieldpass’s server gave up waiting for the provider.',
+      likelyCauses: ['The provider is slow or overloaded.', 'A network path between the server and the provider.'],
+      whatToCheck: ['Try again later.', 'Read the server log around the time of the request.'],
+    }),
+  upstream_forbidden: () =>
+    route({
+      title: 'The service credential lacks permission',
+      meaning: 'The provider accepted the service token but refused this resource to it (HTTP 403).',
+      likelyCauses: ['The client was not granted the scope or role this call needs at the provider.'],
+      whatToCheck: ['Compare the configured scope with what the provider requires for this call.'],
+    }),
+  upstream_rejected: () =>
+    route({
+      title: 'The provider refused the request',
+      meaning: 'The provider answered the call itself with a client error.',
+      likelyCauses: ['A wrong path or request body for this provider.'],
+      whatToCheck: ['Check the path and body against the provider’s documentation.'],
+    }),
+  unknown_provider: () =>
+    route({
+      title: 'The server has no provider of that name',
+      meaning: 'The name is not in the server’s M2M_PROVIDERS list.',
+      likelyCauses: ['A typo in the provider name, or the server was started without it.'],
+      whatToCheck: [
+        'Compare the name with M2M_PROVIDERS in the server’s environment; the server reads it at start-up.',
+      ],
+    }),
+  service_unavailable: () =>
+    route({
+      title: 'The server cannot check who is asking right now',
+      meaning:
+        'Fieldpass’s server route could not verify your sign-in with the authorization server (its keys or introspection were unreachable), so it made no call. Your sign-in itself is not known to be wrong.',
+      likelyCauses: [
+        'The authorization server, or the route’s introspection credentials, failed on the server’s side.',
+      ],
+      whatToCheck: ['Try again in a few seconds.', 'The server log and /readyz name the failing check.'],
+    }),
+  not_allowed: () =>
+    route({
+      title: 'The operation is not on the provider’s allow-list',
+      meaning: 'The route only makes the calls its configuration allows for each provider.',
+      likelyCauses: ['The method and path are not in the provider’s ALLOW list.'],
+      whatToCheck: ['Check the provider’s M2M_<NAME>_ALLOW variable.'],
+    }),
+};
+
 const EXPLAINERS: Record<string, Explainer> = {
   invalid_request: invalidRequest,
   unauthorized_client: unauthorizedClient,
@@ -741,21 +1067,7 @@ const EXPLAINERS: Record<string, Explainer> = {
       ],
       spec: ['RFC 6750 §3.1', 'RFC 6749 §3.3'],
     }),
-  unsupported_token_type: () =>
-    std({
-      title: 'The server cannot revoke this type of token',
-      meaning:
-        'The revocation endpoint does not support revoking this kind of token. (An unknown or already invalid token is not an error: the server answers 200.)',
-      likelyCauses: [
-        'The server revokes refresh tokens only; self-contained (JWT) access tokens often cannot be revoked and simply expire.',
-        'token_type_hint names the wrong type.',
-      ],
-      whatToCheck: [
-        'Revoke the refresh token instead; that ends the grant.',
-        'Correct token_type_hint, or leave it out.',
-      ],
-      spec: ['RFC 7009 §2.2.1', 'RFC 7009 §2.1'],
-    }),
+  unsupported_token_type: unsupportedTokenType,
   invalid_dpop_proof: () =>
     std({
       title: 'The DPoP proof was refused',
@@ -834,14 +1146,17 @@ const EXPLAINERS: Record<string, Explainer> = {
   ),
   redirect_uri_mismatch: redirectMismatch('non-standard', []),
   invalid_redirect_uri: redirectMismatch('non-standard', ['RFC 7591 §3.2.2']),
+  redirect_mismatch: redirectMismatch('non-standard', []),
   cors_blocked: corsBlocked,
   network_error: networkError,
   timeout,
   rate_limited: ({ where }) => ({
-    source: 'client',
+    source: where === 'route' ? 'route' : 'client',
     title: 'Too many requests (rate limited)',
     meaning:
-      'The server answered HTTP 429: too many requests in a period. Its Retry-After header, in seconds or as a date, says how long to wait; some APIs use X-RateLimit-Reset.',
+      where === 'route'
+        ? 'Fieldpass’s server route is holding requests back: the provider limited its requests, or you reached your own limit on the route. Its Retry-After header says how many seconds to wait.'
+        : 'The server answered HTTP 429: too many requests in a period. Its Retry-After header, in seconds or as a date, says how long to wait; some APIs use X-RateLimit-Reset.',
     likelyCauses: [
       'A loop: a refresh or retry without a pause, or a page effect that runs again and again.',
       'Many tabs or devices calling at once with the same client or user.',
@@ -857,6 +1172,7 @@ const EXPLAINERS: Record<string, Explainer> = {
     ],
     spec: ['RFC 6585 §4', 'RFC 9110 §10.2.3'],
   }),
+  ...ROUTE_EXPLAINERS,
 };
 
 /** Every code the explainer recognises, in the spellings servers send; anything else gets a generic explanation. */
@@ -888,7 +1204,10 @@ function unrecognized(code: string, status: number | undefined): Explanation {
  * Explains an OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1; RFC 9449;
  * RFC 8707; OpenID Connect Core §3.1.2.6), a common vendor code, or one of Fieldpass's own
  * pseudo-codes for failures without one: `cors_blocked`, `network_error`, `timeout`,
- * `rate_limited`. With no code, HTTP 429 reads as `rate_limited` and 5xx as `server_error`.
+ * `rate_limited`, or a code of its own server route (`upstream_auth_failed`, …). The description
+ * picks the reading where servers word one failure under several codes (a redirect URI not
+ * registered, an unknown client, a spent or expired code, a PKCE mismatch). With no code, HTTP 429
+ * reads as `rate_limited` and 5xx as `server_error`.
  */
 export function explainError(code: string, context: ErrorContext = {}): Explanation {
   let key = code.trim().toLowerCase();
@@ -898,7 +1217,58 @@ export function explainError(code: string, context: ErrorContext = {}): Explanat
   if (!explain) return unrecognized(code, context.status);
   // Only a bounded prefix is searched, so a hostile description costs nothing.
   const hint = (context.description ?? '').slice(0, 500).toLowerCase();
-  const body = explain(context, hint);
+  const body = readWords(key, context, hint) ?? explain(context, hint);
   if (body.variant === undefined) delete body.variant;
+  if (!body.undetermined) delete body.undetermined;
   return { code: key, ...body };
+}
+
+/** The readings that are about the redirect URI, so the page can point to its redirect-URI check. */
+const REDIRECT_READINGS = new Set(['redirect-uri-unregistered', 'redirect-uri-unclear']);
+
+/** Whether an explanation reads the failure as a redirect URI the server does not accept for this client. */
+export function concernsRegisteredRedirectUri(explanation: Explanation): boolean {
+  return explanation.variant !== undefined && REDIRECT_READINGS.has(explanation.variant);
+}
+
+/** What a server itself sent: its `error` and `error_description`, verbatim. */
+export interface ServerError {
+  error: string;
+  description?: string;
+  status: number;
+}
+
+/** The parts of a recorded HTTP answer this module reads. */
+interface RecordedAnswer {
+  response?: { status: number; headers: Record<string, string>; body: string };
+}
+
+function challengeParameter(header: string, name: string): string | undefined {
+  const match = new RegExp(`(?:^|[\\s,])${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i').exec(header);
+  return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
+}
+
+/**
+ * The OAuth error the last recorded answer carries, as the server sent it: the JSON body's `error`
+ * and `error_description` (RFC 6749 §5.2), else the WWW-Authenticate challenge's (RFC 6750 §3).
+ * Undefined when no answer arrived or the answer holds no error code: then any code shown is
+ * Fieldpass's own diagnosis, not the server's.
+ */
+export function serverErrorIn(exchanges: readonly RecordedAnswer[]): ServerError | undefined {
+  const response = exchanges.at(-1)?.response;
+  if (!response) return undefined;
+  try {
+    const body: unknown = JSON.parse(response.body);
+    if (body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string') {
+      const { error, error_description } = body as { error: string; error_description?: unknown };
+      const description = typeof error_description === 'string' ? error_description : undefined;
+      return { error, description, status: response.status };
+    }
+  } catch {
+    // Not JSON: the challenge header may still carry the error.
+  }
+  const challenge = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'www-authenticate')?.[1];
+  const error = challenge ? challengeParameter(challenge, 'error') : undefined;
+  if (!challenge || error === undefined) return undefined;
+  return { error, description: challengeParameter(challenge, 'error_description'), status: response.status };
 }
