@@ -40,7 +40,7 @@ test('introspection refusing the route: 503 "unavailable" for the user, readines
     expect(answer.status()).toBe(503);
     expect(await answer.json()).toEqual({
       error: 'service_unavailable',
-      message: 'This service is unavailable right now.',
+      error_description: 'This service is unavailable right now.',
     });
     expect(answer.headers()['www-authenticate']).toBeUndefined();
   }

@@ -37,7 +37,7 @@ test('a 10 MB body to an API route is refused with 413 in the JSON error shape',
   expect(response.headers()['cache-control']).toBe('no-store');
   const body = await response.json();
   expect(body.error).toBe('payload_too_large');
-  expect(typeof body.message).toBe('string');
+  expect(typeof body.error_description).toBe('string');
 });
 
 test('/healthz answers 200 {"status":"ok"} without a sign-in, no-store', async ({ request }) => {

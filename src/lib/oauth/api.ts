@@ -109,12 +109,11 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
       throw new FieldpassError('API_ERROR', "The API's answer is not JSON", { status }, cause);
     }
     if (!response.ok) {
-      const error = body as { error?: unknown; error_description?: unknown; message?: unknown } | null;
+      const error = body as { error?: unknown; error_description?: unknown } | null;
       throw new FieldpassError(status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
         status,
         error: text(error?.error),
-        // Fieldpass's own routes put their words in `message`, beside `error`.
-        description: text(error?.error_description) ?? text(error?.message),
+        description: text(error?.error_description),
       });
     }
     return { status, body: body as T, rateLimit: readRateLimit(headers) };

@@ -143,8 +143,8 @@ describe('bodyTooLargeResponse', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = await response.json();
     expect(body.error).toBe('payload_too_large');
-    expect(body.message).toContain('1048576');
-    expect(Object.keys(await bodyTooLargeResponse().json())).toEqual(['error', 'message']);
+    expect(body.error_description).toContain('1048576');
+    expect(Object.keys(await bodyTooLargeResponse().json())).toEqual(['error', 'error_description']);
   });
 
   it('closes the connection after it only when asked (a body of no declared length)', () => {

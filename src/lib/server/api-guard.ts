@@ -47,7 +47,7 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * 413 in the API's usual error shape, `{ error, message }`, with the limit when it is known.
+ * 413 in the API's usual error shape, `{ error, error_description }`, with the limit when it is known.
  * After it, the Node adapter reads and discards the rest of a body of declared length, so a
  * client still sending receives the answer instead of a broken pipe. A body of no declared
  * length could go on for ever: `closeConnection` ends the connection after the answer instead
@@ -58,7 +58,7 @@ export function bodyTooLargeResponse(limit?: number, options: { closeConnection?
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (options.closeConnection) headers.connection = 'close';
   return json(
-    { error: 'payload_too_large', message: `The request body is too large for this server.${most}` },
+    { error: 'payload_too_large', error_description: `The request body is too large for this server.${most}` },
     { status: 413, headers },
   );
 }

@@ -14,24 +14,24 @@ function noStore(headers: Record<string, string> = {}): Headers {
 function failure(err: unknown): Response {
   if (err instanceof CallerError) {
     return json(
-      { error: err.error, message: err.message, ...(err.scope ? { scope: err.scope } : {}) },
+      { error: err.error, error_description: err.message, ...(err.scope ? { scope: err.scope } : {}) },
       { status: err.status, headers: noStore({ 'www-authenticate': err.challenge }) },
     );
   }
   if (err instanceof CallerUnavailableError) {
     // The operator's cause is already in the log; the user learns only that it is not their sign-in.
     const headers = noStore({ 'retry-after': '5' });
-    return json({ error: err.error, message: err.message }, { status: err.status, headers });
+    return json({ error: err.error, error_description: err.message }, { status: err.status, headers });
   }
   if (err instanceof M2mError) {
     const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
-    return json({ error: err.code, message: err.message }, { status: err.status, headers });
+    return json({ error: err.code, error_description: err.message }, { status: err.status, headers });
   }
   if (err instanceof BodyTooLargeError) return bodyTooLargeResponse(err.limit, { closeConnection: err.unbounded });
   // Unexpected: the log gets the error's name only, never a request, header or token.
   log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
   return json(
-    { error: 'internal', message: 'The server hit an unexpected problem.' },
+    { error: 'internal', error_description: 'The server hit an unexpected problem.' },
     { status: 500, headers: noStore() },
   );
 }

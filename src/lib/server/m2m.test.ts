@@ -105,9 +105,9 @@ async function m2mFailure(promise: Promise<unknown>): Promise<M2mError> {
 }
 
 /** #81 #82: what the route shows the caller carries no secret, key or service token. */
-/** What the route sends for an M2mError (m2m-route.ts): code, message, Retry-After. None may hold a secret. */
+/** What the route sends for an M2mError (m2m-route.ts): code, description, Retry-After. None may hold a secret. */
 function expectNoSecrets(err: M2mError): void {
-  const shown = JSON.stringify({ error: err.code, message: err.message, retryAfter: err.retryAfter });
+  const shown = JSON.stringify({ error: err.code, error_description: err.message, retryAfter: err.retryAfter });
   for (const secret of [POST_SECRET, BASIC_SECRET, API_KEY, UPSTREAM_CANARY, ...issued]) {
     expect(shown).not.toContain(secret);
   }
