@@ -47,11 +47,11 @@ const ISSUER = TEST_SERVER.issuer;
 const CLIENT_ID = 'inspector-client';
 
 /** TEST_SERVER (RFC 9207 `iss` promised) with every endpoint the inspector can call. */
-const SERVER: InspectedServer = {
+const SERVER = {
   ...TEST_SERVER,
   introspection_endpoint: 'https://as.example/introspect',
   userinfo_endpoint: 'https://as.example/userinfo',
-};
+} satisfies InspectedServer;
 const DPOP: InspectedServer = {
   ...SERVER,
   dpop_signing_alg_values_supported: DPOP_SERVER.dpop_signing_alg_values_supported,
@@ -167,7 +167,7 @@ const goodCallback = (attempt: InspectionAttempt, code = CODE) =>
   callbackUrl([
     ['code', code],
     ['state', attempt.state],
-    ['iss', attempt.server.issuer],
+    ['iss', attempt.server.issuer!],
   ]);
 
 /** A started attempt whose good callback has been read, ready for the code exchange. */
