@@ -57,7 +57,7 @@ test('a server without discovery or iss, endpoints by hand and no issuer: the fl
   await expect(page.getByText(/none entered/)).toBeVisible();
   await expect(page.getByText('not offered')).toBeVisible();
   await expect(page.locator('details.exchange')).toHaveCount(0);
-  await expect(page.getByTestId('step-problem')).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   const url = new URL((await page.getByTestId('authorization-url').textContent()) ?? '');
   expect(url.searchParams.get('client_id')).toBe(BEARER_CLIENT);
@@ -99,8 +99,7 @@ test('nothing entered, or a plain-http endpoint off loopback: a message beside t
   await page.getByLabel('Issuer', { exact: true }).fill('');
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
 
-  const problem = page.getByTestId('step-problem');
-  await expect(problem).toHaveAttribute('role', 'alert');
+  const problem = page.getByRole('alert');
   await expect(problem).toContainText('Enter the issuer');
   await expect(problem).toContainText('or the authorization and token endpoints by hand');
   await expect(page.getByTestId('explanation')).toHaveCount(0);
@@ -134,8 +133,7 @@ test('an issuer outside the inspector’s connect-src: nothing is sent, and the 
   await page.getByLabel('Issuer', { exact: true }).fill(ELSEWHERE);
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
 
-  const problem = page.getByTestId('step-problem');
-  await expect(problem).toHaveAttribute('role', 'alert');
+  const problem = page.getByRole('alert');
   await expect(problem).toContainText('Nothing was sent');
   await expect(problem).toContainText(`Add ${ELSEWHERE} to INSPECT_CONNECT_ORIGINS`);
   await expect(problem).toContainText('start-up');
@@ -165,7 +163,7 @@ test('a token endpoint outside the connect-src: the code is not sent, and the ca
   const before = await sandboxStats(request);
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
   const exchange = page.getByRole('region', { name: 'Code exchange' });
-  await expect(exchange.getByTestId('step-problem')).toContainText(`Add ${ELSEWHERE} to INSPECT_CONNECT_ORIGINS`);
+  await expect(exchange.getByRole('alert')).toContainText(`Add ${ELSEWHERE} to INSPECT_CONNECT_ORIGINS`);
   await expect(exchange.locator('details.exchange')).toHaveCount(0);
   await expect(exchange.getByText(SERVER_WORDS)).toHaveCount(0);
   expect(attempted).toEqual([]);
@@ -180,8 +178,7 @@ test('a server that answers without CORS for this origin: said so, naming the en
   await page.goto('/inspect');
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
 
-  const problem = page.getByTestId('step-problem');
-  await expect(problem).toHaveAttribute('role', 'alert');
+  const problem = page.getByRole('alert');
   await expect(problem).toContainText(`${ISSUER}/.well-known/`);
   await expect(problem).toContainText(`answered, but without allowing this origin (${APP_ORIGIN})`);
   await expect(page.locator('details.exchange summary')).toHaveText([/→ cors_blocked$/, /→ cors_blocked$/]);
@@ -204,7 +201,7 @@ test('CORS off at the token endpoint after sign-in: the code exchange says the s
   await configureSandbox(request, { cors: 0 });
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
   const exchange = page.getByRole('region', { name: 'Code exchange' });
-  await expect(exchange.getByTestId('step-problem')).toContainText(
+  await expect(exchange.getByRole('alert')).toContainText(
     `${ISSUER}/token answered, but without allowing this origin (${APP_ORIGIN})`,
   );
   await expect(exchange.getByText(SERVER_WORDS)).toHaveCount(0);
