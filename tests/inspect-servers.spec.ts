@@ -88,6 +88,27 @@ test('a server without discovery or iss, endpoints by hand and no issuer: the fl
   await expect(page.getByText(SERVER_WORDS)).toHaveCount(0);
 });
 
+test('no issuer entered, and the server sends iss: shown, not compared, and the flow goes on', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { discovery: 0 });
+  await enterByHand(page, { authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` });
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await approveAtSandbox(page);
+
+  const checks = page.getByRole('list', { name: 'Callback checks' });
+  const iss = checks.getByText(/iss names the expected server/);
+  await expect(iss).toContainText(
+    `Not checked: iss names the expected server (RFC 9207) — The server sent iss "${ISSUER}"`,
+  );
+  await expect(iss).toContainText('shown, not compared: no issuer was entered');
+  await expect(checks.getByText(/^Failed/)).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toBeVisible();
+});
+
 test('nothing entered, or a plain-http endpoint off loopback: a message beside the form, no explanation of a server error, no request', async ({
   page,
 }) => {
