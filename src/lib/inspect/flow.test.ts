@@ -861,6 +861,19 @@ describe('startInspection', () => {
     },
   );
 
+  it('refuses openid for a server with no issuer: a form problem, nothing stored', async () => {
+    const byHand: InspectedServer = {
+      authorization_endpoint: SERVER.authorization_endpoint,
+      token_endpoint: SERVER.token_endpoint,
+    };
+
+    const err = await thrownBy(() => start(byHand, { issuer: undefined, scopes: ['openid', 'read'] }));
+
+    expect(err).toBeInstanceOf(StepProblemError);
+    expect((err as StepProblemError).problem).toMatchObject({ code: 'form', field: 'issuer' });
+    expect(store.data.size).toBe(0);
+  });
+
   it('sends no scope parameter when no scope is chosen', async () => {
     const { url } = await start(SERVER, { scopes: [] });
 
