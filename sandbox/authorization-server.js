@@ -2,7 +2,8 @@
 // describe (scopes, 1 h access tokens, 30 day refresh tokens), with PKCE S256 required, refresh-token
 // rotation and reuse detection, revocation, RFC 9207 `iss`, pushed authorization requests
 // (RFC 9126), JWT access tokens for the Fentu API (opaque ones, with introspection, when the
-// `opaqueAccessTokens` setting is 1), and CORS for the app's origins.
+// `opaqueAccessTokens` setting is 1), and CORS for the app's origins. Settings turn discovery,
+// `iss` in responses and CORS off, to stand in for servers without them.
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -85,6 +86,17 @@ export function createProvider() {
         redirect_uris: redirectUris,
         // Every token the app gets is bound to its DPoP key (RFC 9449): a copy alone is useless.
         dpop_bound_access_tokens: true,
+      },
+      // The same app as a client of a server without DPoP: its tokens are bearer tokens.
+      {
+        client_id: SETTINGS.bearerClientId,
+        client_name: 'Fieldpass (bearer tokens)',
+        application_type: 'web',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
+        response_types: ['code'],
+        redirect_uris: redirectUris,
       },
       // Confidential machine-to-machine clients: Fenergo sends its secret in the form body,
       // Fenris in an HTTP Basic header. oidc-provider refuses the other method for each.
@@ -187,9 +199,12 @@ export function createProvider() {
   });
 
   // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
+  provider.use(withoutCors);
   provider.use(refuseClientCredentials);
+  provider.use(withoutDiscovery);
   provider.use(countRequests);
   provider.use(hidePushedAuthorization);
+  provider.use(withoutIss);
   provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
   // oidc-provider keeps the reason out of the response body, in the error's `error_detail`.
   provider.on('grant.error', (_ctx, err) => {
@@ -241,6 +256,48 @@ async function hidePushedAuthorization(ctx, next) {
   if (ctx.oidc?.route !== 'discovery' || current.pushedAuthorizationRequests) return;
   delete ctx.body.pushed_authorization_request_endpoint;
   delete ctx.body.require_pushed_authorization_requests;
+}
+
+const DISCOVERY_PATHS = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
+
+/** Koa middleware: while the `discovery` setting is 0, the discovery documents answer 404. */
+async function withoutDiscovery(ctx, next) {
+  if (current.discovery || !DISCOVERY_PATHS.has(ctx.path)) return next();
+  ctx.status = 404;
+  // Readable by any page, as the documents themselves are: a 404, not a CORS failure.
+  ctx.set('access-control-allow-origin', '*');
+  ctx.body = { error: 'not_found', error_description: 'this server offers no discovery document' };
+}
+
+/**
+ * Koa middleware: while the `issInResponses` setting is 0, authorization responses carry no `iss`
+ * and discovery does not promise it, as at a server without RFC 9207 (oidc-provider always sends it).
+ */
+async function withoutIss(ctx, next) {
+  await next();
+  if (current.issInResponses) return;
+  if (ctx.oidc?.route === 'discovery') {
+    delete ctx.body.authorization_response_iss_parameter_supported;
+    return;
+  }
+  const location = ctx.response.get('location');
+  if (!location) return;
+  const url = new URL(location, SETTINGS.issuer);
+  if (url.origin === SETTINGS.issuer || !url.searchParams.has('iss') || !url.searchParams.has('state')) return;
+  url.searchParams.delete('iss');
+  ctx.set('location', url.href);
+}
+
+/**
+ * Koa middleware: while the `cors` setting is 0, no answer carries CORS headers (preflights
+ * included), so a browser keeps every answer from the app's pages although the server answered.
+ */
+async function withoutCors(ctx, next) {
+  await next();
+  if (current.cors) return;
+  for (const name of Object.keys(ctx.response.headers)) {
+    if (name.startsWith('access-control-')) ctx.remove(name);
+  }
 }
 
 /** Koa middleware: counts authorization, pushed, token and revocation requests and their outcomes. */

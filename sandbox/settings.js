@@ -1,5 +1,6 @@
 // Sandbox settings: read once from the environment, with defaults that need no configuration.
-// Tests may change the token lifetimes, the rate limit and whether PAR is advertised at run time
+// Tests may change the token lifetimes, the rate limit, whether PAR is advertised, discovery, iss
+// in responses and CORS at run time
 // through the admin API (see admin.js); `resetSettings()` puts the environment's values back.
 
 const HOST = '127.0.0.1';
@@ -73,6 +74,9 @@ export const SETTINGS = Object.freeze({
   tenantId: process.env.SANDBOX_TENANT_ID || '6f1c2d3e-0000-4000-8000-00000000f3n7',
   appOrigins: readOrigins('SANDBOX_APP_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173'),
   clientId: process.env.SANDBOX_CLIENT_ID || 'fieldpass',
+  // A public client whose tokens are plain bearer tokens, as at servers without DPoP: for the
+  // inspector against a server whose endpoints are entered by hand (no metadata says it takes DPoP).
+  bearerClientId: process.env.SANDBOX_BEARER_CLIENT_ID || 'fieldpass-bearer',
   defaults: Object.freeze({
     accessTokenTtl: readInt('SANDBOX_ACCESS_TOKEN_TTL', 60 * 60),
     refreshTokenTtl: readInt('SANDBOX_REFRESH_TOKEN_TTL', 30 * 24 * 60 * 60),
@@ -98,6 +102,13 @@ export const SETTINGS = Object.freeze({
     // 1: every client-credentials token request is refused as if its secret were wrong
     // (401 invalid_client), for the route's refused-credentials path; 0 (the default): checked as sent.
     refuseClientCredentials: readSwitch('SANDBOX_REFUSE_CLIENT_CREDENTIALS', 0),
+    // 1: the discovery documents are served; 0: they answer 404, as at a server without discovery.
+    discovery: readSwitch('SANDBOX_DISCOVERY', 1),
+    // 1: authorization responses carry iss and discovery promises it (RFC 9207); 0: neither.
+    issInResponses: readSwitch('SANDBOX_ISS_IN_RESPONSES', 1),
+    // 1: the issuer answers the app's origins with CORS headers; 0: it answers without any, as a
+    // server that has not allowed the app's origin does.
+    cors: readSwitch('SANDBOX_CORS', 1),
   }),
 });
 

@@ -1148,6 +1148,22 @@ const EXPLAINERS: Record<string, Explainer> = {
   invalid_redirect_uri: redirectMismatch('non-standard', ['RFC 7591 §3.2.2']),
   redirect_mismatch: redirectMismatch('non-standard', []),
   cors_blocked: corsBlocked,
+  csp_blocked: () => ({
+    source: 'client',
+    title: 'This page may not connect there (Content-Security-Policy)',
+    meaning:
+      'The page’s own Content-Security-Policy connect-src does not list the server’s origin, so the browser refuses the request before anything is sent. No server was asked, so there is no server error.',
+    likelyCauses: [
+      'The server is not one Fieldpass is configured for, and its origin is not in INSPECT_CONNECT_ORIGINS.',
+      'The origin differs in scheme, host or port from the one listed (https vs http, another port, a subdomain).',
+      'The server redirected the request to an origin that is not listed.',
+    ],
+    whatToCheck: [
+      'Add the exact origin (scheme, host and port) to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment, and restart the server: it reads the variable at start-up.',
+      'The DevTools console names the blocked address and the directive.',
+    ],
+    spec: ['Content Security Policy Level 3 §6.1.3 (connect-src)'],
+  }),
   network_error: networkError,
   timeout,
   rate_limited: ({ where }) => ({

@@ -30,8 +30,11 @@ import {
   recordingFetch,
   refreshInspected,
   revokeInspected,
+  StepProblemError,
+  connectProblem,
   startInspection,
   userInfoInspected,
+  type ConnectPolicy,
   type InspectedServer,
   type InspectionAttempt,
   type ReceivedCallback,
@@ -44,11 +47,11 @@ const ISSUER = TEST_SERVER.issuer;
 const CLIENT_ID = 'inspector-client';
 
 /** TEST_SERVER (RFC 9207 `iss` promised) with every endpoint the inspector can call. */
-const SERVER: InspectedServer = {
+const SERVER = {
   ...TEST_SERVER,
   introspection_endpoint: 'https://as.example/introspect',
   userinfo_endpoint: 'https://as.example/userinfo',
-};
+} satisfies InspectedServer;
 const DPOP: InspectedServer = {
   ...SERVER,
   dpop_signing_alg_values_supported: DPOP_SERVER.dpop_signing_alg_values_supported,
@@ -164,7 +167,7 @@ const goodCallback = (attempt: InspectionAttempt, code = CODE) =>
   callbackUrl([
     ['code', code],
     ['state', attempt.state],
-    ['iss', attempt.server.issuer],
+    ['iss', attempt.server.issuer!],
   ]);
 
 /** A started attempt whose good callback has been read, ready for the code exchange. */
@@ -300,21 +303,60 @@ describe('recordingFetch', () => {
   });
 
   it.each([
-    ['a TypeError (network down or CORS)', () => new TypeError('Failed to fetch'), 'cors_blocked'],
-    ['a timeout', () => new DOMException('The operation timed out', 'TimeoutError'), 'TimeoutError'],
-    ['an abort', () => new DOMException('The operation was aborted', 'AbortError'), 'AbortError'],
-  ])('records %s as a failure with no response, and rethrows it', async (_kind, error, failure) => {
-    const thrown = error();
-    respond = () => {
-      throw thrown;
+    [
+      'a TypeError, when the no-cors probe gets an answer',
+      () => new TypeError('Failed to fetch'),
+      true,
+      'cors_blocked',
+    ],
+    ['a TypeError, when the no-cors probe gets none', () => new TypeError('Failed to fetch'), false, 'network_error'],
+    ['a timeout', () => new DOMException('The operation timed out', 'TimeoutError'), undefined, 'timeout'],
+    ['an abort', () => new DOMException('The operation was aborted', 'AbortError'), undefined, 'timeout'],
+  ])(
+    'records %s as a failure with no response, and stops the step with that problem',
+    async (_kind, error, probeAnswers, failure) => {
+      const thrown = error();
+      respond = (_request, index) => {
+        if (index === 0 || !probeAnswers) throw index === 0 ? thrown : new TypeError('Failed to fetch');
+        return new Response(null, { status: 405 });
+      };
+
+      const log: RecordedExchange[] = [];
+      const err = await thrownBy(() => send({ body: new URLSearchParams({ code: CODE }) }, log));
+
+      expect(err).toBeInstanceOf(StepProblemError);
+      expect((err as StepProblemError).problem).toMatchObject({ code: failure, endpoint: 'https://as.example/token' });
+      expect((err as StepProblemError).cause).toBe(thrown);
+      expect(log).toHaveLength(1);
+      expect(log[0].failure).toBe(failure);
+      expect(log[0].response).toBeUndefined();
+      if (probeAnswers === undefined) {
+        expect(requests).toHaveLength(1);
+      } else {
+        // The probe: the same URL, a GET with nothing in it, no code, no token.
+        expect(requests).toHaveLength(2);
+        expect(requests[1]).toMatchObject({ url: 'https://as.example/token', method: 'GET', headers: {} });
+        expect(requests[1].body).toBeUndefined();
+      }
+    },
+  );
+
+  it('says what the browser could learn: an answer without this origin allowed, or nothing at all', async () => {
+    const message = async (probe: () => Response) => {
+      respond = (_request, index) => {
+        if (index % 2 === 0) throw new TypeError('Failed to fetch');
+        return probe();
+      };
+      return ((await thrownBy(() => send({}))) as StepProblemError).problem.message;
     };
 
-    const log: RecordedExchange[] = [];
-    expect(await thrownBy(() => send({}, log))).toBe(thrown);
-
-    expect(log).toHaveLength(1);
-    expect(log[0].failure).toBe(failure);
-    expect(log[0].response).toBeUndefined();
+    const cors = await message(() => new Response(null, { status: 405 }));
+    expect(cors).toContain('https://as.example/token answered, but without allowing this origin');
+    const unreachable = await message(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    expect(unreachable).toContain('Nothing answered at https://as.example/token');
+    expect(unreachable).not.toContain('allowing');
   });
 
   it('labels a repeated step as such', async () => {
@@ -424,27 +466,6 @@ describe('errorOf', () => {
     expect(error.description).toBe(description);
   });
 
-  it.each([
-    ['TimeoutError', true],
-    ['TimeoutError', false],
-    ['AbortError', true],
-    ['AbortError', false],
-  ])('calls a %s a timeout (transportFailed %s)', (name, transportFailed) => {
-    expect(errorOf(new DOMException('stopped', name), transportFailed).code).toBe('timeout');
-  });
-
-  it('calls a TypeError cors_blocked only when the request got no answer', () => {
-    const err = new TypeError('Failed to fetch');
-
-    expect(errorOf(err).code).toBe('cors_blocked');
-    expect(errorOf(err, true).code).toBe('cors_blocked');
-    expect(errorOf(err, false)).toEqual({
-      code: 'invalid_request',
-      description: 'Failed to fetch',
-      message: 'Failed to fetch',
-    });
-  });
-
   it('calls anything else invalid_response, with the status of the response at fault', async () => {
     const err = await thrownBy(() =>
       oauth.processDiscoveryResponse(new URL(ISSUER), new Response('missing', { status: 404 })),
@@ -452,6 +473,31 @@ describe('errorOf', () => {
 
     expect(errorOf(err)).toMatchObject({ code: 'invalid_response', status: 404 });
     expect(errorOf('a string')).toMatchObject({ code: 'invalid_response', message: 'a string' });
+  });
+});
+
+describe('connectProblem', () => {
+  const CONNECT: ConnectPolicy = {
+    appOrigin: 'http://127.0.0.1:5173',
+    origins: ['http://127.0.0.1:9000', 'https://login.example'],
+  };
+
+  it.each([
+    ['the page’s own origin', 'http://127.0.0.1:5173/api/x', undefined],
+    ['a listed origin', 'http://127.0.0.1:9000/token', undefined],
+    ['a listed http origin over https (CSP allows the upgrade)', 'https://127.0.0.1:9000/token', undefined],
+    ['another port', 'http://127.0.0.1:9001/token', 'http://127.0.0.1:9001'],
+    ['a listed https origin over http', 'http://login.example/token', 'http://login.example'],
+    ['a subdomain of a listed origin', 'https://evil.login.example/token', 'https://evil.login.example'],
+  ])('%s', (_case, endpoint, blocked) => {
+    const problem = connectProblem(endpoint, CONNECT);
+
+    if (blocked === undefined) expect(problem).toBeUndefined();
+    else expect(problem?.message).toContain(`Add ${blocked} to INSPECT_CONNECT_ORIGINS`);
+  });
+
+  it('finds nothing to block without a known policy', () => {
+    expect(connectProblem('https://anywhere.example/token', undefined)).toBeUndefined();
   });
 });
 
@@ -471,19 +517,57 @@ describe('discoverServer', () => {
     respond = (request) => byUrl[request.url]?.() ?? new Response('not found', { status: 404 });
   }
 
-  it.each([undefined, ''])('#23 wants the issuer (%j): invalid_request, and no request', async (issuer) => {
-    const result = await discoverServer(profileOf({ issuer }));
+  it.each([undefined, '', '  '])(
+    'wants the issuer or the endpoints (issuer %j, none by hand): a form problem, no error, no request',
+    async (issuer) => {
+      const result = await discoverServer(profileOf({ issuer }));
 
-    expect(result.error?.code).toBe('invalid_request');
-    expect(result.value).toBeUndefined();
-    expect(result.exchanges).toEqual([]);
+      expect(result.problem).toMatchObject({ code: 'form', field: 'issuer' });
+      expect(result.problem?.message).toContain('Enter the issuer');
+      expect(result.error).toBeUndefined();
+      expect(result.value).toBeUndefined();
+      expect(result.exchanges).toEqual([]);
+      expect(requests).toHaveLength(0);
+    },
+  );
+
+  it('takes the authorization and token endpoints by hand without an issuer, and reads nothing', async () => {
+    const endpoints = {
+      authorization_endpoint: 'https://as.example/authorize',
+      token_endpoint: 'https://as.example/token',
+      revocation_endpoint: 'https://as.example/revoke',
+      introspection_endpoint: '',
+    };
+
+    const result = await discoverServer(profileOf({ issuer: '', endpoints }));
+
+    expect(result.problem).toBeUndefined();
+    expect(result.error).toBeUndefined();
+    expect(result.value).toEqual({
+      authorization_endpoint: 'https://as.example/authorize',
+      token_endpoint: 'https://as.example/token',
+      revocation_endpoint: 'https://as.example/revoke',
+      issuer: undefined,
+    });
     expect(requests).toHaveLength(0);
   });
 
-  it('#23 wants the issuer even when every endpoint is entered by hand', async () => {
+  it.each([
+    ['only the authorization endpoint', { authorization_endpoint: 'https://as.example/authorize' }, 'token_endpoint'],
+    ['only the token endpoint', { token_endpoint: 'https://as.example/token' }, 'authorization_endpoint'],
+  ])('without an issuer, %s: a form problem naming the other', async (_case, endpoints, missing) => {
+    const result = await discoverServer(profileOf({ issuer: undefined, endpoints }));
+
+    expect(result.problem).toMatchObject({ code: 'form', field: missing });
+    expect(result.problem?.message).toContain(`Enter the ${missing}`);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('wants the issuer for openid, even with the endpoints by hand: the ID token’s iss is compared with it', async () => {
     const result = await discoverServer(
       profileOf({
         issuer: '',
+        scopes: ['openid', 'read'],
         endpoints: {
           authorization_endpoint: 'https://as.example/authorize',
           token_endpoint: 'https://as.example/token',
@@ -491,8 +575,27 @@ describe('discoverServer', () => {
       }),
     );
 
-    expect(result.error?.code).toBe('invalid_request');
-    expect(result.value).toBeUndefined();
+    expect(result.problem).toMatchObject({ code: 'form', field: 'issuer' });
+    expect(result.problem?.message).toContain('openid');
+    expect(requests).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'a malformed token endpoint',
+      { authorization_endpoint: 'https://as.example/authorize', token_endpoint: 'as.example/token' },
+      'token_endpoint',
+    ],
+    [
+      'a relative authorization endpoint',
+      { authorization_endpoint: '/authorize', token_endpoint: 'https://as.example/token' },
+      'authorization_endpoint',
+    ],
+  ])('%s: a form problem naming the field, no request', async (_case, endpoints, field) => {
+    const result = await discoverServer(profileOf({ issuer: undefined, endpoints }));
+
+    expect(result.problem).toMatchObject({ code: 'form', field });
+    expect(result.error).toBeUndefined();
     expect(requests).toHaveLength(0);
   });
 
@@ -532,15 +635,53 @@ describe('discoverServer', () => {
     expect(result.exchanges).toHaveLength(2);
   });
 
-  it('reports cors_blocked when no discovery request got an answer', async () => {
+  it('reports network_error, not a server error, when nothing answered any discovery request', async () => {
     respond = () => {
       throw new TypeError('Failed to fetch');
     };
 
     const result = await discoverServer(profileOf());
 
-    expect(result.error?.code).toBe('cors_blocked');
-    expect(result.exchanges.map((e) => e.failure)).toEqual(['cors_blocked', 'cors_blocked']);
+    expect(result.error).toBeUndefined();
+    expect(result.problem).toMatchObject({ code: 'network_error', endpoint: OAUTH2 });
+    expect(result.exchanges.map((e) => e.failure)).toEqual(['network_error', 'network_error']);
+  });
+
+  it('reports cors_blocked when the documents did not reach the page but something answered', async () => {
+    respond = (request) => {
+      if (request.method === 'GET' && Object.keys(request.headers).length === 0)
+        return new Response('', { status: 200 });
+      throw new TypeError('Failed to fetch');
+    };
+
+    const result = await discoverServer(profileOf());
+
+    expect(result.error).toBeUndefined();
+    expect(result.problem).toMatchObject({ code: 'cors_blocked', endpoint: OAUTH2 });
+    expect(result.problem?.message).toContain(`${OAUTH2} answered, but without allowing this origin`);
+  });
+
+  describe('with the page’s connect-src known', () => {
+    const CONNECT: ConnectPolicy = { appOrigin: 'http://127.0.0.1:5173', origins: ['https://as.example'] };
+
+    it('reads the metadata of an issuer it allows', async () => {
+      documents({ [OIDC]: () => jsonResponse(METADATA) });
+
+      const result = await discoverServer(profileOf(), CONNECT);
+
+      expect(result.value?.token_endpoint).toBe(METADATA.token_endpoint);
+    });
+
+    it('sends nothing to an issuer outside it, and names INSPECT_CONNECT_ORIGINS and the origin to add', async () => {
+      const result = await discoverServer(profileOf({ issuer: 'https://login.other.example/tenant' }), CONNECT);
+
+      expect(result.problem).toMatchObject({ code: 'csp_blocked', field: 'INSPECT_CONNECT_ORIGINS' });
+      expect(result.problem?.message).toContain('Add https://login.other.example to INSPECT_CONNECT_ORIGINS');
+      expect(result.problem?.message).toContain('start-up');
+      expect(result.error).toBeUndefined();
+      expect(result.exchanges).toEqual([]);
+      expect(requests).toHaveLength(0);
+    });
   });
 
   it('refuses metadata that names another issuer', async () => {
@@ -634,10 +775,12 @@ describe('discoverServer', () => {
         },
       },
     ],
-  ])('refuses %s on a host that is not loopback, with no request', async (_case, over: Partial<Profile>) => {
+  ])('refuses %s on a host that is not loopback: a form problem, no request', async (_case, over: Partial<Profile>) => {
     const result = await discoverServer(profileOf(over));
 
-    expect(result.error).toBeDefined();
+    expect(result.problem?.code).toBe('form');
+    expect(result.problem?.message).toContain('must use https://');
+    expect(result.error).toBeUndefined();
     expect(result.value).toBeUndefined();
     expect(requests).toHaveLength(0);
   });
@@ -655,7 +798,7 @@ describe('discoverServer', () => {
   );
 
   it.each(['token_endpoint', 'authorization_endpoint'])(
-    'fails with invalid_request when the metadata has no %s',
+    'says to enter the %s by hand when the metadata has none',
     async (name) => {
       const metadata: Record<string, unknown> = { ...METADATA };
       delete metadata[name];
@@ -663,7 +806,8 @@ describe('discoverServer', () => {
 
       const result = await discoverServer(profileOf());
 
-      expect(result.error?.code).toBe('invalid_request');
+      expect(result.problem).toMatchObject({ code: 'form', field: name });
+      expect(result.error).toBeUndefined();
       expect(result.value).toBeUndefined();
       expect(result.exchanges.map((e) => e.response?.status)).toEqual([200]);
     },
@@ -716,6 +860,19 @@ describe('startInspection', () => {
       expect(attempt.redirect_uri).toBe(redirectUri);
     },
   );
+
+  it('refuses openid for a server with no issuer: a form problem, nothing stored', async () => {
+    const byHand: InspectedServer = {
+      authorization_endpoint: SERVER.authorization_endpoint,
+      token_endpoint: SERVER.token_endpoint,
+    };
+
+    const err = await thrownBy(() => start(byHand, { issuer: undefined, scopes: ['openid', 'read'] }));
+
+    expect(err).toBeInstanceOf(StepProblemError);
+    expect((err as StepProblemError).problem).toMatchObject({ code: 'form', field: 'issuer' });
+    expect(store.data.size).toBe(0);
+  });
 
   it('sends no scope parameter when no scope is chosen', async () => {
     const { url } = await start(SERVER, { scopes: [] });
@@ -909,15 +1066,17 @@ describe('pushInspection (RFC 9126)', () => {
     expect(pushed.exchanges.map((e) => e.response?.status)).toEqual([400]);
   });
 
-  it('calls a request that got no answer cors_blocked', async () => {
-    respond = () => {
-      throw new TypeError('Failed to fetch');
+  it('calls a request that got no answer, from a server that is there, cors_blocked: a problem, not an error', async () => {
+    respond = (_request, index) => {
+      if (index === 0) throw new TypeError('Failed to fetch');
+      return new Response(null, { status: 405 });
     };
     const { attempt, parameters } = await start(PAR);
 
     const pushed = await pushInspection(attempt, parameters, runtime);
 
-    expect(pushed.error?.code).toBe('cors_blocked');
+    expect(pushed.error).toBeUndefined();
+    expect(pushed.problem?.code).toBe('cors_blocked');
     expect(pushed.exchanges.map((e) => e.failure)).toEqual(['cors_blocked']);
   });
 
@@ -926,26 +1085,28 @@ describe('pushInspection (RFC 9126)', () => {
 
     const pushed = await pushInspection(attempt, parameters, runtime);
 
-    expect(pushed.error?.code).toBe('invalid_request');
+    expect(pushed.problem).toMatchObject({ code: 'form', field: 'pushed_authorization_request_endpoint' });
+    expect(pushed.error).toBeUndefined();
     expect(requests).toHaveLength(0);
   });
 });
 
 describe('readCallback', () => {
-  const failedChecks = (received: ReceivedCallback) => received.checks.filter((c) => !c.passed).map((c) => c.name);
+  const failedChecks = (received: ReceivedCallback) =>
+    received.checks.filter((c) => c.outcome === 'failed').map((c) => c.name);
 
   it('#9 #27 accepts a good callback: every check passes, validated, and the attempt is taken from storage', async () => {
     const { attempt } = await start();
 
     const received = await readCallback(goodCallback(attempt), runtime);
 
-    expect(received.checks.map((c) => [c.name, c.passed])).toEqual([
-      [STATE_ONCE, true],
-      [STATE_KNOWN, true],
-      [FRESH, true],
-      [ISS, true],
-      [NO_ERROR, true],
-      [ONE_CODE, true],
+    expect(received.checks.map((c) => [c.name, c.outcome])).toEqual([
+      [STATE_ONCE, 'passed'],
+      [STATE_KNOWN, 'passed'],
+      [FRESH, 'passed'],
+      [ISS, 'passed'],
+      [NO_ERROR, 'passed'],
+      [ONE_CODE, 'passed'],
     ]);
     expect(received.error).toBeUndefined();
     expect(received.validated?.get('code')).toBe(CODE);
@@ -967,7 +1128,7 @@ describe('readCallback', () => {
     expect(again.error?.code).toBe('invalid_request');
   });
 
-  it('#23 accepts a callback without iss from a server that does not promise it', async () => {
+  it('#23 accepts a callback without iss from a server that does not promise it: the iss check is not checked, not passed', async () => {
     const { attempt } = await start({ ...SERVER, authorization_response_iss_parameter_supported: false });
 
     const received = await readCallback(
@@ -979,7 +1140,88 @@ describe('readCallback', () => {
     );
 
     expect(failedChecks(received)).toEqual([]);
+    expect(received.checks.find((c) => c.name === ISS)).toEqual({
+      name: ISS,
+      outcome: 'not checked',
+      detail: 'Not sent; the server does not promise it.',
+    });
     expect(received.validated?.get('code')).toBe(CODE);
+  });
+
+  describe('with no issuer entered (endpoints by hand)', () => {
+    const BY_HAND: InspectedServer = {
+      authorization_endpoint: SERVER.authorization_endpoint,
+      token_endpoint: SERVER.token_endpoint,
+    };
+
+    it('#23 without iss: not checked, and validated', async () => {
+      const { attempt } = await start(BY_HAND);
+
+      const received = await readCallback(
+        callbackUrl([
+          ['code', CODE],
+          ['state', attempt.state],
+        ]),
+        runtime,
+      );
+
+      expect(received.checks.find((c) => c.name === ISS)?.outcome).toBe('not checked');
+      expect(failedChecks(received)).toEqual([]);
+      expect(received.error).toBeUndefined();
+      expect(received.validated?.get('code')).toBe(CODE);
+    });
+
+    it('#23 with one iss: shown, not compared; oauth4webapi validates the rest', async () => {
+      const { attempt } = await start(BY_HAND);
+
+      const received = await readCallback(
+        callbackUrl([
+          ['code', CODE],
+          ['state', attempt.state],
+          ['iss', 'https://whoever.example'],
+        ]),
+        runtime,
+      );
+
+      const iss = received.checks.find((c) => c.name === ISS);
+      expect(iss?.outcome).toBe('not checked');
+      expect(iss?.detail).toContain('"https://whoever.example"');
+      expect(iss?.detail).toContain('not compared');
+      expect(received.validated?.get('code')).toBe(CODE);
+    });
+
+    it('#24 still reads an error answer through oauth4webapi', async () => {
+      const { attempt } = await start(BY_HAND);
+
+      const received = await readCallback(
+        callbackUrl([
+          ['error', 'access_denied'],
+          ['state', attempt.state],
+        ]),
+        runtime,
+      );
+
+      expect(received.validated).toBeUndefined();
+      expect(received.error?.code).toBe('access_denied');
+      expect(received.checks.at(-1)).toMatchObject({ name: LIBRARY, outcome: 'failed' });
+    });
+
+    it('#28 refuses iss sent twice', async () => {
+      const { attempt } = await start(BY_HAND);
+
+      const received = await readCallback(
+        callbackUrl([
+          ['code', CODE],
+          ['state', attempt.state],
+          ['iss', 'https://a.example'],
+          ['iss', 'https://a.example'],
+        ]),
+        runtime,
+      );
+
+      expect(failedChecks(received)).toContain(ISS);
+      expect(received.validated).toBeUndefined();
+    });
   });
 
   it('#9 accepts an attempt exactly 10 minutes old', async () => {
@@ -1351,7 +1593,7 @@ describe('exchangeCode', () => {
     expect(fieldsOf(result.exchanges[0].request.body).code).not.toBe(CODE);
   });
 
-  it('reports cors_blocked when the token request got no answer', async () => {
+  it('reports network_error when neither the token request nor the probe got an answer', async () => {
     respond = () => {
       throw new TypeError('Failed to fetch');
     };
@@ -1359,8 +1601,42 @@ describe('exchangeCode', () => {
 
     const result = await exchangeCode(attempt, validated, runtime);
 
-    expect(result.error?.code).toBe('cors_blocked');
-    expect(result.exchanges.map((e) => e.failure)).toEqual(['cors_blocked']);
+    expect(result.error).toBeUndefined();
+    expect(result.problem).toMatchObject({ code: 'network_error', endpoint: SERVER.token_endpoint });
+    expect(result.exchanges.map((e) => e.failure)).toEqual(['network_error']);
+  });
+
+  it('sends no code to a token endpoint outside the page’s connect-src', async () => {
+    const { attempt, validated } = await validatedAttempt();
+    const connect = { appOrigin: 'http://127.0.0.1:5173', origins: ['https://elsewhere.example'] };
+
+    const result = await exchangeCode(attempt, validated, runtime, connect);
+
+    expect(result.problem).toMatchObject({ code: 'csp_blocked', field: 'INSPECT_CONNECT_ORIGINS' });
+    expect(result.problem?.message).toContain(new URL(SERVER.token_endpoint).origin);
+    expect(result.exchanges).toEqual([]);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('exchanges a code with a server entered by hand without an issuer (no openid)', async () => {
+    answer(() => tokenResponse());
+    const byHand: InspectedServer = {
+      authorization_endpoint: SERVER.authorization_endpoint,
+      token_endpoint: SERVER.token_endpoint,
+    };
+    const { attempt } = await start(byHand);
+    const received = await readCallback(
+      callbackUrl([
+        ['code', CODE],
+        ['state', attempt.state],
+      ]),
+      runtime,
+    );
+
+    const result = await exchangeCode(received.attempt!, received.validated!, runtime);
+
+    expect(result.value?.access_token).toBe(ACCESS_TOKEN);
+    expect(formOf(requests[0]).code).toEqual([CODE]);
   });
 });
 
@@ -1407,12 +1683,13 @@ describe('refreshInspected', () => {
 });
 
 describe('revokeInspected', () => {
-  it('#57 without a revocation_endpoint: invalid_request, and no request', async () => {
+  it('#57 without a revocation_endpoint: a form problem, and no request', async () => {
     const { attempt } = await validatedAttempt({ ...SERVER, revocation_endpoint: undefined });
 
     const result = await revokeInspected(attempt, REFRESH_TOKEN, 'refresh_token');
 
-    expect(result.error?.code).toBe('invalid_request');
+    expect(result.problem).toMatchObject({ code: 'form', field: 'revocation_endpoint' });
+    expect(result.error).toBeUndefined();
     expect(result.value).toBeUndefined();
     expect(result.exchanges).toEqual([]);
     expect(requests).toHaveLength(0);
@@ -1443,12 +1720,13 @@ describe('revokeInspected', () => {
 });
 
 describe('introspectInspected', () => {
-  it('without an introspection_endpoint: invalid_request, and no request', async () => {
+  it('without an introspection_endpoint: a form problem, and no request', async () => {
     const { attempt } = await validatedAttempt({ ...SERVER, introspection_endpoint: undefined });
 
     const result = await introspectInspected(attempt, ACCESS_TOKEN);
 
-    expect(result.error?.code).toBe('invalid_request');
+    expect(result.problem).toMatchObject({ code: 'form', field: 'introspection_endpoint' });
+    expect(result.error).toBeUndefined();
     expect(result.exchanges).toEqual([]);
     expect(requests).toHaveLength(0);
   });
@@ -1469,12 +1747,13 @@ describe('introspectInspected', () => {
 });
 
 describe('userInfoInspected', () => {
-  it('without a userinfo_endpoint: invalid_request, and no request', async () => {
+  it('without a userinfo_endpoint: a form problem, and no request', async () => {
     const { attempt } = await validatedAttempt({ ...SERVER, userinfo_endpoint: undefined });
 
     const result = await userInfoInspected(attempt, ACCESS_TOKEN, runtime);
 
-    expect(result.error?.code).toBe('invalid_request');
+    expect(result.problem).toMatchObject({ code: 'form', field: 'userinfo_endpoint' });
+    expect(result.error).toBeUndefined();
     expect(result.exchanges).toEqual([]);
     expect(requests).toHaveLength(0);
   });

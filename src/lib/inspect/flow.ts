@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
 import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
+import { isFieldpassError } from '../oauth/errors.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
 import { SECRET_FIELDS, maskToken } from './tokens.js';
@@ -12,8 +13,34 @@ import { SECRET_FIELDS, maskToken } from './tokens.js';
  * session; the tokens it gets live only in the page's memory.
  */
 
-/** What the server has (RFC 8414 §2), as the inspector shows and uses it. */
-export type InspectedServer = oauth.AuthorizationServer & { authorization_endpoint: string; token_endpoint: string };
+/**
+ * What the server has (RFC 8414 §2), as the inspector shows and uses it. `issuer` is absent when
+ * the endpoints were entered by hand without one: then no `iss` is compared with anything.
+ */
+export type InspectedServer = Partial<oauth.AuthorizationServer> & {
+  authorization_endpoint: string;
+  token_endpoint: string;
+};
+
+/**
+ * What the inspector's page may connect to: its Content-Security-Policy connect-src, as the
+ * server builds it (the configured servers and INSPECT_CONNECT_ORIGINS), and the page's own origin.
+ */
+export interface ConnectPolicy {
+  appOrigin: string;
+  origins: readonly string[];
+}
+
+/**
+ * The issuer oauth4webapi is given when none was entered: not an https URL, so it never equals an
+ * `iss` a server sends (RFC 8414 §2), and any issuer comparison the library makes fails, never passes.
+ */
+const NO_ISSUER = 'urn:fieldpass:inspector:no-issuer-entered';
+
+/** `server` as oauth4webapi takes it: it requires an issuer (see NO_ISSUER). */
+function libraryServer(server: InspectedServer): oauth.AuthorizationServer & InspectedServer {
+  return { ...server, issuer: server.issuer ?? NO_ISSUER };
+}
 
 /** One HTTP exchange, with credentials masked for display. */
 export interface RecordedExchange {
@@ -22,21 +49,43 @@ export interface RecordedExchange {
   /** The form fields as sent, for the copyable curl command (which masks them again). */
   form?: Record<string, string>;
   response?: { status: number; headers: Record<string, string>; body: string };
-  /** A transport failure: the request never got an answer (network, CORS, timeout). */
-  failure?: string;
+  /** The browser did not hand an answer to the page: see `StepProblem['code']`. */
+  failure?: TransportFailure;
 }
 
-/** The outcome of one step: what was exchanged, and the OAuth error when it failed. */
+/** Why a request got no answer the page could read. */
+export type TransportFailure = 'csp_blocked' | 'cors_blocked' | 'network_error' | 'timeout';
+
+/**
+ * What stopped a step that is not a server's answer: something to enter or fix in the form
+ * (`form`), a target this page's CSP does not allow (`csp_blocked`, nothing sent), or a request
+ * the browser did not complete (`cors_blocked`, `network_error`, `timeout`). `message` says, in
+ * plain words, what happened and what to do.
+ */
+export interface StepProblem {
+  code: 'form' | TransportFailure;
+  message: string;
+  /** The form field or setting to change: `issuer`, `token_endpoint`, `INSPECT_CONNECT_ORIGINS`… */
+  field?: string;
+  /** The URL the step was to call. */
+  endpoint?: string;
+}
+
+/**
+ * The outcome of one step: what was exchanged, and either the OAuth error the server answered
+ * (or the check its answer failed) or a problem that is no answer at all.
+ */
 export interface StepResult<T> {
   exchanges: RecordedExchange[];
   value?: T;
   error?: { code: string; description?: string; status?: number; message: string };
+  problem?: StepProblem;
 }
 
-/** One check of the callback, shown as passed or failed. */
+/** One check of the callback: passed, failed, or not checked (with the reason in `detail`). */
 export interface CallbackCheck {
   name: string;
-  passed: boolean;
+  outcome: 'passed' | 'failed' | 'not checked';
   detail: string;
 }
 
@@ -107,8 +156,90 @@ function maskBody(text: string): string {
   }
 }
 
-/** A `customFetch` that records each exchange (masked) into `log` before handing the response on. */
-export function recordingFetch(log: RecordedExchange[], label: string) {
+/** Stops a step with a problem that is not a server's answer (see `StepProblem`). */
+export class StepProblemError extends Error {
+  readonly problem: StepProblem;
+  constructor(problem: StepProblem, options?: { cause?: unknown }) {
+    super(problem.message, options);
+    this.name = 'StepProblemError';
+    this.problem = problem;
+  }
+}
+
+function formProblem(message: string, field?: string): StepProblemError {
+  return new StepProblemError({ code: 'form', message, field });
+}
+
+/** True when connect-src source `allowed` (an origin) lets the page reach `origin` (CSP3 §6.7.2.8). */
+function sourceAllows(allowed: string, origin: string): boolean {
+  if (allowed === origin) return true;
+  // An http source also allows the same host and port over https.
+  return allowed.startsWith('http://') && origin === `https://${allowed.slice('http://'.length)}`;
+}
+
+/**
+ * The problem, found before any request, when `endpoint` lies outside the page's connect-src: the
+ * browser would block the request, so none is made. Without a policy, nothing is known to block.
+ */
+export function connectProblem(endpoint: string | URL, connect: ConnectPolicy | undefined): StepProblem | undefined {
+  if (!connect) return undefined;
+  const { origin } = new URL(endpoint);
+  if (origin === connect.appOrigin || connect.origins.some((allowed) => sourceAllows(allowed, origin)))
+    return undefined;
+  return {
+    code: 'csp_blocked',
+    field: 'INSPECT_CONNECT_ORIGINS',
+    endpoint: String(endpoint),
+    message: `Nothing was sent: this page may not connect to ${origin}, which is not in the inspector’s Content-Security-Policy connect-src. Add ${origin} to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment and restart the server (it reads the variable at start-up).`,
+  };
+}
+
+function assertConnectable(endpoint: string | URL, connect: ConnectPolicy | undefined): void {
+  const problem = connectProblem(endpoint, connect);
+  if (problem) throw new StepProblemError(problem);
+}
+
+/**
+ * Whether anything answers at `url`: a GET in `no-cors` mode, without credentials, code or token.
+ * Its answer is unreadable, but the fetch resolves only if one came. A failed fetch alone looks the
+ * same whether CORS withheld the answer or nothing answered at all.
+ */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, {
+      method: 'GET',
+      mode: 'no-cors',
+      credentials: 'omit',
+      headers: {},
+      signal: AbortSignal.timeout(5_000),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function transportMessage(failure: TransportFailure, endpoint: string, appOrigin: string, blocked?: string): string {
+  switch (failure) {
+    case 'csp_blocked':
+      return `The browser blocked the request to ${blocked}: the inspector’s Content-Security-Policy connect-src does not allow it. Add ${blocked} to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment and restart the server (it reads the variable at start-up).`;
+    case 'cors_blocked':
+      return `${endpoint} answered, but without allowing this origin (${appOrigin}): the answer carries no Access-Control-Allow-Origin for it, so the browser kept it from this page. (A second request, without credentials and in no-cors mode, got an answer: something is there.) Allow ${appOrigin} in the server’s CORS settings for this client, or call this endpoint from a server.`;
+    case 'network_error':
+      return `Nothing answered at ${endpoint}: the request failed, and a second one without credentials (no-cors mode) got no answer either. Check the address and port, and that the server is running and reachable from this browser.`;
+    case 'timeout':
+      return `${endpoint} did not answer within the time limit, so the request was abandoned; the server may still have processed it.`;
+  }
+}
+
+/**
+ * A `customFetch` that records each exchange (masked) into `log` before handing the response on.
+ * A request the browser does not complete is recorded with its `failure` and rethrown as a
+ * `StepProblemError`: `csp_blocked` when the browser reported a connect-src violation,
+ * `cors_blocked` when something answers at the URL (see `answers`), else `network_error`; or
+ * `timeout`.
+ */
+export function recordingFetch(log: RecordedExchange[], label: string, connect?: ConnectPolicy) {
   return async (url: string, options: oauth.CustomFetchOptions<string, unknown>): Promise<Response> => {
     const headers = { ...(options.headers as Record<string, string>) };
     const body = options.body;
@@ -124,6 +255,19 @@ export function recordingFetch(log: RecordedExchange[], label: string) {
       form,
     };
     log.push(entry);
+    // The browser's own word that connect-src blocked a request (a redirect's target included).
+    const blocked: string[] = [];
+    const onViolation = (event: Event) => {
+      const violation = event as SecurityPolicyViolationEvent;
+      if (violation.effectiveDirective !== 'connect-src') return;
+      try {
+        blocked.push(new URL(violation.blockedURI).origin);
+      } catch {
+        blocked.push(violation.blockedURI);
+      }
+    };
+    const page = (globalThis as { document?: EventTarget }).document;
+    page?.addEventListener('securitypolicyviolation', onViolation);
     try {
       const response = await fetch(url, options as RequestInit);
       const text = await response.clone().text();
@@ -134,26 +278,44 @@ export function recordingFetch(log: RecordedExchange[], label: string) {
       };
       return response;
     } catch (err) {
-      entry.failure = (err as Error)?.name === 'TypeError' ? 'cors_blocked' : ((err as Error)?.name ?? 'error');
-      throw err;
+      const name = (err as Error)?.name;
+      let failure: TransportFailure;
+      if (name === 'TimeoutError' || name === 'AbortError') failure = 'timeout';
+      else if (err instanceof TypeError) {
+        const reached = await answers(url);
+        // Violation events are queued tasks: by the end of the probe they have arrived.
+        failure = blocked.length ? 'csp_blocked' : reached ? 'cors_blocked' : 'network_error';
+      } else throw err;
+      entry.failure = failure;
+      const appOrigin = connect?.appOrigin ?? (globalThis as { location?: Location }).location?.origin ?? 'this page';
+      throw new StepProblemError(
+        {
+          code: failure,
+          message: transportMessage(failure, url, appOrigin, blocked[0]),
+          endpoint: url,
+          field: failure === 'csp_blocked' ? 'INSPECT_CONNECT_ORIGINS' : undefined,
+        },
+        { cause: err },
+      );
+    } finally {
+      page?.removeEventListener('securitypolicyviolation', onViolation);
     }
   };
 }
 
-function options(log: RecordedExchange[], label: string, endpoint: string) {
+function options(log: RecordedExchange[], label: string, endpoint: string, connect?: ConnectPolicy) {
   return {
     ...httpOptions(endpoint),
     signal: () => AbortSignal.timeout(15_000),
-    [oauth.customFetch]: recordingFetch(log, label),
+    [oauth.customFetch]: recordingFetch(log, label, connect),
   };
 }
 
 /**
- * Sorts what oauth4webapi threw into an OAuth error code the explainer knows. A `TypeError` is a
- * blocked or failed request only when `transportFailed` (the recorded exchange got no answer);
- * otherwise it is a mistake in the profile, reported as `invalid_request` with its message.
+ * Sorts what the server answered, or the check its answer failed, into an OAuth error code the
+ * explainer knows. Problems that are no answer (`StepProblemError`) never come here.
  */
-export function errorOf(err: unknown, transportFailed = true): NonNullable<StepResult<unknown>['error']> {
+export function errorOf(err: unknown): NonNullable<StepResult<unknown>['error']> {
   if (err instanceof oauth.ResponseBodyError) {
     return { code: err.error, description: err.error_description, status: err.status, message: err.message };
   }
@@ -169,45 +331,84 @@ export function errorOf(err: unknown, transportFailed = true): NonNullable<StepR
   if (err instanceof oauth.AuthorizationResponseError) {
     return { code: err.error, description: err.error_description ?? undefined, message: err.message };
   }
-  const name = (err as Error)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return { code: 'timeout', message: 'The request timed out' };
-  if (err instanceof TypeError) {
-    return transportFailed
-      ? { code: 'cors_blocked', message: err.message }
-      : { code: 'invalid_request', description: err.message, message: err.message };
-  }
   const status = ((err as { cause?: unknown })?.cause as Response | undefined)?.status;
   return { code: 'invalid_response', status, message: (err as Error)?.message ?? String(err) };
+}
+
+/**
+ * What stopped a step, when it is not the server's answer: a `StepProblemError`, an endpoint that
+ * is malformed or plain http off loopback, or an argument oauth4webapi refused before sending.
+ */
+function problemOf(err: unknown): StepProblem | undefined {
+  if (err instanceof StepProblemError) return err.problem;
+  if (isFieldpassError(err, 'CONFIG_INVALID') || isFieldpassError(err, 'INSECURE_ENDPOINT')) {
+    return { code: 'form', message: err.message, field: err.details?.variable };
+  }
+  // oauth4webapi's own checks of its arguments, before any request (a missing value, say).
+  if (err instanceof TypeError) return { code: 'form', message: `Nothing was sent: ${err.message}.` };
+  return undefined;
 }
 
 async function step<T>(log: RecordedExchange[], work: () => Promise<T>): Promise<StepResult<T>> {
   try {
     return { exchanges: log, value: await work() };
   } catch (err) {
-    return { exchanges: log, error: errorOf(err, log.at(-1)?.failure !== undefined) };
+    const problem = problemOf(err);
+    return problem ? { exchanges: log, problem } : { exchanges: log, error: errorOf(err) };
   }
 }
 
+const ENDPOINT_FIELDS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'userinfo_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
+
+/** Whether the scopes ask for an ID token (OpenID Connect Core §3.1.2.1). */
+function asksForIdToken(scopes: readonly string[]): boolean {
+  return scopes.includes('openid');
+}
+
+const OPENID_NEEDS_ISSUER =
+  'Enter the issuer: with the openid scope the server sends an ID token, whose iss must equal the issuer (OpenID Connect Core §3.1.3.7). Or remove openid from the scopes.';
+
 /**
  * The server's metadata: by discovery from the profile's issuer (RFC 8414 §3, OpenID Connect
- * Discovery first), or from the endpoints entered by hand, which win over discovered ones.
+ * Discovery first), or from the endpoints entered by hand, which win over discovered ones. With
+ * the authorization and token endpoints entered by hand no issuer is needed, unless `openid` is
+ * asked for; without one, no `iss` is compared. Form mistakes and a target outside `connect` are
+ * a `problem`, found before any request.
  */
-export async function discoverServer(profile: Profile): Promise<StepResult<InspectedServer>> {
+export async function discoverServer(profile: Profile, connect?: ConnectPolicy): Promise<StepResult<InspectedServer>> {
   const log: RecordedExchange[] = [];
   return step(log, async () => {
-    // The callback's `iss` check (RFC 9207) and oauth4webapi both need the issuer, endpoints or not.
-    if (!profile.issuer) throw new TypeError('Enter the issuer: the callback check compares iss with it');
-    let metadata: oauth.AuthorizationServer = { issuer: profile.issuer };
-    if (profile.issuer && !profile.endpoints?.authorization_endpoint) {
-      const issuer = assertSecureEndpoint(profile.issuer, 'issuer');
+    const issuer = profile.issuer?.trim() ? profile.issuer : undefined;
+    const byHand = Object.fromEntries(
+      Object.entries(profile.endpoints ?? {}).filter(([, value]) => typeof value === 'string' && value.trim() !== ''),
+    ) as Partial<Record<(typeof ENDPOINT_FIELDS)[number], string>>;
+    if (!issuer && !byHand.authorization_endpoint && !byHand.token_endpoint) {
+      throw formProblem(
+        'Enter the issuer, to read the server’s metadata (discovery), or the authorization and token endpoints by hand.',
+        'issuer',
+      );
+    }
+    if (!issuer && asksForIdToken(profile.scopes)) throw formProblem(OPENID_NEEDS_ISSUER, 'issuer');
+    for (const name of ENDPOINT_FIELDS) if (byHand[name]) assertSecureEndpoint(byHand[name], name);
+    let metadata: Partial<InspectedServer> = {};
+    if (issuer && !byHand.authorization_endpoint) {
+      const issuerUrl = assertSecureEndpoint(issuer, 'issuer');
+      assertConnectable(issuerUrl, connect);
       let lastError: unknown;
       for (const algorithm of ['oidc', 'oauth2'] as const) {
         try {
-          const response = await oauth.discoveryRequest(issuer, {
-            ...options(log, 'Discovery', issuer.href),
+          const response = await oauth.discoveryRequest(issuerUrl, {
+            ...options(log, 'Discovery', issuerUrl.href, connect),
             algorithm,
           });
-          metadata = await oauth.processDiscoveryResponse(issuer, response);
+          metadata = await oauth.processDiscoveryResponse(issuerUrl, response);
           lastError = undefined;
           break;
         } catch (err) {
@@ -216,19 +417,26 @@ export async function discoverServer(profile: Profile): Promise<StepResult<Inspe
       }
       if (lastError) throw lastError;
     }
-    const merged = { ...metadata, ...Object.fromEntries(Object.entries(profile.endpoints ?? {}).filter(([, v]) => v)) };
-    if (!merged.authorization_endpoint || !merged.token_endpoint) {
-      throw new TypeError('The server has no authorization_endpoint or token_endpoint: enter them by hand');
+    const merged: Partial<InspectedServer> = { ...metadata, ...byHand, issuer: metadata.issuer ?? issuer };
+    for (const name of ['authorization_endpoint', 'token_endpoint'] as const) {
+      if (!merged[name]) {
+        throw formProblem(
+          issuer && !byHand.authorization_endpoint
+            ? `The server’s metadata has no ${name}: enter it by hand.`
+            : `Enter the ${name} by hand as well.`,
+          name,
+        );
+      }
     }
-    for (const name of [
-      'authorization_endpoint',
-      'token_endpoint',
-      'revocation_endpoint',
-      'introspection_endpoint',
-      'userinfo_endpoint',
-      'pushed_authorization_request_endpoint',
-    ] as const) {
-      if (merged[name]) assertSecureEndpoint(merged[name], name);
+    // What the server's metadata names (entered ones were checked above) is its answer, failing a check.
+    for (const name of ENDPOINT_FIELDS) {
+      const value = merged[name];
+      if (!value || byHand[name]) continue;
+      try {
+        assertSecureEndpoint(value, name);
+      } catch (err) {
+        throw new Error(`The server’s metadata: ${(err as Error).message}`, { cause: err });
+      }
     }
     return merged as InspectedServer;
   });
@@ -258,12 +466,14 @@ const MEANINGS: Record<string, string> = {
 /**
  * Builds the authorization request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636), `state`, a `nonce`
  * with `openid`, and `dpop_jkt` when the server takes DPoP; stores the attempt for the callback.
+ * Throws a `StepProblemError` (nothing stored) when `openid` is asked of a server with no issuer.
  */
 export async function startInspection(
   profile: Profile,
   server: InspectedServer,
   runtime: CoreRuntime,
 ): Promise<{ url: URL; parameters: ExplainedParameter[]; attempt: InspectionAttempt }> {
+  if (!server.issuer && asksForIdToken(profile.scopes)) throw formProblem(OPENID_NEEDS_ISSUER, 'issuer');
   const state = oauth.generateRandomState();
   const code_verifier = oauth.generateRandomCodeVerifier();
   const code_challenge = await oauth.calculatePKCECodeChallenge(code_verifier);
@@ -272,7 +482,7 @@ export async function startInspection(
   for (const key of await runtime.store.keys()) {
     if (key.startsWith(INSPECT_PREFIX) || key.startsWith(INSPECT_KEY_PREFIX)) await runtime.store.del(key);
   }
-  const dpop_key = supportsDpop(server) ? INSPECT_KEY_PREFIX + state : undefined;
+  const dpop_key = supportsDpop(libraryServer(server)) ? INSPECT_KEY_PREFIX + state : undefined;
   const attempt: InspectionAttempt = {
     state,
     code_verifier,
@@ -323,6 +533,34 @@ export interface ReceivedCallback {
 
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri'] as const;
 
+const outcomeOf = (passed: boolean): CallbackCheck['outcome'] => (passed ? 'passed' : 'failed');
+
+/**
+ * The RFC 9207 check. `iss` absent from a server that does not promise it, or sent when no issuer
+ * was entered, is shown as not checked: there is nothing to compare, which is not a pass.
+ */
+function issCheck(iss: string[], server: InspectedServer): CallbackCheck {
+  const name = 'iss names the expected server (RFC 9207)';
+  if (iss.length > 1) return { name, outcome: 'failed', detail: 'iss appears more than once.' };
+  if (iss.length === 0) {
+    return server.authorization_response_iss_parameter_supported
+      ? { name, outcome: 'failed', detail: 'Not sent, although the server’s metadata promises it.' }
+      : { name, outcome: 'not checked', detail: 'Not sent; the server does not promise it.' };
+  }
+  if (!server.issuer) {
+    return {
+      name,
+      outcome: 'not checked',
+      detail: `The server sent iss "${iss[0]}"; shown, not compared: no issuer was entered. Enter the issuer to have it compared.`,
+    };
+  }
+  return {
+    name,
+    outcome: outcomeOf(iss[0] === server.issuer),
+    detail: `iss is "${iss[0]}", expected "${server.issuer}".`,
+  };
+}
+
 /**
  * Reads a callback: finds its attempt by `state`, shows each check, then lets oauth4webapi's
  * `validateAuthResponse` decide (state, `iss`, error responses, repeated parameters).
@@ -342,7 +580,7 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
   const checks: CallbackCheck[] = [
     {
       name: 'state is present, once',
-      passed: params.state.length === 1,
+      outcome: outcomeOf(params.state.length === 1),
       detail:
         params.state.length === 0
           ? 'The callback has no state.'
@@ -352,7 +590,7 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
     },
     {
       name: 'state matches an attempt started here',
-      passed: attempt !== undefined,
+      outcome: outcomeOf(attempt !== undefined),
       detail: attempt
         ? `Attempt for "${attempt.profile_name}".`
         : 'No attempt with this state was started in this browser (or it was already used).',
@@ -361,34 +599,19 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
   if (attempt) {
     checks.push({
       name: 'the attempt is fresh',
-      passed: now - attempt.created_at <= 10 * 60 * 1000,
+      outcome: outcomeOf(now - attempt.created_at <= 10 * 60 * 1000),
       detail: `Started ${Math.round((now - attempt.created_at) / 1000)} s ago; attempts live 10 minutes.`,
     });
-    const iss = params.iss;
-    checks.push({
-      name: 'iss names the expected server (RFC 9207)',
-      passed:
-        iss.length === 1
-          ? iss[0] === attempt.server.issuer
-          : iss.length === 0 && !attempt.server.authorization_response_iss_parameter_supported,
-      detail:
-        iss.length > 1
-          ? 'iss appears more than once.'
-          : iss.length === 0
-            ? attempt.server.authorization_response_iss_parameter_supported
-              ? 'The server promises iss but sent none.'
-              : 'No iss; the server does not promise one.'
-            : `iss is "${iss[0]}", expected "${attempt.server.issuer}".`,
-    });
+    checks.push(issCheck(params.iss, attempt.server));
   }
   checks.push({
     name: 'no error in the answer',
-    passed: params.error.length === 0,
+    outcome: outcomeOf(params.error.length === 0),
     detail: params.error.length ? `error=${params.error[0]}` : 'No error parameter.',
   });
   checks.push({
     name: 'exactly one code',
-    passed: params.code.length === 1,
+    outcome: outcomeOf(params.code.length === 1),
     detail: `${params.code.length} code parameter(s).`,
   });
   const result: ReceivedCallback = { params, attempt, checks };
@@ -401,17 +624,20 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
     };
     return result;
   }
+  // No issuer entered: the one iss sent is shown above, not compared; oauth4webapi checks the rest.
+  const validating = new URLSearchParams(search);
+  if (!attempt.server.issuer && params.iss.length === 1) validating.delete('iss');
   try {
     result.validated = oauth.validateAuthResponse(
-      attempt.server,
+      libraryServer(attempt.server),
       { client_id: attempt.client_id },
-      search,
+      validating,
       attempt.state,
     );
-    if (!checks.every((c) => c.passed)) result.validated = undefined;
+    if (checks.some((c) => c.outcome === 'failed')) result.validated = undefined;
   } catch (err) {
     result.error = errorOf(err);
-    checks.push({ name: 'oauth4webapi validateAuthResponse', passed: false, detail: (err as Error).message });
+    checks.push({ name: 'oauth4webapi validateAuthResponse', outcome: 'failed', detail: (err as Error).message });
   }
   return result;
 }
@@ -421,21 +647,36 @@ export type InspectedTokens = oauth.TokenEndpointResponse;
 
 /**
  * One recorded step whose request carries a DPoP proof from the attempt's key when it has one,
- * retried once on `use_dpop_nonce` (RFC 9449 §8, §9).
+ * retried once on `use_dpop_nonce` (RFC 9449 §8, §9). An endpoint outside `connect` is a problem,
+ * and nothing is sent.
  */
 async function provenStep<T>(
   runtime: CoreRuntime,
   attempt: Pick<InspectionAttempt, 'dpop_key'>,
   label: string,
   endpoint: string,
+  connect: ConnectPolicy | undefined,
   send: (requestOptions: ReturnType<typeof options> & { DPoP?: oauth.DPoPHandle }) => Promise<T>,
 ): Promise<StepResult<T>> {
   const log: RecordedExchange[] = [];
   return step(log, async () => {
+    assertConnectable(endpoint, connect);
     // The key the tokens are to be bound to (dpop_jkt was sent): without it, no request at all.
     const DPoP = attempt.dpop_key ? await requireDpopHandle(runtime, attempt.dpop_key) : undefined;
-    return withNonceRetry(() => send({ ...options(log, label, endpoint), DPoP }));
+    return withNonceRetry(() => send({ ...options(log, label, endpoint, connect), DPoP }));
   });
+}
+
+/** A step that cannot run because the server has no such endpoint: nothing is sent. */
+function noEndpoint<T>(name: string): StepResult<T> {
+  return {
+    exchanges: [],
+    problem: {
+      code: 'form',
+      field: name,
+      message: `Nothing was sent: the server has no ${name}. Enter it by hand in the profile if the server has one, and read its metadata again.`,
+    },
+  };
 }
 
 /** The pushed request's answer, and the URL to go to with it. */
@@ -456,28 +697,21 @@ export async function pushInspection(
   attempt: InspectionAttempt,
   parameters: ExplainedParameter[],
   runtime: CoreRuntime,
+  connect?: ConnectPolicy,
 ): Promise<StepResult<PushedRequest>> {
   const endpoint = attempt.server.pushed_authorization_request_endpoint;
+  const server = libraryServer(attempt.server);
   const client = { client_id: attempt.client_id };
-  if (!endpoint) {
-    return {
-      exchanges: [],
-      error: errorOf(new TypeError('The server has no pushed_authorization_request_endpoint'), false),
-    };
-  }
-  return provenStep(runtime, attempt, 'Pushed authorization request', endpoint, async (requestOptions) => {
+  if (!endpoint) return noEndpoint('pushed_authorization_request_endpoint');
+  return provenStep(runtime, attempt, 'Pushed authorization request', endpoint, connect, async (requestOptions) => {
     const response = await oauth.pushedAuthorizationRequest(
-      attempt.server,
+      server,
       client,
       oauth.None(),
       parameters.map(({ name, value }) => [name, value]),
       requestOptions,
     );
-    const { request_uri, expires_in } = await oauth.processPushedAuthorizationResponse(
-      attempt.server,
-      client,
-      response,
-    );
+    const { request_uri, expires_in } = await oauth.processPushedAuthorizationResponse(server, client, response);
     const url = new URL(attempt.server.authorization_endpoint);
     url.searchParams.set('client_id', attempt.client_id);
     url.searchParams.set('request_uri', request_uri);
@@ -490,24 +724,33 @@ export async function exchangeCode(
   attempt: InspectionAttempt,
   validated: URLSearchParams,
   runtime: CoreRuntime,
+  connect?: ConnectPolicy,
 ): Promise<StepResult<InspectedTokens>> {
+  const server = libraryServer(attempt.server);
   const client = { client_id: attempt.client_id };
   const endpoint = attempt.server.token_endpoint;
-  return provenStep(runtime, attempt, 'Token request (authorization_code)', endpoint, async (requestOptions) => {
-    const response = await oauth.authorizationCodeGrantRequest(
-      attempt.server,
-      client,
-      oauth.None(),
-      validated,
-      attempt.redirect_uri,
-      attempt.code_verifier,
-      requestOptions,
-    );
-    return oauth.processAuthorizationCodeResponse(attempt.server, client, response, {
-      expectedNonce: attempt.nonce ?? oauth.expectNoNonce,
-      requireIdToken: attempt.nonce !== undefined,
-    });
-  });
+  return provenStep(
+    runtime,
+    attempt,
+    'Token request (authorization_code)',
+    endpoint,
+    connect,
+    async (requestOptions) => {
+      const response = await oauth.authorizationCodeGrantRequest(
+        server,
+        client,
+        oauth.None(),
+        validated,
+        attempt.redirect_uri,
+        attempt.code_verifier,
+        requestOptions,
+      );
+      return oauth.processAuthorizationCodeResponse(server, client, response, {
+        expectedNonce: attempt.nonce ?? oauth.expectNoNonce,
+        requireIdToken: attempt.nonce !== undefined,
+      });
+    },
+  );
 }
 
 /** Refreshes (RFC 6749 §6), recorded. */
@@ -515,18 +758,14 @@ export async function refreshInspected(
   attempt: InspectionAttempt,
   refreshToken: string,
   runtime: CoreRuntime,
+  connect?: ConnectPolicy,
 ): Promise<StepResult<InspectedTokens>> {
+  const server = libraryServer(attempt.server);
   const client = { client_id: attempt.client_id };
   const endpoint = attempt.server.token_endpoint;
-  return provenStep(runtime, attempt, 'Token request (refresh_token)', endpoint, async (requestOptions) => {
-    const response = await oauth.refreshTokenGrantRequest(
-      attempt.server,
-      client,
-      oauth.None(),
-      refreshToken,
-      requestOptions,
-    );
-    return oauth.processRefreshTokenResponse(attempt.server, client, response);
+  return provenStep(runtime, attempt, 'Token request (refresh_token)', endpoint, connect, async (requestOptions) => {
+    const response = await oauth.refreshTokenGrantRequest(server, client, oauth.None(), refreshToken, requestOptions);
+    return oauth.processRefreshTokenResponse(server, client, response);
   });
 }
 
@@ -535,18 +774,20 @@ export async function revokeInspected(
   attempt: InspectionAttempt,
   token: string,
   hint: 'access_token' | 'refresh_token',
+  connect?: ConnectPolicy,
 ): Promise<StepResult<true>> {
   const log: RecordedExchange[] = [];
   const endpoint = attempt.server.revocation_endpoint;
+  if (!endpoint) return noEndpoint('revocation_endpoint');
   return step(log, async () => {
-    if (!endpoint) throw new TypeError('The server has no revocation_endpoint');
+    assertConnectable(endpoint, connect);
     const response = await oauth.revocationRequest(
-      attempt.server,
+      libraryServer(attempt.server),
       { client_id: attempt.client_id },
       oauth.None(),
       token,
       {
-        ...options(log, 'Revocation', endpoint),
+        ...options(log, 'Revocation', endpoint, connect),
         additionalParameters: { token_type_hint: hint },
       },
     );
@@ -559,19 +800,23 @@ export async function revokeInspected(
 export async function introspectInspected(
   attempt: InspectionAttempt,
   token: string,
+  connect?: ConnectPolicy,
 ): Promise<StepResult<oauth.IntrospectionResponse>> {
   const log: RecordedExchange[] = [];
   const endpoint = attempt.server.introspection_endpoint;
+  const server = libraryServer(attempt.server);
+  const client = { client_id: attempt.client_id };
+  if (!endpoint) return noEndpoint('introspection_endpoint');
   return step(log, async () => {
-    if (!endpoint) throw new TypeError('The server has no introspection_endpoint');
+    assertConnectable(endpoint, connect);
     const response = await oauth.introspectionRequest(
-      attempt.server,
-      { client_id: attempt.client_id },
+      server,
+      client,
       oauth.None(),
       token,
-      options(log, 'Introspection', endpoint),
+      options(log, 'Introspection', endpoint, connect),
     );
-    return oauth.processIntrospectionResponse(attempt.server, { client_id: attempt.client_id }, response);
+    return oauth.processIntrospectionResponse(server, client, response);
   });
 }
 
@@ -580,12 +825,14 @@ export async function userInfoInspected(
   attempt: InspectionAttempt,
   accessToken: string,
   runtime: CoreRuntime,
+  connect?: ConnectPolicy,
 ): Promise<StepResult<oauth.UserInfoResponse>> {
   const endpoint = attempt.server.userinfo_endpoint;
+  const server = libraryServer(attempt.server);
   const client = { client_id: attempt.client_id };
-  if (!endpoint) return { exchanges: [], error: errorOf(new TypeError('The server has no userinfo_endpoint'), false) };
-  return provenStep(runtime, attempt, 'UserInfo', endpoint, async (requestOptions) => {
-    const response = await oauth.userInfoRequest(attempt.server, client, accessToken, requestOptions);
-    return oauth.processUserInfoResponse(attempt.server, client, oauth.skipSubjectCheck, response);
+  if (!endpoint) return noEndpoint('userinfo_endpoint');
+  return provenStep(runtime, attempt, 'UserInfo', endpoint, connect, async (requestOptions) => {
+    const response = await oauth.userInfoRequest(server, client, accessToken, requestOptions);
+    return oauth.processUserInfoResponse(server, client, oauth.skipSubjectCheck, response);
   });
 }

@@ -24,5 +24,11 @@ describe('connectSources', () => {
       "connect-src 'self' https://auth.tenant.example https://api.tenant.example https://tokens.tenant.example",
     );
     expect(sources.inspector).toBe(`${sources.app} https://login.other.example`);
+    expect(sources.inspectorOrigins).toEqual([
+      'https://auth.tenant.example',
+      'https://api.tenant.example',
+      'https://tokens.tenant.example',
+      'https://login.other.example',
+    ]);
   });
 });

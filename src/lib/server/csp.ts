@@ -4,6 +4,8 @@ import type { Settings } from './settings.js';
 export interface ConnectSources {
   app: string;
   inspector: string;
+  /** The origins the inspector's directive names besides 'self', for its pages to check a target against. */
+  inspectorOrigins: string[];
 }
 
 /**
@@ -15,11 +17,14 @@ export function connectSources({
   client,
   inspectOrigins,
 }: Pick<Settings, 'client' | 'inspectOrigins'>): ConnectSources {
-  const origins = new Set(["'self'"]);
+  const origins = new Set<string>();
   for (const url of [client.issuer, client.apiBaseUrl, ...Object.values(client.endpoints ?? {})]) {
     origins.add(new URL(url).origin);
   }
-  const app = `connect-src ${[...origins].join(' ')}`;
-  const inspector = `connect-src ${[...new Set([...origins, ...inspectOrigins])].join(' ')}`;
-  return { app, inspector };
+  const inspectorOrigins = [...new Set([...origins, ...inspectOrigins])];
+  return {
+    app: `connect-src ${["'self'", ...origins].join(' ')}`,
+    inspector: `connect-src ${["'self'", ...inspectorOrigins].join(' ')}`,
+    inspectorOrigins,
+  };
 }
