@@ -3,7 +3,14 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('$app/env', () => ({ dev: false }));
 vi.mock('$app/env/private', async () => {
   const { CALLER_VARIABLES } = await import('#lib/server/caller-config.ts');
-  const names = ['INSPECT_CONNECT_ORIGINS', 'INSPECT_ENABLED', 'M2M_PROVIDERS', 'REDIS_URL', 'M2M_CACHE_KEY', ...CALLER_VARIABLES];
+  const names = [
+    'INSPECT_CONNECT_ORIGINS',
+    'INSPECT_ENABLED',
+    'M2M_PROVIDERS',
+    'REDIS_URL',
+    'M2M_CACHE_KEY',
+    ...CALLER_VARIABLES,
+  ];
   return Object.fromEntries(names.map((name) => [name, undefined]));
 });
 vi.mock('$app/env/public', async () => {
