@@ -155,7 +155,7 @@ test('an imported profile with the id of a saved one: nothing is overwritten unt
   // Keep both: the saved one stays, the imported one is added under a new id.
   await ask.getByRole('button', { name: 'Keep both' }).click();
   await expect(page.getByRole('status')).toContainText(
-    'kept the saved “Tenant A” and added the imported one(s) beside as “Tenant A, edited”',
+    'kept the saved “Tenant A” and added the imported one beside it as “Tenant A, edited”',
   );
   await expect(menu.getByRole('option', { name: 'Tenant A', exact: true })).toHaveCount(1);
   await expect(menu.getByRole('option', { name: 'Tenant A, edited' })).toHaveCount(1);
@@ -163,7 +163,7 @@ test('an imported profile with the id of a saved one: nothing is overwritten unt
   // Again, and replace: the saved one takes the imported version.
   await importFile();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Replace the saved profile' }).click();
-  await expect(page.getByRole('status')).toContainText('replaced “Tenant A, edited” with the imported version');
+  await expect(page.getByRole('status')).toContainText('replaced “Tenant A” with the imported “Tenant A, edited”');
   await expect(menu.getByRole('option', { name: 'Tenant A', exact: true })).toHaveCount(0);
   await expect(menu.getByRole('option', { name: 'Tenant A, edited' })).toHaveCount(2);
 });
