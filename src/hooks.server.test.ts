@@ -100,6 +100,19 @@ describe('handle', () => {
     expect(resolve).not.toHaveBeenCalled();
   });
 
+  it('serves the inspector with the sandbox (a loopback issuer), and says so in the page shell', async () => {
+    const shell = '<html lang="en" data-inspector="%fieldpass.inspector%">';
+    const response = await handle({
+      event: event('http://127.0.0.1:4173/inspect', {}, '/(app)/inspect'),
+      resolve: async (_event, options) => {
+        const html = await options!.transformPageChunk!({ html: shell, done: true });
+        return new Response(html, { headers: { 'content-security-policy': "default-src 'self'" } });
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('<html lang="en" data-inspector="on">');
+  });
+
   it('leaves pages outside /api/ to their own caching', async () => {
     const response = await handle({
       event: event('http://127.0.0.1:4173/sign-in', {}, '/(app)/sign-in'),
