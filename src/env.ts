@@ -56,6 +56,11 @@ export const variables = defineEnvVars({
     description: 'Redis that instances share service tokens, locks and rate limits through (redis:// or rediss://)',
   },
   M2M_CACHE_KEY: { schema: optional, description: 'Base64 of 32 random bytes: seals service tokens in Redis' },
+  INSPECT_ENABLED: {
+    schema: optional,
+    description:
+      'The developer inspector (/inspect): 1 or true serves it, 0 or false answers 404. Unset: on under vite dev and when the issuer is a loopback host (the sandbox), off otherwise',
+  },
   INSPECT_CONNECT_ORIGINS: {
     schema: optional,
     description: 'Other origins the developer inspector may call from the browser',

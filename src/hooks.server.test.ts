@@ -3,7 +3,14 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('$app/env', () => ({ dev: false }));
 vi.mock('$app/env/private', async () => {
   const { CALLER_VARIABLES } = await import('#lib/server/caller-config.ts');
-  const names = ['INSPECT_CONNECT_ORIGINS', 'M2M_PROVIDERS', 'REDIS_URL', 'M2M_CACHE_KEY', ...CALLER_VARIABLES];
+  const names = [
+    'INSPECT_CONNECT_ORIGINS',
+    'INSPECT_ENABLED',
+    'M2M_PROVIDERS',
+    'REDIS_URL',
+    'M2M_CACHE_KEY',
+    ...CALLER_VARIABLES,
+  ];
   return Object.fromEntries(names.map((name) => [name, undefined]));
 });
 vi.mock('$app/env/public', async () => {
@@ -91,6 +98,19 @@ describe('handle', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect((await response.json()).error).toBe('payload_too_large');
     expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('serves the inspector with the sandbox (a loopback issuer), and says so in the page shell', async () => {
+    const shell = '<html lang="en" data-inspector="%fieldpass.inspector%">';
+    const response = await handle({
+      event: event('http://127.0.0.1:4173/inspect', {}, '/(app)/inspect'),
+      resolve: async (_event, options) => {
+        const html = await options!.transformPageChunk!({ html: shell, done: true });
+        return new Response(html, { headers: { 'content-security-policy': "default-src 'self'" } });
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('<html lang="en" data-inspector="on">');
   });
 
   it('leaves pages outside /api/ to their own caching', async () => {

@@ -30,6 +30,16 @@ let devProblems: ConfigProblem[] = [];
 /** The CSP connect-src directives, built once from the checked settings. */
 let connect: ConnectSources | undefined;
 
+/** Whether the developer inspector is served (INSPECT_ENABLED), decided once at start-up. */
+let inspectorOn = false;
+
+/** Replaced in app.html's <html data-inspector> so the pages know (the nav link, the inspector's own 404). */
+const INSPECTOR_MARK = '%fieldpass.inspector%';
+
+function isInspectorPath(pathname: string): boolean {
+  return pathname === '/inspect' || pathname.startsWith('/inspect/');
+}
+
 /**
  * Without ORIGIN, adapter-node takes each request's origin from its Host header (or from
  * PROTOCOL_HEADER and HOST_HEADER behind a proxy), so the server believes whatever address a
@@ -79,7 +89,7 @@ export const init: ServerInit = () => {
   const appOrigin = expectedOrigin(env);
   let settings: ReturnType<typeof readSettings>;
   try {
-    settings = readSettings(env, appOrigin);
+    settings = readSettings(env, appOrigin, { dev });
   } catch (err) {
     devProblems = configProblems(err);
     if (!devProblems.length) throw err;
@@ -104,6 +114,7 @@ export const init: ServerInit = () => {
     critical: false,
   });
   connect = connectSources(settings);
+  inspectorOn = settings.inspect.enabled;
   warnWithoutOrigin(env);
   warnBodyLimits(env, settings.ops);
   if (settings.ops.metricsListen) serveMetrics(settings.ops.metricsListen);
@@ -112,6 +123,7 @@ export const init: ServerInit = () => {
     metricsOnAppPort: settings.ops.metricsToken !== undefined,
     apiMaxBodyBytes: settings.ops.apiMaxBodyBytes,
     sharedState: settings.sharedState ? 'redis' : 'memory',
+    inspector: `${settings.inspect.enabled ? 'on' : 'off'} (${settings.inspect.reason})`,
   });
   runDoctor(env, appOrigin);
 };
@@ -156,7 +168,15 @@ export const handle: Handle = async ({ event, resolve }) => {
   const { pathname } = event.url;
   if (dev && devProblems.length && !OPS_PATHS.has(pathname)) return problemsPage(devProblems);
   // Every answer under /api/ is per caller and per request: SvelteKit's own 404 and 405 included.
-  const response = isApiPath(pathname) ? withNoStore(await resolveApi({ event, resolve })) : await resolve(event);
+  let response = isApiPath(pathname)
+    ? withNoStore(await resolveApi({ event, resolve }))
+    : await resolve(event, {
+        transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, inspectorOn ? 'on' : 'off'),
+      });
+  if (isInspectorPath(pathname) && !inspectorOn) {
+    // The page shell says "off"; the inspector's layout then shows the app's not-found page.
+    response = new Response(response.body, { status: 404, headers: response.headers });
+  }
   const csp = response.headers.get('content-security-policy');
   if (csp && connect) {
     const sources = pathname.startsWith('/inspect') ? connect.inspector : connect.app;

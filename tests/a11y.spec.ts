@@ -64,6 +64,33 @@ const SIGNED_OUT_STATES: PageState[] = [
     },
   },
   {
+    name: 'inspector, scopes chosen',
+    open: async (page) => {
+      await page.goto('/inspect');
+      await page.getByRole('checkbox', { name: /write:work-orders/ }).check();
+      await page.getByLabel('Add scopes').fill('offline_access');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await expect(page.getByRole('list', { name: 'Scopes to request' }).getByRole('listitem')).toHaveCount(6);
+    },
+  },
+  {
+    name: 'inspector, metadata read',
+    open: async (page) => {
+      await page.goto('/inspect');
+      await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+      await expect(page.getByRole('button', { name: '2. Build the authorization request' })).toBeVisible();
+    },
+  },
+  {
+    name: 'inspector, request built',
+    open: async (page) => {
+      await page.goto('/inspect');
+      await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+      await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+      await expect(page.getByRole('table', { name: 'Authorization request parameters' })).toBeVisible();
+    },
+  },
+  {
     name: 'inspector, metadata read, request built and pushed',
     open: async (page) => {
       await page.goto('/inspect');
@@ -73,6 +100,66 @@ const SIGNED_OUT_STATES: PageState[] = [
       await expect(page.getByRole('link', { name: '4. Go to the server' })).toBeVisible();
       await page.getByLabel('Error code').fill('invalid_grant');
       await expect(page.getByTestId('explanation')).toBeVisible();
+    },
+  },
+  {
+    name: 'inspector, a token decoded',
+    open: async (page) => {
+      await page.goto('/inspect');
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      await page.getByLabel(/Paste a JWT/).fill(`${part({ alg: 'ES256' })}.${part({ sub: 'tech-0042', exp })}.c2ln`);
+      await expect(page.getByRole('region', { name: 'Pasted token' })).toBeVisible();
+    },
+  },
+  {
+    name: 'inspector, an imported profile clashes with a saved one',
+    open: async (page) => {
+      await page.goto('/inspect');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await expect(page.getByRole('status')).toContainText('Saved');
+      const id = await page.getByRole('combobox', { name: 'Start from' }).inputValue();
+      const callback = `${APP_ORIGIN}/inspect/callback`;
+      const profile = {
+        id,
+        name: 'Imported sandbox',
+        kind: 'authorization_code',
+        template: 'sandbox',
+        issuer: ISSUER,
+        clientId: 'fieldpass',
+        redirectUri: callback,
+        registeredRedirectUris: [callback],
+        scopes: ['openid'],
+        clientAuth: 'none',
+      };
+      await page.getByText('Import profiles').click();
+      await page
+        .getByLabel('Or paste JSON')
+        .fill(JSON.stringify({ format: 'fieldpass-profiles', version: 1, profiles: [profile] }));
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+      await expect(page.getByRole('alertdialog')).toBeVisible();
+    },
+  },
+  {
+    name: 'inspector callback after the code exchange',
+    open: async (page) => {
+      await page.goto('/inspect');
+      await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+      await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+      await page.getByRole('button', { name: '3. Push the request to the server (PAR)' }).click();
+      await page.getByRole('link', { name: '4. Go to the server' }).click();
+      await page.waitForURL(`${ISSUER}/**`);
+      if (await page.getByLabel('Email').isVisible()) {
+        await page.getByLabel('Email').fill(DEMO.email);
+        await page.getByLabel('Password').fill(DEMO.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+      }
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL(`${APP_ORIGIN}/inspect/callback**`);
+      await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
+      await expect(page.getByRole('region', { name: 'Code exchange' }).getByText('Tokens received.')).toBeVisible();
+      // No sandbox session is left behind: the sign-in after the signed-out states starts at its login form.
+      await page.context().clearCookies({ domain: new URL(ISSUER).hostname });
     },
   },
   {

@@ -170,14 +170,15 @@ export async function presentRefreshTokenFromApp(
 }
 
 /**
- * The records in the app's IndexedDB database, keyed by record name; `{}` when the app has not
- * created it (opening it here would create an empty one the app could then not set up).
+ * The records in the app's IndexedDB database (or `database`, such as the inspector's
+ * `fieldpass-inspector`), keyed by record name; `{}` when the app has not created it (opening it
+ * here would create an empty one the app could then not set up).
  */
-export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
-  return page.evaluate(async () => {
-    if (!(await indexedDB.databases()).some((d) => d.name === 'fieldpass')) return {};
+export async function idbRecords(page: Page, database = 'fieldpass'): Promise<Record<string, unknown>> {
+  return page.evaluate(async (database) => {
+    if (!(await indexedDB.databases()).some((d) => d.name === database)) return {};
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const open = indexedDB.open('fieldpass');
+      const open = indexedDB.open(database);
       open.onerror = () => reject(open.error);
       open.onsuccess = () => {
         const db = open.result;
@@ -192,7 +193,7 @@ export async function idbRecords(page: Page): Promise<Record<string, unknown>> {
         };
       };
     });
-  });
+  }, database);
 }
 
 /** The app's records without its keys (`key:aes`, `key:dpop`), which stay on the device across sign-outs. */
@@ -203,30 +204,37 @@ export async function appRecords(page: Page): Promise<Record<string, unknown>> {
 
 /**
  * A sealed record, opened in the page with the app's own AES-GCM key (which cannot be exported,
- * only used there). Undefined when there is none.
+ * only used there); from `database`, with that database's key. Undefined when there is none.
  */
-export async function openRecord(page: Page, name: string): Promise<Record<string, unknown> | undefined> {
-  if (!(await idbRecords(page))[name]) return undefined;
-  return page.evaluate(async (name) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const open = indexedDB.open('fieldpass');
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const read = (key: string) =>
-      new Promise<unknown>((resolve, reject) => {
-        const get = db.transaction('records').objectStore('records').get(key);
-        get.onsuccess = () => resolve(get.result);
-        get.onerror = () => reject(get.error);
+export async function openRecord(
+  page: Page,
+  name: string,
+  database = 'fieldpass',
+): Promise<Record<string, unknown> | undefined> {
+  if (!(await idbRecords(page, database))[name]) return undefined;
+  return page.evaluate(
+    async ({ name, database }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(database);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
       });
-    const sealed = (await read(name)) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
-    const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
-      (await read('key:aes')) as CryptoKey,
-      sealed.data,
-    );
-    return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
-  }, name);
+      const read = (key: string) =>
+        new Promise<unknown>((resolve, reject) => {
+          const get = db.transaction('records').objectStore('records').get(key);
+          get.onsuccess = () => resolve(get.result);
+          get.onerror = () => reject(get.error);
+        });
+      const sealed = (await read(name)) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
+        (await read('key:aes')) as CryptoKey,
+        sealed.data,
+      );
+      return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+    },
+    { name, database },
+  );
 }
 
 /**

@@ -217,9 +217,10 @@ test('export and import a profile: the file holds no secret, and comes back the 
   await page.getByRole('button', { name: 'Save profile' }).click();
   await expect(page.getByText('Saved “Sandbox for the export test” in this browser.')).toBeVisible();
 
-  await page.getByRole('button', { name: 'Export profiles' }).click();
+  // One click downloads the file.
   const download = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Download export' }).click();
+  await page.getByRole('button', { name: 'Export profiles' }).click();
+  expect((await download).suggestedFilename()).toBe('fieldpass-profiles.json');
   const text = (await readFile(await (await download).path())).toString('utf8');
   const exported = JSON.parse(text) as { format: string; profiles: Array<Record<string, unknown>> };
   expect(exported.format).toBe('fieldpass-profiles');
@@ -234,12 +235,12 @@ test('export and import a profile: the file holds no secret, and comes back the 
   await page.getByText('Import profiles').click();
   await page.getByLabel('Or paste JSON').fill(JSON.stringify(hostile));
   await page.getByRole('button', { name: 'Import' }).click();
-  await expect(page.getByRole('status')).toContainText('Imported 1 profile');
+  await expect(page.getByRole('status')).toContainText('added 1 new profile (“Imported”)');
   await expect(page.getByRole('status')).toContainText('secrets are never imported');
-  // What was stored (opened with the app's key) is the exported profile under its new id, nothing more.
-  const stored = await openRecord(page, 'profile:imported-one');
+  // What was stored (opened with the inspector's key) is the exported profile under its new id, nothing more.
+  const stored = await openRecord(page, 'profile:imported-one', 'fieldpass-inspector');
   expect(stored).toEqual(copy);
-  expect(JSON.stringify(await openRecord(page, 'profile:imported-one'))).not.toContain('smuggled-secret');
+  expect(JSON.stringify(stored)).not.toContain('smuggled-secret');
   await page.reload();
   await expect(page.getByRole('option', { name: 'Imported' })).toHaveCount(1);
 });

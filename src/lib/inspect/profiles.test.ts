@@ -8,10 +8,12 @@ import {
   SECRETS_NEVER_IMPORTED,
   createProfileStore,
   exportProfiles,
+  findImportClashes,
   findIssuerConflict,
   importProfiles,
   newProfileId,
   profileFromTemplate,
+  resolveImportClashes,
   sandboxProfile,
   scopeKindOf,
   validateProfile,
@@ -461,6 +463,33 @@ describe('importProfiles', () => {
     expect(performance.now() - started).toBeLessThan(500);
     expect(result.profiles).toHaveLength(50);
     expect(result.profiles[0].scopes).toHaveLength(100);
+  });
+});
+
+describe('importing beside saved profiles', () => {
+  const saved = [base({ id: 'p1', name: 'Tenant' }), base({ id: 'p2', name: 'Other' })];
+
+  it('sets apart the imported profiles whose id is already saved', () => {
+    const { fresh, clashes } = findImportClashes([base({ id: 'p1', name: 'Tenant' }), base({ id: 'p3' })], saved);
+    expect(fresh.map((p) => p.id)).toEqual(['p3']);
+    expect(clashes.map((c) => [c.imported.id, c.saved.name])).toEqual([['p1', 'Tenant']]);
+  });
+
+  it('replace keeps the ids, so each overwrites the saved one', () => {
+    const { clashes } = findImportClashes([base({ id: 'p1', name: 'Tenant v2' })], saved);
+    expect(resolveImportClashes(clashes, 'replace')).toEqual([base({ id: 'p1', name: 'Tenant v2' })]);
+  });
+
+  it('keep-both gives each a new id, and a name told apart when it was the same', async () => {
+    const { clashes } = findImportClashes([base({ id: 'p1', name: 'Tenant' }), base({ id: 'p2', name: 'New' })], saved);
+    const kept = resolveImportClashes(clashes, 'keep-both');
+    expect(kept.map((p) => p.name)).toEqual(['Tenant (imported)', 'New']);
+    for (const profile of kept) expect(['p1', 'p2']).not.toContain(profile.id);
+
+    const store = createProfileStore(createMemoryStore());
+    for (const profile of saved) await store.save(profile);
+    for (const profile of kept) await store.save(profile);
+    expect((await store.list()).map((p) => p.name)).toEqual(['New', 'Other', 'Tenant', 'Tenant (imported)']);
   });
 });
 

@@ -734,3 +734,48 @@ export function createProfileStore(store: RecordStore): ProfileStore {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Importing beside saved profiles
+
+/** An imported profile whose id is already saved in this browser. */
+export interface ImportClash {
+  imported: Profile;
+  saved: Profile;
+}
+
+/** What to do with imported profiles whose id is already saved: overwrite, or store them beside. */
+export type ClashChoice = 'replace' | 'keep-both';
+
+/** Splits imported profiles into those with a new id and those whose id is already saved. */
+export function findImportClashes(
+  imported: readonly Profile[],
+  saved: readonly Profile[],
+): { fresh: Profile[]; clashes: ImportClash[] } {
+  const byId = new Map(saved.map((p) => [p.id, p]));
+  const fresh: Profile[] = [];
+  const clashes: ImportClash[] = [];
+  for (const profile of imported) {
+    const existing = byId.get(profile.id);
+    if (existing) clashes.push({ imported: profile, saved: existing });
+    else fresh.push(profile);
+  }
+  return { fresh, clashes };
+}
+
+/**
+ * The profiles to store for the clashes: with `replace`, the imported ones as they are (each
+ * overwrites the saved one); with `keep-both`, each under a new id, named "(imported)" when its
+ * name is the saved one's, so the two can be told apart.
+ */
+export function resolveImportClashes(clashes: readonly ImportClash[], choice: ClashChoice): Profile[] {
+  if (choice === 'replace') return clashes.map((c) => c.imported);
+  return clashes.map(({ imported, saved }) => {
+    const suffix = ' (imported)';
+    const name =
+      imported.name === saved.name && imported.name.length + suffix.length <= PROFILE_LIMITS.name
+        ? `${imported.name}${suffix}`
+        : imported.name;
+    return { ...imported, id: newProfileId(), name };
+  });
+}

@@ -5,10 +5,12 @@ import {
   FENTU_INTROSPECTION_CLIENT_SECRET,
   FENTU_INTROSPECTION_ENDPOINT,
   INSPECT_CONNECT_ORIGINS,
+  INSPECT_ENABLED,
   M2M_CACHE_KEY,
   M2M_PROVIDERS,
   REDIS_URL,
 } from '$app/env/private';
+import { dev } from '$app/env';
 import { clientEnv } from '../config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
@@ -17,7 +19,7 @@ import { createCallerProblems } from './caller-errors.js';
 import { createMemoryStore } from './memory-store.js';
 import type { RateLimit } from './m2m-config.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
-import { readOpsSettings, readSettings, type Environment, type OpsSettings } from './settings.js';
+import { readOpsSettings, readSettings, type Environment, type InspectSettings, type OpsSettings } from './settings.js';
 import { createMemoryState, createRedisState, type SharedState } from './shared-state.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
@@ -31,6 +33,8 @@ export interface ServerContext {
   userRateLimit: RateLimit;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
+  /** Whether the developer inspector is served (INSPECT_ENABLED), and why. */
+  inspect: InspectSettings;
   /** The Fentu authorization server's metadata, for verifying callers' tokens. Fetched once. */
   authorizationServer(): Promise<ServerEndpoints>;
   /** What checking the partner route's callers needs, but the metadata (see m2m-route.ts). */
@@ -54,6 +58,7 @@ export function serverEnvironment(): Environment {
     ...clientEnv(),
     M2M_PROVIDERS,
     INSPECT_CONNECT_ORIGINS,
+    INSPECT_ENABLED,
     FENTU_ACCESS_TOKEN_FORMAT,
     FENTU_INTROSPECTION_CLIENT_ID,
     FENTU_INTROSPECTION_CLIENT_SECRET,
@@ -77,9 +82,10 @@ export function serverContext(appOrigin: string): ServerContext {
     providers,
     caller,
     inspectOrigins,
+    inspect,
     sharedState: shared,
     userRateLimit,
-  } = readSettings(serverEnvironment(), appOrigin);
+  } = readSettings(serverEnvironment(), appOrigin, { dev });
   const sharedState = shared ? createRedisState(shared) : createMemoryState();
   // adapter-node's signal that the server is shutting down.
   process.once('sveltekit:shutdown', () => void sharedState.close());
@@ -90,6 +96,7 @@ export function serverContext(appOrigin: string): ServerContext {
     sharedState,
     userRateLimit,
     inspectOrigins,
+    inspect,
     // Introspection answers and DPoP proofs seen: in Redis when it is configured, so every
     // instance knows them (a proof replayed to another instance is refused); otherwise in this
     // process's memory, bounded.

@@ -19,6 +19,7 @@ describe('connectSources', () => {
     const sources = connectSources({
       client,
       inspectOrigins: ['https://login.other.example', 'https://api.tenant.example'],
+      inspect: { enabled: true, reason: 'INSPECT_ENABLED is set' },
     });
     expect(sources.app).toBe(
       "connect-src 'self' https://auth.tenant.example https://api.tenant.example https://tokens.tenant.example",
@@ -30,5 +31,23 @@ describe('connectSources', () => {
       'https://tokens.tenant.example',
       'https://login.other.example',
     ]);
+  });
+
+  it('adds no INSPECT_CONNECT_ORIGINS to any directive while the inspector is off', () => {
+    const client = parseClientConfig(
+      {
+        PUBLIC_FENTU_ISSUER: 'https://auth.tenant.example',
+        PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
+        PUBLIC_FENTU_API_BASE_URL: 'https://api.tenant.example',
+      },
+      APP,
+    );
+    const sources = connectSources({
+      client,
+      inspectOrigins: ['https://login.other.example'],
+      inspect: { enabled: false, reason: 'production default; INSPECT_ENABLED=1 turns it on' },
+    });
+    expect(sources.app).not.toContain('login.other.example');
+    expect(sources.inspector).toBe(sources.app);
   });
 });

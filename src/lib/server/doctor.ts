@@ -107,6 +107,7 @@ export async function diagnose(env: Environment, options: DoctorOptions): Promis
   }
   const { client, providers } = settings;
   add('ok', 'configuration', client.sandbox ? 'valid; no PUBLIC_FENTU_* set, so the local sandbox is used' : 'valid');
+  add('ok', 'inspector', `${settings.inspect.enabled ? 'on' : 'off'} (${settings.inspect.reason})`);
 
   const redirectOrigin = new URL(client.redirectUri).origin;
   if (redirectOrigin === options.appOrigin) {

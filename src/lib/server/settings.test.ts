@@ -6,6 +6,7 @@ import {
   formatProblems,
   MIN_METRICS_TOKEN_LENGTH,
   nodeBodySizeLimit,
+  parseInspectEnabled,
   parseInspectOrigins,
   parseSharedState,
   readOpsSettings,
@@ -61,6 +62,52 @@ describe('parseInspectOrigins', () => {
 
   it.each(['login.example.com', 'ftp://files.example', 'javascript:alert(1)'])('refuses %j, naming it', (value) => {
     expect(() => parseInspectOrigins(value)).toThrow(value);
+  });
+});
+
+describe('INSPECT_ENABLED', () => {
+  const TENANT = {
+    PUBLIC_FENTU_ISSUER: 'https://auth.tenant.example',
+    PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
+    PUBLIC_FENTU_API_BASE_URL: 'https://api.tenant.example',
+    M2M_PROVIDERS: '',
+  };
+
+  it('is off in a production build talking to a real issuer, and INSPECT_ENABLED turns it on', () => {
+    expect(readSettings(TENANT, APP).inspect.enabled).toBe(false);
+    expect(readSettings({ ...TENANT, INSPECT_ENABLED: '1' }, APP).inspect.enabled).toBe(true);
+    expect(readSettings({ ...TENANT, INSPECT_ENABLED: 'true' }, APP).inspect.enabled).toBe(true);
+  });
+
+  it('is on with the sandbox (a loopback issuer) and under vite dev; INSPECT_ENABLED=0 turns it off', () => {
+    expect(readSettings({}, APP).inspect.enabled).toBe(true);
+    expect(readSettings({ ...TENANT, PUBLIC_FENTU_ISSUER: 'http://localhost:9000' }, APP).inspect.enabled).toBe(true);
+    expect(readSettings(TENANT, APP, { dev: true }).inspect.enabled).toBe(true);
+    expect(readSettings({ INSPECT_ENABLED: '0' }, APP).inspect.enabled).toBe(false);
+    expect(readSettings({ ...TENANT, INSPECT_ENABLED: 'false' }, APP, { dev: true }).inspect.enabled).toBe(false);
+  });
+
+  it.each([
+    ['1', true],
+    ['0', false],
+    ['true', true],
+    ['FALSE', false],
+    [' 1 ', true],
+    ['', false],
+    [undefined, false],
+  ])('%j → %s (production, real issuer)', (value, enabled) => {
+    expect(parseInspectEnabled(value, { dev: false, issuer: 'https://auth.tenant.example' }).enabled).toBe(enabled);
+  });
+
+  it.each(['yes', 'on', '2', 'enabled'])('refuses %j with CONFIG_INVALID naming INSPECT_ENABLED', (value) => {
+    expect(problemsOf({ ...TENANT, INSPECT_ENABLED: value })).toEqual([
+      { variable: 'INSPECT_ENABLED', message: `INSPECT_ENABLED must be 1, 0, true or false; it is "${value}".` },
+    ]);
+  });
+
+  it('says which rule decided, for the start-up log', () => {
+    expect(readSettings(TENANT, APP).inspect.reason).toMatch(/INSPECT_ENABLED=1/);
+    expect(readSettings({}, APP).inspect.reason).toMatch(/issuer is on this machine/);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   type ClientConfig,
   type ClientEnv,
 } from '../oauth/config.js';
+import { isLoopbackHost } from '../oauth/endpoints.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../oauth/errors.js';
 import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, parseRateLimit, type M2mEnv, type M2mProvider, type RateLimit } from './m2m-config.js';
@@ -21,6 +22,8 @@ export interface Settings {
   caller: CallerConfig;
   /** Extra origins the developer inspector may call from the browser. */
   inspectOrigins: string[];
+  /** Whether the developer inspector is served (INSPECT_ENABLED), and why. */
+  inspect: InspectSettings;
   /** Body limit, health and metrics. */
   ops: OpsSettings;
   /** Where instances share service tokens, locks and limits; absent: each instance keeps its own. */
@@ -94,6 +97,36 @@ export function parseInspectOrigins(value: string | undefined): string[] {
 
 function invalid(variable: string, message: string): FieldpassError {
   return new FieldpassError('CONFIG_INVALID', `${variable} ${message}`, { variable });
+}
+
+/** Whether the developer inspector (/inspect) is served, and the rule that decided it. */
+export interface InspectSettings {
+  enabled: boolean;
+  /** In plain words, for the start-up log: which rule decided. */
+  reason: string;
+}
+
+/**
+ * INSPECT_ENABLED: 1, 0, true or false. The inspector shares the app's origin, storage and keys,
+ * so without the variable it is on only where a developer is at work: under `vite dev`, or when
+ * the issuer is on this machine (the sandbox, or a server a developer runs locally).
+ */
+export function parseInspectEnabled(
+  value: string | undefined,
+  { dev, issuer }: { dev: boolean; issuer?: string },
+): InspectSettings {
+  const set = value?.trim().toLowerCase();
+  if (set) {
+    if (set === '1' || set === 'true') return { enabled: true, reason: 'INSPECT_ENABLED is set' };
+    if (set === '0' || set === 'false') return { enabled: false, reason: 'INSPECT_ENABLED is off' };
+    throw invalid('INSPECT_ENABLED', `must be 1, 0, true or false; it is ${JSON.stringify(value?.trim())}.`);
+  }
+  if (dev) return { enabled: true, reason: 'development server; INSPECT_ENABLED=0 turns it off' };
+  const host = issuer && URL.canParse(issuer) ? new URL(issuer).hostname : undefined;
+  if (host && isLoopbackHost(host)) {
+    return { enabled: true, reason: 'the issuer is on this machine (the sandbox); INSPECT_ENABLED=0 turns it off' };
+  }
+  return { enabled: false, reason: 'production default; INSPECT_ENABLED=1 turns it on' };
 }
 
 /** A whole number of at least `min`, or the default when the variable is unset or empty. */
@@ -198,18 +231,20 @@ export function parseSharedState(env: Environment): SharedStateSettings | undefi
 
 /**
  * Reads and checks the whole configuration: PUBLIC_FENTU_*, M2M_*, INSPECT_CONNECT_ORIGINS,
- * FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*, API_MAX_BODY_BYTES, METRICS_*, REDIS_URL and
+ * INSPECT_ENABLED, FENTU_ACCESS_TOKEN_FORMAT, FENTU_INTROSPECTION_*, API_MAX_BODY_BYTES, METRICS_*, REDIS_URL and
  * M2M_CACHE_KEY.
  * Every problem is reported at once: throws CONFIG_INVALID with `details.problems` (or the one
- * error as it was). `appOrigin` is where users open the app, for the default redirect URI.
+ * error as it was). `appOrigin` is where users open the app, for the default redirect URI; `dev`
+ * says the app runs under `vite dev` (the inspector's default).
  */
-export function readSettings(env: Environment, appOrigin: string): Settings {
+export function readSettings(env: Environment, appOrigin: string, { dev = false }: { dev?: boolean } = {}): Settings {
   const problems = collectProblems();
   const client = problems.check(() => parseClientConfig(clientEnvOf(env), appOrigin));
   const providers = problems.check(() => parseM2mProviders(m2mEnvOf(env)));
   const callerEnv = Object.fromEntries(CALLER_VARIABLES.map((name) => [name, env[name]]));
   const caller = problems.check(() => parseCallerConfig(callerEnv, client?.endpoints !== undefined));
   const inspectOrigins = problems.check(() => parseInspectOrigins(env.INSPECT_CONNECT_ORIGINS));
+  const inspect = problems.check(() => parseInspectEnabled(env.INSPECT_ENABLED, { dev, issuer: client?.issuer }));
   const ops = problems.check(() => readOpsSettings(env));
   const sharedState = problems.check(() => parseSharedState(env));
   const userRateLimit = problems.check(() =>
@@ -223,6 +258,7 @@ export function readSettings(env: Environment, appOrigin: string): Settings {
     providers: providers!,
     caller: caller!,
     inspectOrigins: inspectOrigins!,
+    inspect: inspect!,
     ops: ops!,
     sharedState,
     userRateLimit: userRateLimit!,

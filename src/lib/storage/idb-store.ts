@@ -11,13 +11,14 @@ function unavailable(cause: unknown): never {
 }
 
 /**
- * The IndexedDB store: one dedicated database so clearing it never touches other apps' data.
- * Every call runs in a single IndexedDB transaction, so a record is written whole or not at all.
+ * The IndexedDB store: one dedicated database so clearing it never touches other apps' data
+ * (`database` names another, such as the inspector's). Every call runs in a single IndexedDB
+ * transaction, so a record is written whole or not at all.
  */
-export function createIdbStore(): RecordStore {
+export function createIdbStore(database = DATABASE_NAME): RecordStore {
   let store: UseStore;
   try {
-    store = createStore(DATABASE_NAME, STORE_NAME);
+    store = createStore(database, STORE_NAME);
   } catch (cause) {
     unavailable(cause);
   }
