@@ -113,7 +113,7 @@ test('the admin scope’s warning says in plain words what it grants and when to
   await page.goto('/inspect');
   const admin = page.getByRole('checkbox', { name: /^admin/ });
   await expect(admin).toHaveAccessibleName(/full administrative access to the whole Fentu account/);
-  await expect(admin).toHaveAccessibleName(/only if the app must manage the account itself/);
+  await expect(admin).toHaveAccessibleName(/ask for it only to manage its users and settings/);
   await expect(admin).not.toHaveAccessibleName(/administers/);
 });
 

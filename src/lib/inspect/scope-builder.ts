@@ -29,7 +29,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 /** Scopes that grant far more than one task needs, with the reason (Fentu and Fenergo documents). */
 const BROAD_SCOPES: Readonly<Record<string, string>> = {
   admin:
-    'grants full administrative access to the whole Fentu account; ask for it only if the app must manage the account itself (its users and settings), not to work with work orders, customers or assets',
+    'grants full administrative access to the whole Fentu account; ask for it only to manage its users and settings, never for jobs, customers or assets',
   'fenx.all': 'grants every Fenergo API; ask only for the APIs the integration calls',
   'fenx.dataprotection.deleteentitydata': 'lets the client delete entity data',
 };
