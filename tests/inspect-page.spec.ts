@@ -277,6 +277,13 @@ test('a production server with a tenant’s issuer: the inspector is off unless 
       await expect(page.getByRole('alert')).toContainText('INSPECT_ENABLED=1');
       await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toHaveCount(0);
     }
+    // The router decodes the path, so "/%69nspect" is /inspect: off there too, and no inspector route answers.
+    for (const path of ['/%69nspect', '/inspect/connect-src', '/%69nspect/connect-src', '/inspect/connect-s%72c']) {
+      const response = await page.request.get(`${off.origin}${path}`, { headers: { accept: 'application/json' } });
+      expect(response.status(), path).toBe(404);
+      expect(await response.text(), path).not.toContain('origins');
+      expect(response.headers()['content-security-policy'] ?? '', path).not.toContain('login.other.example');
+    }
     await page.goto(`${off.origin}/`);
     await expect(page.getByRole('banner').getByRole('link', { name: 'Fieldpass' })).toBeVisible();
     await expect(page.getByRole('banner').getByRole('link', { name: 'Inspector' })).toHaveCount(0);
@@ -294,6 +301,9 @@ test('a production server with a tenant’s issuer: the inspector is off unless 
     await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toBeVisible();
     await expect(page.getByRole('banner').getByRole('link', { name: 'Inspector' })).toBeVisible();
     expect(on.output()).toContain('"inspector":"on (INSPECT_ENABLED is set)"');
+    const origins = await page.request.get(`${on.origin}/%69nspect/connect-src`);
+    expect(origins.status()).toBe(200);
+    expect((await origins.json()).origins).toContain('https://login.other.example');
   } finally {
     on.stop();
   }
