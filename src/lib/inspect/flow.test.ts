@@ -724,7 +724,9 @@ describe('discoverServer', () => {
 
     expect(result.error).toBeUndefined();
     expect(result.problem).toMatchObject({ code: 'cors_blocked', endpoint: OAUTH2 });
-    expect(result.problem?.message).toContain(`Something answers at ${OAUTH2}, but the browser did not let this page read`);
+    expect(result.problem?.message).toContain(
+      `Something answers at ${OAUTH2}, but the browser did not let this page read`,
+    );
   });
 
   describe('with the page’s connect-src known', () => {

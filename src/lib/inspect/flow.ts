@@ -225,7 +225,8 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /** What a request that may have reached the server means for an authorization code it carried. */
-const CODE_MAY_BE_SPENT = ' It carried the authorization code and may have reached the server, so the code may have been used; start a new sign-in rather than sending it again.';
+const CODE_MAY_BE_SPENT =
+  ' It carried the authorization code and may have reached the server, so the code may have been used; start a new sign-in rather than sending it again.';
 
 function transportMessage(
   failure: TransportFailure,
@@ -504,7 +505,7 @@ export async function startInspection(
     state,
     code_verifier,
     code_challenge,
-    nonce: profile.scopes.includes('openid') ? oauth.generateRandomNonce() : undefined,
+    nonce: asksForIdToken(profile.scopes) ? oauth.generateRandomNonce() : undefined,
     server,
     client_id: profile.clientId ?? '',
     redirect_uri: profile.redirectUri ?? '',

@@ -15,18 +15,22 @@ describe('loadConnectPolicy', () => {
     });
   });
 
-  it('gives up on a list that does not come, so no step waits for it forever', async () => {
-    let signal: AbortSignal | undefined;
-    // A server that never answers: only the request's own signal ends the wait.
-    vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
-      signal = init.signal ?? undefined;
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal?.reason)));
-    });
+  it(
+    'gives up on a list that does not come, so no step waits for it forever',
+    async () => {
+      let signal: AbortSignal | undefined;
+      // A server that never answers: only the request's own signal ends the wait.
+      vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
+        signal = init.signal ?? undefined;
+        return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal?.reason)));
+      });
 
-    const policy = loadConnectPolicy('https://app.example');
+      const policy = loadConnectPolicy('https://app.example');
 
-    expect(signal).toBeInstanceOf(AbortSignal);
-    expect(await policy).toBeUndefined();
-    expect(signal?.aborted).toBe(true);
-  }, CONNECT_POLICY_TIMEOUT_MS + 5_000);
+      expect(signal).toBeInstanceOf(AbortSignal);
+      expect(await policy).toBeUndefined();
+      expect(signal?.aborted).toBe(true);
+    },
+    CONNECT_POLICY_TIMEOUT_MS + 5_000,
+  );
 });
