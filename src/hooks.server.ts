@@ -38,7 +38,7 @@ const INSPECTOR_MARK = '%fieldpass.inspector%';
 
 /** The inspector's routes that are endpoints rather than pages, as route ids ("/(app)/inspect/connect-src"). */
 const INSPECTOR_ENDPOINTS = new Set(
-  Object.keys(import.meta.glob('./routes/(app)/inspect/**/+server.ts')).map((file) =>
+  Object.keys(import.meta.glob('./routes/\\(app\\)/inspect/**/+server.ts')).map((file) =>
     file.slice('./routes'.length, -'/+server.ts'.length),
   ),
 );
