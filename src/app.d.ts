@@ -13,6 +13,10 @@ declare global {
       /** For a page that is not served: why, in plain words, and what turns it on. */
       reason?: string;
     }
+    interface Locals {
+      /** Set by the server hook on every request: whether the inspector is served, and its connect-src origins. */
+      inspector: { enabled: boolean; origins: string[] };
+    }
   }
 }
 

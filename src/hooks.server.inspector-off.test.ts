@@ -28,17 +28,23 @@ type HandleInput = Parameters<typeof handle>[0];
 
 const SHELL = '<html lang="en" data-inspector="%fieldpass.inspector%">';
 
+/** The routes the hook let run. */
+const resolved: string[] = [];
+
 async function get(path: string, routeId: string) {
   return handle({
     event: {
       url: new URL(`https://fieldpass.tenant.example${path}`),
       request: new Request(`https://fieldpass.tenant.example${path}`),
       route: { id: routeId },
+      locals: {},
     } as unknown as HandleInput['event'],
-    resolve: async (_event, options) =>
-      new Response(await options!.transformPageChunk!({ html: SHELL, done: true }), {
+    resolve: async (event, options) => {
+      resolved.push(event.route.id!);
+      return new Response(await options!.transformPageChunk!({ html: SHELL, done: true }), {
         headers: { 'content-security-policy': "default-src 'self'" },
-      }),
+      });
+    },
   });
 }
 
@@ -51,6 +57,24 @@ beforeAll(async () => {
 describe('the inspector on a production server without INSPECT_ENABLED', () => {
   it.each(['/inspect', '/inspect/callback'])('%s answers 404; the shell says the inspector is off', async (path) => {
     const response = await get(path, `/(app)${path}`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain('data-inspector="off"');
+    expect(response.headers.get('content-security-policy')).not.toContain('login.other.example');
+  });
+
+  it.each(['/inspect/connect-src', '/%69nspect/connect-src'])(
+    '%s answers a bare 404: the endpoint never runs',
+    async (path) => {
+      resolved.length = 0;
+      const response = await get(path, '/(app)/inspect/connect-src');
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('origins');
+      expect(resolved).toEqual([]);
+    },
+  );
+
+  it('a percent-encoded /inspect is the inspector too: 404, and the CSP names no inspector origin', async () => {
+    const response = await get('/%69nspect', '/(app)/inspect');
     expect(response.status).toBe(404);
     expect(await response.text()).toContain('data-inspector="off"');
     expect(response.headers.get('content-security-policy')).not.toContain('login.other.example');

@@ -39,6 +39,7 @@ function event(url: string, init: RequestInit = {}, routeId: string | null = '/a
     url: new URL(url),
     request: new Request(url, init),
     route: { id: routeId },
+    locals: {},
   } as unknown as HandleInput['event'];
 }
 

@@ -36,8 +36,45 @@ let inspectorOn = false;
 /** Replaced in app.html's <html data-inspector> so the pages know (the nav link, the inspector's own 404). */
 const INSPECTOR_MARK = '%fieldpass.inspector%';
 
-function isInspectorPath(pathname: string): boolean {
+/** The inspector's routes that are endpoints rather than pages, as route ids ("/(app)/inspect/connect-src"). */
+const INSPECTOR_ENDPOINTS = new Set(
+  Object.keys(import.meta.glob('./routes/\\(app\\)/inspect/**/+server.ts')).map((file) =>
+    file.slice('./routes'.length, -'/+server.ts'.length),
+  ),
+);
+
+/** SvelteKit's own decoding of a pathname before routing: "/%69nspect" reaches /inspect. */
+function decodePathname(pathname: string): string {
+  try {
+    return pathname.split('%25').map(decodeURI).join('%25');
+  } catch {
+    return pathname;
+  }
+}
+
+/** Whether a request is for the inspector, judged as the router judges it (route id, decoded path). */
+function isInspectorRequest(event: HandleInput['event']): boolean {
+  const id = event.route.id;
+  if (id === '/(app)/inspect' || id?.startsWith('/(app)/inspect/')) return true;
+  const pathname = decodePathname(event.url.pathname);
   return pathname === '/inspect' || pathname.startsWith('/inspect/');
+}
+
+/**
+ * The inspector's requests while it is off: 404, and no inspector route runs. A page gets the
+ * app's shell (pages render in the browser only), where the inspector's layout shows the app's
+ * not-found page and why; anything else gets a bare 404.
+ */
+async function resolveInspectorOff({ event, resolve }: HandleInput): Promise<Response> {
+  const { id } = event.route;
+  const page = id !== null && !INSPECTOR_ENDPOINTS.has(id) && !event.isDataRequest;
+  if (!page || (event.request.method !== 'GET' && event.request.method !== 'HEAD')) {
+    return new Response('Not Found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+  const response = await resolve(event, {
+    transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, 'off'),
+  });
+  return new Response(response.body, { status: 404, headers: response.headers });
 }
 
 /**
@@ -167,25 +204,25 @@ async function resolveApi({ event, resolve }: HandleInput): Promise<Response> {
 export const handle: Handle = async ({ event, resolve }) => {
   const { pathname } = event.url;
   if (dev && devProblems.length && !OPS_PATHS.has(pathname)) return problemsPage(devProblems);
+  const inspector = isInspectorRequest(event);
+  event.locals.inspector = { enabled: inspectorOn, origins: connect?.inspectorOrigins ?? [] };
   // Every answer under /api/ is per caller and per request: SvelteKit's own 404 and 405 included.
-  let response = isApiPath(pathname)
+  const response = isApiPath(pathname)
     ? withNoStore(await resolveApi({ event, resolve }))
-    : await resolve(event, {
-        transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, inspectorOn ? 'on' : 'off'),
-      });
-  if (isInspectorPath(pathname) && !inspectorOn) {
-    // The page shell says "off"; the inspector's layout then shows the app's not-found page.
-    response = new Response(response.body, { status: 404, headers: response.headers });
-  }
+    : inspector && !inspectorOn
+      ? await resolveInspectorOff({ event, resolve })
+      : await resolve(event, {
+          transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, inspectorOn ? 'on' : 'off'),
+        });
   const csp = response.headers.get('content-security-policy');
   if (csp && connect) {
-    const sources = pathname.startsWith('/inspect') ? connect.inspector : connect.app;
+    const sources = inspector ? connect.inspector : connect.app;
     response.headers.set('content-security-policy', `${csp}; ${sources}`);
   }
   response.headers.set('referrer-policy', 'no-referrer');
   response.headers.set('x-frame-options', 'DENY');
   response.headers.set('x-content-type-options', 'nosniff');
-  if (pathname === '/callback' || pathname === '/inspect/callback') {
+  if (pathname === '/callback' || event.route.id === '/(app)/inspect/callback') {
     response.headers.set('cache-control', 'no-store');
   }
   return response;

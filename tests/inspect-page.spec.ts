@@ -166,6 +166,52 @@ test('an imported profile with the id of a saved one: nothing is overwritten unt
   await expect(page.getByRole('status')).toContainText('replaced “Tenant A” with the imported “Tenant A, edited”');
   await expect(menu.getByRole('option', { name: 'Tenant A', exact: true })).toHaveCount(0);
   await expect(menu.getByRole('option', { name: 'Tenant A, edited' })).toHaveCount(2);
+
+  // The replaced profile was open in the editor: it now shows the imported version, so saving keeps it.
+  await expect(page.getByLabel('Name')).toHaveValue('Tenant A, edited');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved “Tenant A, edited” in this browser.');
+  await expect(menu.getByRole('option', { name: 'Tenant A', exact: true })).toHaveCount(0);
+  await expect(menu.getByRole('option', { name: 'Tenant A, edited' })).toHaveCount(2);
+});
+
+test('an imported profile that gives a saved issuer other endpoints: the developer is warned and chooses', async ({
+  page,
+}) => {
+  await page.goto('/inspect');
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export profiles' }).click();
+  const file = JSON.parse((await readFile(await (await download).path())).toString('utf8'));
+  const [template] = file.profiles;
+  const withToken = (id: string, name: string, path: string) => ({
+    ...template,
+    id,
+    name,
+    endpoints: { token_endpoint: `${template.issuer}${path}` },
+  });
+  const importFile = async (...profiles: unknown[]) => {
+    await page.getByLabel('Or paste JSON').fill(JSON.stringify({ ...file, profiles }));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+  };
+  const menu = page.getByRole('combobox', { name: 'Start from' });
+  await page.getByText('Import profiles').click();
+  await importFile(withToken('first-copy', 'First copy', '/token'));
+  await expect(page.getByRole('status')).toContainText('added 1 new profile (“First copy”)');
+
+  // The same issuer with another token endpoint: asked, and nothing is stored until the developer chooses.
+  await importFile(withToken('second-copy', 'Second copy', '/other-token'));
+  const ask = page.getByRole('alertdialog', { name: 'A profile in the file gives a saved issuer other endpoints' });
+  await expect(ask).toContainText(
+    `“Second copy” in the file gives the issuer ${template.issuer} other endpoints than “First copy” saved here.`,
+  );
+  await expect(menu.getByRole('option', { name: 'Second copy' })).toHaveCount(0);
+  await ask.getByRole('button', { name: 'Cancel the import' }).click();
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  await expect(menu.getByRole('option', { name: 'Second copy' })).toHaveCount(0);
+
+  await importFile(withToken('second-copy', 'Second copy', '/other-token'));
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Import anyway' }).click();
+  await expect(menu.getByRole('option', { name: 'Second copy' })).toHaveCount(1);
 });
 
 test('the inspector keeps its profiles, attempts and keys in its own database, apart from the session', async ({
@@ -277,6 +323,13 @@ test('a production server with a tenant’s issuer: the inspector is off unless 
       await expect(page.getByRole('alert')).toContainText('INSPECT_ENABLED=1');
       await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toHaveCount(0);
     }
+    // The router decodes the path, so "/%69nspect" is /inspect: off there too, and no inspector route answers.
+    for (const path of ['/%69nspect', '/inspect/connect-src', '/%69nspect/connect-src', '/inspect/connect-s%72c']) {
+      const response = await page.request.get(`${off.origin}${path}`, { headers: { accept: 'application/json' } });
+      expect(response.status(), path).toBe(404);
+      expect(await response.text(), path).not.toContain('origins');
+      expect(response.headers()['content-security-policy'] ?? '', path).not.toContain('login.other.example');
+    }
     await page.goto(`${off.origin}/`);
     await expect(page.getByRole('banner').getByRole('link', { name: 'Fieldpass' })).toBeVisible();
     await expect(page.getByRole('banner').getByRole('link', { name: 'Inspector' })).toHaveCount(0);
@@ -294,6 +347,9 @@ test('a production server with a tenant’s issuer: the inspector is off unless 
     await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toBeVisible();
     await expect(page.getByRole('banner').getByRole('link', { name: 'Inspector' })).toBeVisible();
     expect(on.output()).toContain('"inspector":"on (INSPECT_ENABLED is set)"');
+    const origins = await page.request.get(`${on.origin}/%69nspect/connect-src`);
+    expect(origins.status()).toBe(200);
+    expect((await origins.json()).origins).toContain('https://login.other.example');
   } finally {
     on.stop();
   }

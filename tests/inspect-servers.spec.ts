@@ -201,12 +201,14 @@ test('a server that answers without CORS for this origin: said so, naming the en
 
   const problem = page.getByRole('alert');
   await expect(problem).toContainText(`${ISSUER}/.well-known/`);
-  await expect(problem).toContainText(`answered, but without allowing this origin (${APP_ORIGIN})`);
+  await expect(problem).toContainText('but the browser did not let this page read the answer to this request');
+  await expect(problem).toContainText(`Access-Control-Allow-Origin header, or refused the browser’s preflight`);
+  await expect(problem).toContainText(`CORS settings for ${APP_ORIGIN}`);
   await expect(page.locator('details.exchange summary')).toHaveText([/→ cors_blocked$/, /→ cors_blocked$/]);
   await expect(page.getByText(SERVER_WORDS)).toHaveCount(0);
 });
 
-test('CORS off at the token endpoint after sign-in: the code exchange says the server answered without allowing this origin', async ({
+test('CORS off at the token endpoint after sign-in: the code exchange says only what is known, that the code may be spent, and offers no second try', async ({
   page,
   request,
 }) => {
@@ -222,8 +224,14 @@ test('CORS off at the token endpoint after sign-in: the code exchange says the s
   await configureSandbox(request, { cors: 0 });
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
   const exchange = page.getByRole('region', { name: 'Code exchange' });
-  await expect(exchange.getByRole('alert')).toContainText(
-    `${ISSUER}/token answered, but without allowing this origin (${APP_ORIGIN})`,
+  const problem = exchange.getByRole('alert');
+  await expect(problem).toContainText(
+    `Something answers at ${ISSUER}/token, but the browser did not let this page read the answer to this request`,
   );
+  await expect(problem).toContainText('the code may have been used; start a new sign-in');
+  await expect(problem).not.toContainText('answered, but');
   await expect(exchange.getByText(SERVER_WORDS)).toHaveCount(0);
+  // The code may be spent: no button invites sending it again.
+  await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Back to the inspector' })).toBeVisible();
 });

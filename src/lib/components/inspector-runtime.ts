@@ -8,8 +8,9 @@ let runtime: CoreRuntime | undefined;
 
 /**
  * The inspector's runtime: its own IndexedDB database (sealed like the session's), Web Locks and
- * the page's fetch; no session listeners, no service worker. On first use it moves the profiles,
- * attempts and keys earlier versions kept in the session's store into its own.
+ * the page's fetch; no session listeners, no service worker. On first use it moves into its own
+ * database any profiles, attempts and keys found in the session's store (where they were kept
+ * before the inspector had its own database), so a developer keeps them.
  */
 export function inspectorRuntime(): CoreRuntime {
   if (!runtime) {

@@ -3,6 +3,7 @@
 // $env imports. The explanations never repeat the code or description they were given, so the UI
 // can show them as they are and must render the server's own words as text.
 import { FENERGO_SCOPE_LIMIT } from '../catalogs/fenergo-scopes.js';
+import { addToConnectOrigins } from './flow.js';
 
 /**
  * Which endpoint answered; it decides how a code is read (`invalid_grant` at refresh is not at code
@@ -1159,7 +1160,7 @@ const EXPLAINERS: Record<string, Explainer> = {
       'The server redirected the request to an origin that is not listed.',
     ],
     whatToCheck: [
-      'Add the exact origin (scheme, host and port) to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment, and restart the server: it reads the variable at start-up.',
+      addToConnectOrigins('the exact origin (scheme, host and port)'),
       'The DevTools console names the blocked address and the directive.',
     ],
     spec: ['Content Security Policy Level 3 §6.1.3 (connect-src)'],

@@ -335,8 +335,15 @@ describe('recordingFetch', () => {
       } else {
         // The probe: the same URL, a GET with nothing in it, no code, no token.
         expect(requests).toHaveLength(2);
-        expect(requests[1]).toMatchObject({ url: 'https://as.example/token', method: 'GET', headers: {} });
-        expect(requests[1].body).toBeUndefined();
+        expect(requests[1]).toEqual({
+          url: 'https://as.example/token',
+          method: 'GET',
+          headers: {},
+          body: undefined,
+          form: undefined,
+          mode: 'no-cors',
+          credentials: 'omit',
+        });
       }
     },
   );
@@ -351,12 +358,71 @@ describe('recordingFetch', () => {
     };
 
     const cors = await message(() => new Response(null, { status: 405 }));
-    expect(cors).toContain('https://as.example/token answered, but without allowing this origin');
+    expect(cors).toContain('Something answers at https://as.example/token, but the browser did not let this page read');
+    expect(cors).toContain('refused the browser’s preflight');
+    expect(cors).not.toContain('answered, but');
+    expect(cors).not.toContain('code may have been used');
     const unreachable = await message(() => {
       throw new TypeError('Failed to fetch');
     });
     expect(unreachable).toContain('Nothing answered at https://as.example/token');
-    expect(unreachable).not.toContain('allowing');
+    expect(unreachable).not.toContain('CORS');
+  });
+
+  it('says a code exchange that may have reached the server may have used the code', async () => {
+    const code = new URLSearchParams({ grant_type: 'authorization_code', code: CODE });
+    const failWith = async (error: Error, probe: boolean, body = code) => {
+      respond = (_request, index) => {
+        if (index === 0 || !probe) throw index === 0 ? error : new TypeError('Failed to fetch');
+        return new Response(null, { status: 405 });
+      };
+      requests.length = 0;
+      return ((await thrownBy(() => send({ body }))) as StepProblemError).problem.message;
+    };
+
+    const corsBlocked = await failWith(new TypeError('Failed to fetch'), true);
+    expect(corsBlocked).toContain('the code may have been used; start a new sign-in');
+    const timedOut = await failWith(new DOMException('The operation timed out', 'TimeoutError'), false);
+    expect(timedOut).toContain('the code may have been used; start a new sign-in');
+    const refresh = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN });
+    const other = await failWith(new TypeError('Failed to fetch'), true, refresh);
+    expect(other).not.toContain('code may have been used');
+  });
+
+  describe('with the browser reporting connect-src violations', () => {
+    const page = new EventTarget();
+    beforeEach(() => vi.stubGlobal('document', page));
+    const violation = (blockedURI: string, effectiveDirective = 'connect-src') =>
+      Object.assign(new Event('securitypolicyviolation'), { blockedURI, effectiveDirective });
+
+    it('calls a request the browser blocked csp_blocked, and sends no probe after it', async () => {
+      respond = () => {
+        page.dispatchEvent(violation('https://as.example/token'));
+        throw new TypeError('Failed to fetch');
+      };
+
+      const problem = ((await thrownBy(() => send({}))) as StepProblemError).problem;
+
+      expect(problem.code).toBe('csp_blocked');
+      expect(problem.message).toContain('Add https://as.example to INSPECT_CONNECT_ORIGINS');
+      expect(requests).toHaveLength(1);
+    });
+
+    it.each([
+      ['another origin’s connect-src violation', violation('https://elsewhere.example/x')],
+      ['a violation of another directive', violation('https://as.example/token', 'img-src')],
+    ])('does not count %s as this request being blocked', async (_kind, event) => {
+      respond = (_request, index) => {
+        if (index > 0) return new Response(null, { status: 405 });
+        page.dispatchEvent(event);
+        throw new TypeError('Failed to fetch');
+      };
+
+      const problem = ((await thrownBy(() => send({}))) as StepProblemError).problem;
+
+      expect(problem.code).toBe('cors_blocked');
+      expect(requests).toHaveLength(2);
+    });
   });
 
   it('labels a repeated step as such', async () => {
@@ -658,7 +724,9 @@ describe('discoverServer', () => {
 
     expect(result.error).toBeUndefined();
     expect(result.problem).toMatchObject({ code: 'cors_blocked', endpoint: OAUTH2 });
-    expect(result.problem?.message).toContain(`${OAUTH2} answered, but without allowing this origin`);
+    expect(result.problem?.message).toContain(
+      `Something answers at ${OAUTH2}, but the browser did not let this page read`,
+    );
   });
 
   describe('with the page’s connect-src known', () => {

@@ -190,8 +190,13 @@ export function connectProblem(endpoint: string | URL, connect: ConnectPolicy | 
     code: 'csp_blocked',
     field: 'INSPECT_CONNECT_ORIGINS',
     endpoint: String(endpoint),
-    message: `Nothing was sent: this page may not connect to ${origin}, which is not in the inspector’s Content-Security-Policy connect-src. Add ${origin} to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment and restart the server (it reads the variable at start-up).`,
+    message: `Nothing was sent: this page may not connect to ${origin}, which is not in the inspector’s Content-Security-Policy connect-src. ${addToConnectOrigins(origin)}`,
   };
+}
+
+/** The way forward when connect-src does not name `origin`. */
+export function addToConnectOrigins(origin: string): string {
+  return `Add ${origin} to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment and restart the server (it reads the variable at start-up).`;
 }
 
 function assertConnectable(endpoint: string | URL, connect: ConnectPolicy | undefined): void {
@@ -219,16 +224,26 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function transportMessage(failure: TransportFailure, endpoint: string, appOrigin: string, blocked?: string): string {
+/** What a request that may have reached the server means for an authorization code it carried. */
+const CODE_MAY_BE_SPENT =
+  ' It carried the authorization code and may have reached the server, so the code may have been used; start a new sign-in rather than sending it again.';
+
+function transportMessage(
+  failure: TransportFailure,
+  endpoint: string,
+  appOrigin: string,
+  { blocked, carriesCode }: { blocked?: string; carriesCode: boolean },
+): string {
+  const code = carriesCode ? CODE_MAY_BE_SPENT : '';
   switch (failure) {
     case 'csp_blocked':
-      return `The browser blocked the request to ${blocked}: the inspector’s Content-Security-Policy connect-src does not allow it. Add ${blocked} to INSPECT_CONNECT_ORIGINS in Fieldpass’s server environment and restart the server (it reads the variable at start-up).`;
+      return `The browser blocked the request to ${blocked}: the inspector’s Content-Security-Policy connect-src does not allow it. ${addToConnectOrigins(blocked ?? endpoint)}`;
     case 'cors_blocked':
-      return `${endpoint} answered, but without allowing this origin (${appOrigin}): the answer carries no Access-Control-Allow-Origin for it, so the browser kept it from this page. (A second request, without credentials and in no-cors mode, got an answer: something is there.) Allow ${appOrigin} in the server’s CORS settings for this client, or call this endpoint from a server.`;
+      return `Something answers at ${endpoint}, but the browser did not let this page read the answer to this request. Most likely CORS: the server did not allow this origin (${appOrigin}) with an Access-Control-Allow-Origin header, or refused the browser’s preflight (for example a request header it does not accept, such as DPoP). A second request, a plain GET without credentials in no-cors mode, did get an answer, which the browser keeps unreadable: that only shows something is there. Check the server’s CORS settings for ${appOrigin}, or call this endpoint from a server.${code}`;
     case 'network_error':
       return `Nothing answered at ${endpoint}: the request failed, and a second one without credentials (no-cors mode) got no answer either. Check the address and port, and that the server is running and reachable from this browser.`;
     case 'timeout':
-      return `${endpoint} did not answer within the time limit, so the request was abandoned; the server may still have processed it.`;
+      return `${endpoint} did not answer within the time limit, so the request was abandoned; the server may still have processed it.${code}`;
   }
 }
 
@@ -255,16 +270,15 @@ export function recordingFetch(log: RecordedExchange[], label: string, connect?:
       form,
     };
     log.push(entry);
-    // The browser's own word that connect-src blocked a request (a redirect's target included).
+    // The browser's own word that connect-src blocked this request (oauth4webapi follows no
+    // redirects, so the blocked URL is the request's own); reports about other requests don't count.
     const blocked: string[] = [];
+    const target = new URL(url).origin;
     const onViolation = (event: Event) => {
       const violation = event as SecurityPolicyViolationEvent;
       if (violation.effectiveDirective !== 'connect-src') return;
-      try {
-        blocked.push(new URL(violation.blockedURI).origin);
-      } catch {
-        blocked.push(violation.blockedURI);
-      }
+      const origin = URL.canParse(violation.blockedURI) ? new URL(violation.blockedURI).origin : undefined;
+      if (origin === target) blocked.push(origin);
     };
     const page = (globalThis as { document?: EventTarget }).document;
     page?.addEventListener('securitypolicyviolation', onViolation);
@@ -282,16 +296,20 @@ export function recordingFetch(log: RecordedExchange[], label: string, connect?:
       let failure: TransportFailure;
       if (name === 'TimeoutError' || name === 'AbortError') failure = 'timeout';
       else if (err instanceof TypeError) {
-        const reached = await answers(url);
-        // Violation events are queued tasks: by the end of the probe they have arrived.
-        failure = blocked.length ? 'csp_blocked' : reached ? 'cors_blocked' : 'network_error';
+        // Violation events are queued tasks: let them arrive before deciding whether to probe.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (blocked.length) failure = 'csp_blocked';
+        else failure = (await answers(url)) ? 'cors_blocked' : 'network_error';
       } else throw err;
       entry.failure = failure;
       const appOrigin = connect?.appOrigin ?? (globalThis as { location?: Location }).location?.origin ?? 'this page';
       throw new StepProblemError(
         {
           code: failure,
-          message: transportMessage(failure, url, appOrigin, blocked[0]),
+          message: transportMessage(failure, url, appOrigin, {
+            blocked: blocked[0],
+            carriesCode: form?.grant_type === 'authorization_code',
+          }),
           endpoint: url,
           field: failure === 'csp_blocked' ? 'INSPECT_CONNECT_ORIGINS' : undefined,
         },
@@ -487,7 +505,7 @@ export async function startInspection(
     state,
     code_verifier,
     code_challenge,
-    nonce: profile.scopes.includes('openid') ? oauth.generateRandomNonce() : undefined,
+    nonce: asksForIdToken(profile.scopes) ? oauth.generateRandomNonce() : undefined,
     server,
     client_id: profile.clientId ?? '',
     redirect_uri: profile.redirectUri ?? '',

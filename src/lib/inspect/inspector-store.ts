@@ -17,8 +17,8 @@ export function isInspectorRecord(key: string): boolean {
 }
 
 /**
- * Moves the inspector's records from `from` (the session's store, where earlier versions kept
- * them) into `to`. Each is written before it is deleted, so an interrupted move loses nothing and
+ * Moves the inspector's records from `from` (the session's store, which holds them for profiles
+ * saved before the inspector had its own database) into `to`. Each is written before it is deleted, so an interrupted move loses nothing and
  * the next one finishes it; a record already in `to` is kept, being the newer. Returns the keys moved.
  */
 export async function moveInspectorRecords(from: RecordStore, to: RecordStore): Promise<string[]> {

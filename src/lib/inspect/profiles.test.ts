@@ -493,6 +493,34 @@ describe('importing beside saved profiles', () => {
   });
 });
 
+describe('importing a profile that gives a saved issuer other endpoints', () => {
+  const saved = [base({ id: 'p1', name: 'Tenant', endpoints: { token_endpoint: 'https://as.example.com/token' } })];
+
+  it.each<[string, Partial<Profile>, boolean]>([
+    [
+      'a new profile, another token endpoint',
+      { id: 'p9', endpoints: { token_endpoint: 'https://evil.example/t' } },
+      true,
+    ],
+    [
+      'the same id, another token endpoint',
+      { id: 'p1', endpoints: { token_endpoint: 'https://evil.example/t' } },
+      true,
+    ],
+    [
+      'a new profile, the same endpoints',
+      { id: 'p9', endpoints: { token_endpoint: 'https://as.example.com/token' } },
+      false,
+    ],
+    ['a new profile, another issuer', { id: 'p9', issuer: 'https://other.example', endpoints: {} }, false],
+  ])('%s → an issuer conflict with the saved one: %s', (_, over, conflict) => {
+    const { issuerConflicts } = findImportClashes([base({ name: 'Imported', ...over })], saved);
+    expect(issuerConflicts.map((c) => [c.imported.name, c.saved.name])).toEqual(
+      conflict ? [['Imported', 'Tenant']] : [],
+    );
+  });
+});
+
 describe('findIssuerConflict', () => {
   const a = base({ id: 'a', endpoints: { token_endpoint: 'https://as.example.com/token' } });
 

@@ -747,20 +747,28 @@ export interface ImportClash {
 /** What to do with imported profiles whose id is already saved: overwrite, or store them beside. */
 export type ClashChoice = 'replace' | 'keep-both';
 
-/** Splits imported profiles into those with a new id and those whose id is already saved. */
+/**
+ * Splits imported profiles into those with a new id and those whose id is already saved, and
+ * finds each imported profile that gives a saved profile's issuer other endpoints (checklist #2:
+ * an issuer belongs to one server), whichever the developer then chooses for the id.
+ */
 export function findImportClashes(
   imported: readonly Profile[],
   saved: readonly Profile[],
-): { fresh: Profile[]; clashes: ImportClash[] } {
+): { fresh: Profile[]; clashes: ImportClash[]; issuerConflicts: ImportClash[] } {
   const byId = new Map(saved.map((p) => [p.id, p]));
   const fresh: Profile[] = [];
   const clashes: ImportClash[] = [];
+  const issuerConflicts: ImportClash[] = [];
   for (const profile of imported) {
     const existing = byId.get(profile.id);
     if (existing) clashes.push({ imported: profile, saved: existing });
     else fresh.push(profile);
+    // Kept beside it, the imported profile would conflict with the one of its own id too.
+    const conflict = findIssuerConflict(saved, { ...profile, id: '' });
+    if (conflict) issuerConflicts.push({ imported: profile, saved: conflict });
   }
-  return { fresh, clashes };
+  return { fresh, clashes, issuerConflicts };
 }
 
 /**

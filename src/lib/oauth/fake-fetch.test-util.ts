@@ -32,6 +32,9 @@ export interface RecordedRequest {
   body: string | undefined;
   /** The body read as a form, when it was sent as one. */
   form: URLSearchParams | undefined;
+  /** The fetch options `mode` and `credentials`, when the caller set them. */
+  mode?: string;
+  credentials?: string;
 }
 
 export type Responder = (request: RecordedRequest, index: number) => Response | Promise<Response>;
@@ -50,7 +53,10 @@ export function fakeFetch(respond: Responder): { fetch: FetchLike; requests: Rec
     const form = headers['content-type']?.startsWith('application/x-www-form-urlencoded')
       ? new URLSearchParams(body)
       : undefined;
+    const { mode, credentials } = options as RequestInit;
     const request: RecordedRequest = { url, method: options.method, headers, body, form };
+    if (mode) request.mode = mode;
+    if (credentials) request.credentials = credentials;
     const index = requests.push(request) - 1;
     const answer = Promise.resolve().then(() => respond(request, index));
     const signal = options.signal;
