@@ -745,8 +745,9 @@ function stateMismatch(): Body {
     source: 'client',
     title: 'This callback does not answer a sign-in started here',
     meaning:
-      'The callback’s state matches no attempt this browser started, so the inspector did not read it further and sent nothing to the server. No server was asked about this.',
+      'Fieldpass’s own code for a callback whose state matches no attempt this browser started: the inspector reads it no further and sends nothing to the server, so no server was asked about it.',
     likelyCauses: [
+      'The callback has no state, or more than one.',
       'The sign-in was started in another browser or browser profile, or in a private window that has since closed.',
       'The callback was already used: reloaded, opened from history, or opened a second time.',
       'This site’s storage was cleared between starting the sign-in and the callback.',
@@ -859,8 +860,7 @@ function invalidResponse({ where, processing }: ErrorContext): Body {
   }
   return client({
     title: 'Fieldpass refused the answer',
-    meaning:
-      'The answer arrived, but it breaks a rule the protocol sets, so Fieldpass did not use it. The server sent no error code: this is Fieldpass’s own.',
+    meaning: 'Fieldpass’s own code for an answer that arrived but breaks a rule the protocol sets, so it was not used.',
     likelyCauses: [
       'A value in the answer is missing, repeated or of the wrong type.',
       'A signature or a claim in a token does not check out.',
@@ -1365,7 +1365,8 @@ function unrecognized(code: string, status: number | undefined): Explanation {
 /**
  * Explains an OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1; RFC 9449;
  * RFC 8707; OpenID Connect Core §3.1.2.6), a common vendor code, or one of Fieldpass's own
- * pseudo-codes for failures without one: `cors_blocked`, `network_error`, `timeout`,
+ * pseudo-codes for failures without one: `state_mismatch`, `invalid_response` (read from
+ * oauth4webapi's code in `processing`), `cors_blocked`, `network_error`, `timeout`,
  * `rate_limited`, or a code of its own server route (`upstream_auth_failed`, …). The description
  * picks the reading where servers word one failure under several codes (a redirect URI not
  * registered, an unknown client, a spent or expired code, a PKCE mismatch). With no code, HTTP 429
