@@ -81,6 +81,19 @@ test('a redirect URI the server has not registered, refused as invalid_request: 
   await expect(explanation.getByTestId('said-description')).toHaveText(description);
 });
 
+test('a pushed request the server refuses: the PAR endpoint is named as the one that answered', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Redirect URI', { exact: true }).fill(`${CALLBACK}/`);
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  await page.getByRole('button', { name: '3. Push the request to the server (PAR)' }).click();
+
+  await expect(page.getByRole('alert').filter({ hasText: 'The server refused' })).toBeVisible();
+  const said = page.getByTestId('explanation').getByTestId('server-said');
+  await expect(said).toContainText('Answered by the pushed authorization request endpoint, HTTP 400');
+  await expect(said).not.toContainText('Answered by the authorization endpoint');
+});
+
 test('a code exchanged again: "The server said" holds the recorded answer word for word; the replay is what the inspector knows', async ({
   page,
   request,
@@ -156,6 +169,8 @@ test('the client-credentials tester, when the provider refuses the server’s cr
   const explanation = page.getByRole('region', { name: 'Client-credentials tester' }).getByTestId('explanation');
   await expect(explanation.getByTestId('server-said')).toContainText('Fieldpass’s server route said');
   await expect(explanation.getByTestId('said-error')).toHaveText('upstream_auth_failed');
+  // The route's answer carries error_description, and is labelled so.
+  await expect(explanation.getByTestId('server-said').locator('dt')).toHaveText(['error', 'error_description']);
   await expect(explanation.getByTestId('said-description')).toHaveText(
     'The provider refused the service credential: check the client id, secret and scope format in the server configuration.',
   );

@@ -109,6 +109,84 @@ test('no issuer entered, and the server sends iss: shown, not compared, and the 
   await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toBeVisible();
 });
 
+test('no issuer entered, and the sign-in is denied: the callback’s error is quoted as not verified to come from the expected server', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { discovery: 0 });
+  await enterByHand(page, { authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` });
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await page.waitForURL(`${ISSUER}/**`);
+  if (await page.getByLabel('Email').isVisible()) {
+    await page.getByLabel('Email').fill(DEMO.email);
+    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL(`${CALLBACK}**`);
+
+  await expect(
+    page.getByRole('list', { name: 'Callback checks' }).getByText(/iss names the expected server/),
+  ).toContainText('Not checked');
+  const said = page.getByTestId('explanation').getByTestId('server-said');
+  await expect(said.getByRole('heading')).toHaveText(
+    'The callback said, not verified to come from the expected server',
+  );
+  await expect(said.getByTestId('said-unverified')).toHaveText(
+    'The callback’s iss was not checked, so this may come from any server the browser was sent to.',
+  );
+  await expect(said.getByTestId('said-error')).toHaveText('access_denied');
+  await expect(said).not.toContainText('Answered by');
+  await expect(page.getByText('The server said')).toHaveCount(0);
+});
+
+test('a callback whose iss names another server: read as the mix-up check, and no code is exchanged', async ({
+  page,
+  request,
+}) => {
+  await configureSandbox(request, { pushedAuthorizationRequests: 0 });
+  await page.goto('/inspect');
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  const url = new URL((await page.getByTestId('authorization-url').textContent()) ?? '');
+  const state = url.searchParams.get('state') ?? '';
+  expect(state).not.toBe('');
+  // An answer from another server, sent to this browser with the attempt's state.
+  const before = await sandboxStats(request);
+  await page.goto(`/inspect/callback?code=abc&state=${state}&iss=${encodeURIComponent('https://mix-up.example')}`);
+
+  await expect(page.getByRole('list', { name: 'Callback checks' }).getByText(/^Failed: iss names/)).toBeVisible();
+  const explanation = page.getByTestId('explanation');
+  await expect(explanation.getByTestId('no-server-answer')).toContainText('invalid_response');
+  await expect(explanation.getByRole('heading', { level: 3 })).toHaveText(
+    'The answer names another server (mix-up check)',
+  );
+  await expect(explanation).not.toContainText('Unrecognized error code');
+  await expect(explanation).not.toContainText('specific to this server');
+  await expect(page.getByText(SERVER_WORDS)).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toHaveCount(0);
+  expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
+});
+
+test('an issuer that is no OAuth server (this app’s own origin, whose discovery address answers 404): Fieldpass’s reading of an unreadable metadata document, not a server’s code', async ({
+  page,
+}) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Issuer', { exact: true }).fill(APP_ORIGIN);
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+
+  const explanation = page.getByTestId('explanation');
+  await expect(explanation.getByTestId('no-server-answer')).toContainText(
+    'invalid_response is Fieldpass’s own diagnosis of what happened (the last answer, from the server’s metadata document, was HTTP 404).',
+  );
+  await expect(explanation.getByRole('heading', { level: 3 })).toHaveText('The metadata could not be read');
+  await expect(explanation).not.toContainText('Unrecognized error code');
+  await expect(explanation).not.toContainText('specific to this server');
+  await expect(page.getByText(SERVER_WORDS)).toHaveCount(0);
+});
+
 test('nothing entered, or a plain-http endpoint off loopback: a message beside the form, no explanation of a server error, no request', async ({
   page,
 }) => {

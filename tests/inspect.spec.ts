@@ -183,6 +183,18 @@ test('a hostile callback: the failed checks are shown and nothing is exchanged (
   await page.goto(`/inspect/callback?code=abc&state=forged&iss=${encodeURIComponent('https://evil.example')}`);
   const checks = page.getByRole('list', { name: 'Callback checks' });
   await expect(checks.getByText('Failed: state matches an attempt started here')).toBeVisible();
+  // Fieldpass's own reading of a state that matches nothing: no server was asked, and it is not a malformed request.
+  const explanation = page.getByTestId('explanation');
+  await expect(explanation.getByTestId('no-server-answer')).toContainText('No server answered with this.');
+  await expect(explanation.getByTestId('no-server-answer')).toContainText('state_mismatch');
+  await expect(explanation.getByRole('heading', { level: 3 })).toHaveText(
+    'This callback does not answer a sign-in started here',
+  );
+  await expect(explanation).toContainText('started in another browser or browser profile');
+  await expect(explanation).toContainText('forged or replayed');
+  await expect(explanation).toContainText('RFC 6749 §10.12 · RFC 9700 §4.7');
+  await expect(explanation).not.toContainText('malformed');
+  await expect(explanation.getByTestId('undetermined')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Exchange the code for tokens' })).toHaveCount(0);
   expect((await sandboxStats(request)).token.requests).toBe(before.token.requests);
 });

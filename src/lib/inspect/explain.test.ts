@@ -1,3 +1,4 @@
+import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { FENERGO_SCOPE_LIMIT } from '../catalogs/fenergo-scopes.js';
 import {
@@ -8,6 +9,7 @@ import {
   type ErrorWhere,
   type Explanation,
 } from './explain.js';
+import { errorOf } from './flow.js';
 
 const WHERE: (ErrorWhere | undefined)[] = [
   undefined,
@@ -18,7 +20,8 @@ const WHERE: (ErrorWhere | undefined)[] = [
   'revocation',
   'resource',
   'route',
-  'network',
+  'par',
+  'discovery',
 ];
 
 /** Everything an explanation says, as one lower-cased string. */
@@ -462,6 +465,98 @@ describe('explainError: the endpoint that answered', () => {
   });
 });
 
+describe('explainError: Fieldpass’s own codes for the callback and refused answers', () => {
+  it('state_mismatch is Fieldpass’s own: no attempt here, and the CSRF defence', () => {
+    const e = explainError('state_mismatch', { where: 'authorization' });
+    expect(e.source).toBe('client');
+    expect(e.title).toBe('This callback does not answer a sign-in started here');
+    expect(textOf(e)).toMatch(/another browser/);
+    expect(textOf(e)).toMatch(/already used/);
+    expect(textOf(e)).toMatch(/storage was cleared/);
+    expect(textOf(e)).toMatch(/forged or replayed/);
+    expect(e.spec).toEqual(['RFC 6749 §10.12', 'RFC 9700 §4.7']);
+  });
+
+  const thrown = async (work: () => unknown) => {
+    try {
+      await work();
+    } catch (err) {
+      return errorOf(err);
+    }
+    throw new Error('nothing thrown');
+  };
+  const AS = { issuer: 'https://as.example', authorization_response_iss_parameter_supported: true };
+
+  it.each([
+    [
+      'an iss naming another server (mix-up)',
+      () =>
+        oauth.validateAuthResponse(
+          AS,
+          { client_id: 'c' },
+          new URLSearchParams({ code: 'x', state: 's', iss: 'https://evil.example' }),
+          's',
+        ),
+      'iss-mismatch',
+      'The answer names another server (mix-up check)',
+    ],
+    [
+      'a missing iss the server promises',
+      () => oauth.validateAuthResponse(AS, { client_id: 'c' }, new URLSearchParams({ code: 'x', state: 's' }), 's'),
+      'iss-mismatch',
+      'The answer names another server (mix-up check)',
+    ],
+    [
+      'metadata naming another issuer',
+      () =>
+        oauth.processDiscoveryResponse(
+          new URL('https://as.example'),
+          Response.json({ issuer: 'https://other.example', authorization_endpoint: 'https://as.example/auth' }),
+        ),
+      'metadata-issuer-mismatch',
+      'The metadata names another issuer',
+    ],
+    [
+      'an answer that is not JSON',
+      () =>
+        oauth.processDiscoveryResponse(
+          new URL('https://as.example'),
+          new Response('<html>Sign in</html>', { headers: { 'content-type': 'text/html' } }),
+        ),
+      'unreadable',
+      'The metadata could not be read',
+    ],
+    [
+      'an unexpected status',
+      () => oauth.processDiscoveryResponse(new URL('https://as.example'), new Response('missing', { status: 404 })),
+      'unreadable',
+      'The metadata could not be read',
+    ],
+  ])('invalid_response from %s reads as oauth4webapi found it', async (_name, work, variant, title) => {
+    const error = await thrown(work);
+    expect(error.code).toBe('invalid_response');
+    const e = explainError(error.code, { where: 'discovery', processing: error.processing });
+    expect(e.source).toBe('client');
+    expect(e.variant).toBe(variant);
+    expect(e.title).toBe(title);
+    expect(textOf(e)).not.toMatch(/specific to this server|proxy or gateway in front/);
+  });
+
+  it('invalid_response with nothing known says so, as Fieldpass’s own', () => {
+    const e = explainError('invalid_response');
+    expect(e.source).toBe('client');
+    expect(e.undetermined).toBe(true);
+  });
+
+  it('a pushed request’s error reads as the authorization endpoint’s', () => {
+    for (const code of ['invalid_request', 'invalid_client', 'unauthorized_client', 'invalid_scope']) {
+      const par = explainError(code, { where: 'par' });
+      const authorization = explainError(code, { where: 'authorization' });
+      expect({ ...par }).toEqual({ ...authorization });
+    }
+  });
+});
+
 describe('serverErrorIn: only what a server sent', () => {
   const answer = (status: number, body: string, headers: Record<string, string> = {}) => ({
     response: { status, headers, body },
@@ -477,13 +572,32 @@ describe('serverErrorIn: only what a server sent', () => {
     });
   });
 
-  it('reads a WWW-Authenticate challenge', () => {
-    const header = 'DPoP algs="ES256", error="invalid_token", error_description="invalid token \\"x\\" provided"';
-    expect(serverErrorIn([answer(401, '', { 'www-authenticate': header })])).toEqual({
-      error: 'invalid_token',
-      description: 'invalid token "x" provided',
-      status: 401,
-    });
+  /** The step's failure as the flow records it, from oauth4webapi's own reading of the challenge. */
+  async function challenged(header: string) {
+    const response = new Response(null, { status: 401, headers: { 'www-authenticate': header } });
+    const err = await oauth
+      .processUserInfoResponse({ issuer: 'https://as.example' }, { client_id: 'c' }, oauth.skipSubjectCheck, response)
+      .catch((e: unknown) => e);
+    return { exchange: answer(401, '', { 'www-authenticate': header }), failure: errorOf(err) };
+  }
+
+  it.each([
+    [
+      'quoted',
+      'DPoP algs="ES256", error="invalid_token", error_description="invalid token \\"x\\" provided"',
+      'invalid_token',
+      'invalid token "x" provided',
+    ],
+    ['unquoted', 'Bearer error=invalid_token', 'invalid_token', undefined],
+    ['unquoted, after a realm', 'Bearer realm="api", error=insufficient_scope', 'insufficient_scope', undefined],
+  ])('reads a WWW-Authenticate challenge (%s) as oauth4webapi parsed it', async (_name, header, error, description) => {
+    const { exchange, failure } = await challenged(header);
+    expect(serverErrorIn([exchange], failure)).toEqual({ error, description, status: 401 });
+  });
+
+  it('a challenge without an error: nothing', async () => {
+    const { exchange, failure } = await challenged('Bearer realm="x"');
+    expect(serverErrorIn([exchange], failure)).toBeUndefined();
   });
 
   it.each([

@@ -7,11 +7,21 @@ import { addToConnectOrigins } from './flow.js';
 
 /**
  * Which endpoint answered; it decides how a code is read (`invalid_grant` at refresh is not at code
- * exchange, `unsupported_token_type` at introspection is not at revocation). `resource` is an API or
- * the UserInfo endpoint; `route` is Fieldpass's own server route (the client-credentials tester).
+ * exchange, `unsupported_token_type` at introspection is not at revocation). `par` is the pushed
+ * authorization request endpoint, whose errors read as the authorization endpoint's (RFC 9126 §2.3);
+ * `discovery` is the server's metadata document; `resource` is an API or the UserInfo endpoint;
+ * `route` is Fieldpass's own server route (the client-credentials tester).
  */
 export type ErrorWhere =
-  'authorization' | 'token' | 'refresh' | 'introspection' | 'revocation' | 'resource' | 'route' | 'network';
+  'authorization' | 'par' | 'token' | 'refresh' | 'introspection' | 'revocation' | 'resource' | 'route' | 'discovery';
+
+/** What oauth4webapi reported when it refused an answer: its error code and, for a comparison, the attribute compared. */
+export interface ProcessingFailure {
+  /** oauth4webapi's code, such as `OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED`. */
+  code?: string;
+  /** The attribute compared, such as `iss` or `issuer`. */
+  attribute?: string;
+}
 
 /** What else is known about the failure. */
 export interface ErrorContext {
@@ -29,6 +39,8 @@ export interface ErrorContext {
   status?: number;
   /** The `scope` value that was requested, to check Fenergo's length limit. */
   scope?: string;
+  /** For Fieldpass's `invalid_response`: what oauth4webapi found wrong with the answer. */
+  processing?: ProcessingFailure;
 }
 
 /**
@@ -728,6 +740,137 @@ function timeout({ where }: ErrorContext): Body {
   };
 }
 
+function stateMismatch(): Body {
+  return {
+    source: 'client',
+    title: 'This callback does not answer a sign-in started here',
+    meaning:
+      'Fieldpass’s own code for a callback whose state matches no attempt this browser started: the inspector reads it no further and sends nothing to the server, so no server was asked about it.',
+    likelyCauses: [
+      'The callback has no state, or more than one.',
+      'The sign-in was started in another browser or browser profile, or in a private window that has since closed.',
+      'The callback was already used: reloaded, opened from history, or opened a second time.',
+      'This site’s storage was cleared between starting the sign-in and the callback.',
+      'The callback was forged or replayed by someone else: the state check is the defence against cross-site request forgery.',
+    ],
+    whatToCheck: [
+      'Start a new sign-in from the inspector, in this browser, and finish it in the same tab.',
+      'Open the app and receive the callback on the same origin (same host and port).',
+    ],
+    spec: ['RFC 6749 §10.12', 'RFC 9700 §4.7'],
+  };
+}
+
+const OAUTH_CODE = {
+  comparison: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+  claim: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  invalid: 'OAUTH_INVALID_RESPONSE',
+  notJson: 'OAUTH_RESPONSE_IS_NOT_JSON',
+  notConform: 'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  parse: 'OAUTH_PARSE_ERROR',
+  http: 'OAUTH_HTTP_REQUEST_FORBIDDEN',
+  protocol: 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',
+  metadata: 'OAUTH_INVALID_SERVER_METADATA',
+  noMetadata: 'OAUTH_MISSING_SERVER_METADATA',
+} as const;
+
+/**
+ * Fieldpass's own code for an answer that oauth4webapi refused: the reading follows oauth4webapi's
+ * error code and the attribute it compared, never a server's words (there are none).
+ */
+function invalidResponse({ where, processing }: ErrorContext): Body {
+  const client = (body: Omit<Body, 'source'>): Body => ({ ...body, source: 'client' });
+  const code = processing?.code;
+  const attribute = processing?.attribute;
+  if (attribute === 'iss' && (code === OAUTH_CODE.invalid || code === OAUTH_CODE.claim)) {
+    const idToken = code === OAUTH_CODE.claim;
+    return client({
+      variant: 'iss-mismatch',
+      title: idToken ? 'The ID token names another issuer' : 'The answer names another server (mix-up check)',
+      meaning: idToken
+        ? 'The ID token’s iss claim is not the issuer in the profile, so Fieldpass refused the tokens.'
+        : 'The callback’s iss is not the issuer in the profile (or is missing though the server promises it), so Fieldpass did not trust it and exchanged no code. This check stops a mix-up: an answer from another server passed off as this one’s.',
+      likelyCauses: [
+        'The issuer in the profile is spelled differently from the server’s (a trailing slash, http against https, another host name or port).',
+        'The sign-in went to another server, tenant or realm than the profile names.',
+        'Someone sent the browser an answer from another server: a mix-up attack.',
+      ],
+      whatToCheck: [
+        'Compare the issuer in the profile, character by character, with the issuer in the server’s metadata.',
+        'Start a new sign-in from the inspector and check which server’s page opens.',
+      ],
+      spec: idToken ? ['OpenID Connect Core §3.1.3.7'] : ['RFC 9207 §2.4', 'RFC 9700 §4.4'],
+    });
+  }
+  if (code === OAUTH_CODE.comparison && attribute === 'issuer') {
+    return client({
+      variant: 'metadata-issuer-mismatch',
+      title: 'The metadata names another issuer',
+      meaning:
+        'The issuer inside the server’s metadata document is not the issuer in the profile, so Fieldpass did not use the metadata.',
+      likelyCauses: [
+        'The issuer in the profile differs in spelling: a trailing slash, http against https, upper-case letters, another port.',
+        'A proxy or gateway serves another server’s metadata at this address.',
+      ],
+      whatToCheck: ['Open the metadata document and copy its issuer value into the profile exactly.'],
+      spec: ['RFC 8414 §3.3', 'OpenID Connect Discovery §4.3'],
+    });
+  }
+  if (
+    code === OAUTH_CODE.http ||
+    code === OAUTH_CODE.protocol ||
+    code === OAUTH_CODE.metadata ||
+    code === OAUTH_CODE.noMetadata
+  ) {
+    return client({
+      variant: 'endpoint-unusable',
+      title: 'An endpoint is missing or not https',
+      meaning:
+        'The endpoint this step needs is missing from the metadata, or its address is not https, so Fieldpass sent nothing to it.',
+      likelyCauses: [
+        'The server’s metadata lists an http address: a server behind a proxy that does not know it is reached over https.',
+        'The metadata does not list this endpoint at all.',
+      ],
+      whatToCheck: [
+        'Read the endpoint’s address in the metadata.',
+        'Enter the endpoint by hand in the profile, with https.',
+      ],
+      spec: ['RFC 8414 §2', 'RFC 6749 §3.1', 'RFC 6749 §3.2'],
+    });
+  }
+  if (code === OAUTH_CODE.notJson || code === OAUTH_CODE.notConform || code === OAUTH_CODE.parse) {
+    return client({
+      variant: 'unreadable',
+      title: where === 'discovery' ? 'The metadata could not be read' : 'The answer could not be read',
+      meaning:
+        code === OAUTH_CODE.notConform
+          ? 'The answer came with an HTTP status this step does not expect, and without an OAuth error Fieldpass could read.'
+          : 'The answer is not the JSON this step expects.',
+      likelyCauses: [
+        'A proxy, gateway or login page answered instead of the OAuth server (an HTML page, a redirect).',
+        'The address is not the endpoint: a typo in the path, or a path the server does not serve.',
+        'The server failed and answered with an error page.',
+      ],
+      whatToCheck: [
+        'Read the status, Content-Type and body of the answer in the exchange above.',
+        'Open the endpoint’s address in a new tab.',
+      ],
+      spec: where === 'discovery' ? ['RFC 8414 §3.2'] : ['RFC 6749 §5.1', 'RFC 6749 §5.2'],
+    });
+  }
+  return client({
+    title: 'Fieldpass refused the answer',
+    meaning: 'Fieldpass’s own code for an answer that arrived but breaks a rule the protocol sets, so it was not used.',
+    likelyCauses: [
+      'A value in the answer is missing, repeated or of the wrong type.',
+      'A signature or a claim in a token does not check out.',
+    ],
+    whatToCheck: ['Read what the inspector knows, above, and the answer in the exchange.'],
+    spec: ['RFC 6749 §5.1'],
+    undetermined: true,
+  });
+}
+
 // How servers word the common failures, whatever code they send them under: oidc-provider,
 // Keycloak, Okta, Microsoft Entra ID (AADSTS…), Auth0, Google, Amazon Cognito and PingFederate
 // say the same thing with invalid_request, invalid_grant, unauthorized_client, invalid_client or a
@@ -972,6 +1115,8 @@ const ROUTE_EXPLAINERS: Record<string, Explainer> = {
 
 const EXPLAINERS: Record<string, Explainer> = {
   invalid_request: invalidRequest,
+  state_mismatch: stateMismatch,
+  invalid_response: invalidResponse,
   unauthorized_client: unauthorizedClient,
   access_denied: () =>
     std({
@@ -1220,7 +1365,8 @@ function unrecognized(code: string, status: number | undefined): Explanation {
 /**
  * Explains an OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1; RFC 9449;
  * RFC 8707; OpenID Connect Core §3.1.2.6), a common vendor code, or one of Fieldpass's own
- * pseudo-codes for failures without one: `cors_blocked`, `network_error`, `timeout`,
+ * pseudo-codes for failures without one: `state_mismatch`, `invalid_response` (read from
+ * oauth4webapi's code in `processing`), `cors_blocked`, `network_error`, `timeout`,
  * `rate_limited`, or a code of its own server route (`upstream_auth_failed`, …). The description
  * picks the reading where servers word one failure under several codes (a redirect URI not
  * registered, an unknown client, a spent or expired code, a PKCE mismatch). With no code, HTTP 429
@@ -1234,7 +1380,9 @@ export function explainError(code: string, context: ErrorContext = {}): Explanat
   if (!explain) return unrecognized(code, context.status);
   // Only a bounded prefix is searched, so a hostile description costs nothing.
   const hint = (context.description ?? '').slice(0, 500).toLowerCase();
-  const body = readWords(key, context, hint) ?? explain(context, hint);
+  // The pushed request carries the authorization request: its errors read as the authorization endpoint's.
+  const readAs: ErrorContext = context.where === 'par' ? { ...context, where: 'authorization' } : context;
+  const body = readWords(key, readAs, hint) ?? explain(readAs, hint);
   if (body.variant === undefined) delete body.variant;
   if (!body.undetermined) delete body.undetermined;
   return { code: key, ...body };
@@ -1260,18 +1408,23 @@ interface RecordedAnswer {
   response?: { status: number; headers: Record<string, string>; body: string };
 }
 
-function challengeParameter(header: string, name: string): string | undefined {
-  const match = new RegExp(`(?:^|[\\s,])${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i').exec(header);
-  return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
+/** The part of a step's failure this module reads: the challenge oauth4webapi parsed, if any. */
+interface ChallengeFailure {
+  /** The WWW-Authenticate challenge's parameters, as oauth4webapi parsed them. */
+  challenge?: Partial<Record<string, string>>;
 }
 
 /**
  * The OAuth error the last recorded answer carries, as the server sent it: the JSON body's `error`
- * and `error_description` (RFC 6749 §5.2), else the WWW-Authenticate challenge's (RFC 6750 §3).
- * Undefined when no answer arrived or the answer holds no error code: then any code shown is
- * Fieldpass's own diagnosis, not the server's.
+ * and `error_description` (RFC 6749 §5.2), else those of the WWW-Authenticate challenge (RFC 6750
+ * §3) that oauth4webapi parsed from that answer, passed as `failure`. Undefined when no answer
+ * arrived or the answer holds no error code: then any code shown is Fieldpass's own diagnosis, not
+ * the server's.
  */
-export function serverErrorIn(exchanges: readonly RecordedAnswer[]): ServerError | undefined {
+export function serverErrorIn(
+  exchanges: readonly RecordedAnswer[],
+  failure?: ChallengeFailure,
+): ServerError | undefined {
   const response = exchanges.at(-1)?.response;
   if (!response) return undefined;
   try {
@@ -1284,8 +1437,7 @@ export function serverErrorIn(exchanges: readonly RecordedAnswer[]): ServerError
   } catch {
     // Not JSON: the challenge header may still carry the error.
   }
-  const challenge = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'www-authenticate')?.[1];
-  const error = challenge ? challengeParameter(challenge, 'error') : undefined;
-  if (!challenge || error === undefined) return undefined;
-  return { error, description: challengeParameter(challenge, 'error_description'), status: response.status };
+  const error = failure?.challenge?.error;
+  if (error === undefined) return undefined;
+  return { error, description: failure?.challenge?.error_description, status: response.status };
 }

@@ -1193,7 +1193,7 @@ describe('readCallback', () => {
     expect(again.attempt).toBeUndefined();
     expect(again.validated).toBeUndefined();
     expect(failedChecks(again)).toEqual([STATE_KNOWN]);
-    expect(again.error?.code).toBe('invalid_request');
+    expect(again.error?.code).toBe('state_mismatch');
   });
 
   it('#23 accepts a callback without iss from a server that does not promise it: the iss check is not checked, not passed', async () => {
@@ -1321,7 +1321,7 @@ describe('readCallback', () => {
       ],
       failed: [STATE_ONCE, STATE_KNOWN],
       taken: false,
-      code: 'invalid_request',
+      code: 'state_mismatch',
     },
     {
       name: '#22 an empty state',
@@ -1332,7 +1332,7 @@ describe('readCallback', () => {
       ],
       failed: [STATE_KNOWN],
       taken: false,
-      code: 'invalid_request',
+      code: 'state_mismatch',
     },
     {
       name: '#28 the state twice',
@@ -1344,7 +1344,7 @@ describe('readCallback', () => {
       ],
       failed: [STATE_ONCE, STATE_KNOWN],
       taken: false,
-      code: 'invalid_request',
+      code: 'state_mismatch',
     },
     {
       name: '#28 two conflicting states',
@@ -1356,7 +1356,7 @@ describe('readCallback', () => {
       ],
       failed: [STATE_ONCE, STATE_KNOWN],
       taken: false,
-      code: 'invalid_request',
+      code: 'state_mismatch',
     },
     {
       name: '#22 an unknown state',
@@ -1367,7 +1367,7 @@ describe('readCallback', () => {
       ],
       failed: [STATE_KNOWN],
       taken: false,
-      code: 'invalid_request',
+      code: 'state_mismatch',
     },
     {
       name: '#22 an unknown state with an error',

@@ -5,6 +5,7 @@ import { isFieldpassError } from '../oauth/errors.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
 import { SECRET_FIELDS, maskToken } from './tokens.js';
+import type { ProcessingFailure } from './explain.js';
 
 /**
  * The inspector's step-by-step authorization-code flow: every protocol step is oauth4webapi's,
@@ -78,7 +79,16 @@ export interface StepProblem {
 export interface StepResult<T> {
   exchanges: RecordedExchange[];
   value?: T;
-  error?: { code: string; description?: string; status?: number; message: string };
+  error?: {
+    code: string;
+    description?: string;
+    status?: number;
+    message: string;
+    /** The parameters of the WWW-Authenticate challenge, as oauth4webapi parsed it (RFC 6750 §3). */
+    challenge?: Partial<Record<string, string>>;
+    /** For `invalid_response`: what oauth4webapi found wrong with the answer. */
+    processing?: ProcessingFailure;
+  };
   problem?: StepProblem;
 }
 
@@ -344,13 +354,25 @@ export function errorOf(err: unknown): NonNullable<StepResult<unknown>['error']>
       description: p.error_description,
       status: err.status,
       message: err.message,
+      challenge: { ...p },
     };
   }
   if (err instanceof oauth.AuthorizationResponseError) {
     return { code: err.error, description: err.error_description ?? undefined, message: err.message };
   }
   const status = ((err as { cause?: unknown })?.cause as Response | undefined)?.status;
-  return { code: 'invalid_response', status, message: (err as Error)?.message ?? String(err) };
+  const message = (err as Error)?.message ?? String(err);
+  return { code: 'invalid_response', status, message, processing: processingOf(err, message) };
+}
+
+/** oauth4webapi's code for a refused answer, and the attribute or claim it compared. */
+function processingOf(err: unknown, message: string): ProcessingFailure | undefined {
+  if (!(err instanceof oauth.OperationProcessingError)) return undefined;
+  const cause = err.cause as { attribute?: unknown; claim?: unknown } | undefined;
+  const compared = cause?.attribute ?? cause?.claim;
+  // The callback's iss check names the parameter only in its message.
+  const attribute = typeof compared === 'string' ? compared : /"iss" \(issuer\)/.test(message) ? 'iss' : undefined;
+  return { code: err.code, ...(attribute ? { attribute } : {}) };
 }
 
 /**
@@ -634,11 +656,11 @@ export async function readCallback(href: string, runtime: CoreRuntime, now = Dat
   });
   const result: ReceivedCallback = { params, attempt, checks };
   if (!attempt) {
-    // Whatever error the callback carries is not attributed to the server before state matched (#24).
+    // Whatever error the callback carries is not attributed to the server before state matched:
+    // the code is Fieldpass's own, and no server was asked.
     result.error = {
-      code: 'invalid_request',
-      description: 'The callback does not answer an attempt started in this browser.',
-      message: 'No matching attempt',
+      code: 'state_mismatch',
+      message: 'The callback’s state matches no attempt started in this browser, so nothing was sent to the server.',
     };
     return result;
   }
