@@ -180,3 +180,11 @@ test('the client-credentials tester, when the provider refuses the server’s cr
   await expect(explanation).toContainText('M2M_FENERGO_CLIENT_SECRET');
   await expect(page.getByTestId('cc-result')).toHaveCount(0);
 });
+
+test('a code of Fieldpass’s own typed into the explainer is not presented as a server’s words', async ({ page }) => {
+  await page.goto('/inspect');
+  await page.getByLabel('Error code').fill('state_mismatch');
+  const said = page.getByTestId('explanation').getByTestId('server-said');
+  await expect(said).toContainText('a code of Fieldpass’s own, not a server’s');
+  await expect(said).not.toContainText('The server’s words');
+});
