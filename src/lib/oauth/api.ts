@@ -17,12 +17,14 @@ export interface ApiResult<T> {
   status: number;
   body: T;
   rateLimit?: RateLimit;
+  /** The response's `ETag` (RFC 9110 §8.8.3), for a later `If-Match`. */
+  etag?: string;
 }
 
 export interface ApiRequest {
   /** Path under the API base URL, such as `/work-orders`. */
   path: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: unknown;
   /** Extra request headers, such as `Idempotency-Key`; they cannot replace the ones set here. */
   headers?: Record<string, string>;
@@ -109,13 +111,15 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
       throw new FieldpassError('API_ERROR', "The API's answer is not JSON", { status }, cause);
     }
     if (!response.ok) {
-      const error = body as { error?: unknown; error_description?: unknown } | null;
+      const error = body as { error?: unknown; error_description?: unknown; current?: unknown } | null;
       throw new FieldpassError(status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
         status,
         error: text(error?.error),
         description: text(error?.error_description),
+        // A failed precondition (If-Match): what the server holds now, so both versions can be shown.
+        current: status === 412 ? error?.current : undefined,
       });
     }
-    return { status, body: body as T, rateLimit: readRateLimit(headers) };
+    return { status, body: body as T, rateLimit: readRateLimit(headers), etag: headers.get('etag') ?? undefined };
   }
 }
