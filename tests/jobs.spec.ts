@@ -233,3 +233,25 @@ test(
     expect(String((await storedSession(page))?.scope).split(' ')).toContain('write:work-orders');
   },
 );
+
+test('sign-out asks first when a status change has not been sent', async ({ context, page, request }) => {
+  const title = `Unsent change ${uniqueTag()}`;
+  await officeCreatesJob(request, title);
+  await signIn(page, { tick: ['write:work-orders'] });
+  await openFromList(page, title);
+  await context.setOffline(true);
+  await press(page.getByRole('button', { name: 'Start' }));
+  await expect(jobStatus(page)).toHaveText('In progress · saved on this device, not sent yet');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  const dialog = page.getByRole('dialog', { name: '1 status change has not been sent' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('button', { name: 'Stay signed in' }).click();
+  await expect(dialog).toBeHidden();
+  expect(await recordNames(page, 'outbox:')).toHaveLength(1);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await dialog.getByRole('button', { name: 'Sign out and delete 1 unsent status change' }).click();
+  await expect(page.getByText('You are signed out on this device')).toBeVisible();
+  expect(await recordNames(page, 'outbox:')).toHaveLength(0);
+});
