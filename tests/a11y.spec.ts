@@ -125,8 +125,8 @@ const SIGNED_IN_STATES: PageState[] = [
     open: async (page) => {
       await page.goto('/');
       await expect(signedInHeading(page)).toBeVisible();
-      await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-      await expect(page.getByRole('table')).toHaveCount(3);
+      await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+      await expect(page.getByRole('table')).toHaveCount(2);
       await page.getByRole('button', { name: 'Load /entities' }).click();
       await expect(page.getByRole('list', { name: 'fenergo /entities' })).toBeVisible();
       await expect(page.getByRole('region', { name: 'New work order' }).getByLabel('Job title')).toBeVisible();

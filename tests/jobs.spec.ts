@@ -79,7 +79,9 @@ test.describe('offline, with the service worker', () => {
       await reopened.goto('/jobs/WO-3001');
 
       await expect(reopened.getByRole('heading', { level: 1, name: 'Quarterly chiller service' })).toBeVisible();
-      await expect(reopened.getByTestId('saved-job')).toHaveText(/^Offline — showing this job as fetched at .+\.$/);
+      await expect(reopened.getByTestId('saved-job')).toHaveText(
+        /^Offline — showing this job as fetched (yesterday|today) \d{1,2}:\d\d( [AP]M)?\.$/,
+      );
       await expect(jobStatus(reopened)).toHaveText('Scheduled');
       await expect(reopened.getByRole('link', { name: 'Call +44 20 7946 0101' })).toHaveAttribute(
         'href',
@@ -154,10 +156,12 @@ test(
     ]);
     expect(new Set(ours.map((entry) => entry.key)).size).toBe(4);
 
-    // The list shows the new status.
+    // Its card shows the new status, among the jobs done.
     await reopened.getByRole('link', { name: '← All jobs' }).click();
-    const row = reopened.getByRole('region', { name: 'Work orders' }).getByRole('row').filter({ hasText: title });
-    await expect(row.getByRole('cell', { name: 'completed', exact: true })).toBeVisible();
+    const done = reopened.getByRole('region', { name: /^Done/ });
+    await expect(done.getByTestId('job-card').filter({ hasText: title }).getByTestId('job-card-status')).toHaveText(
+      'Completed',
+    );
   },
 );
 
@@ -255,3 +259,84 @@ test('sign-out asks first when a status change has not been sent', async ({ cont
   await expect(page.getByText('You are signed out on this device')).toBeVisible();
   expect(await recordNames(page, 'outbox:')).toHaveLength(0);
 });
+
+/** Tablet widths of 712 px and more, portrait and landscape: the device's own on a tablet project. */
+function wideSizes(viewport: { width: number; height: number } | null) {
+  if (test.info().project.use.hasTouch && viewport) {
+    const { width, height } = viewport;
+    return [
+      { width: Math.min(width, height), height: Math.max(width, height) },
+      { width: Math.max(width, height), height: Math.min(width, height) },
+    ];
+  }
+  return [
+    { width: 712, height: 1000 },
+    { width: 834, height: 1194 },
+    { width: 1194, height: 834 },
+    { width: 1280, height: 800 },
+  ];
+}
+
+test(
+  'jobs come as cards grouped overdue, today, upcoming and done, ids and times on one line',
+  { tag: '@device' },
+  async ({ page, request, viewport }) => {
+    const tag = uniqueTag();
+    await signIn(page);
+    // Today at noon and tomorrow at noon on the device's own clock.
+    const [today, tomorrow] = await page.evaluate(() =>
+      [0, 1].map((days) => {
+        const at = new Date();
+        at.setDate(at.getDate() + days);
+        at.setHours(12, 0, 0, 0);
+        return at.toISOString();
+      }),
+    );
+    for (const [title, scheduledFor] of [
+      [`Today ${tag}`, today],
+      [`Tomorrow ${tag}`, tomorrow],
+    ]) {
+      const created = await request.post(`${ISSUER}/__sandbox/work-orders`, {
+        data: { title, customerId: 'CUS-1003', assetId: 'AST-2004', priority: 'urgent', scheduledFor },
+      });
+      expect(created.status()).toBe(201);
+    }
+    await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();
+
+    const group = (name: string) => page.getByRole('region', { name: new RegExp(`^${name} \\(\\d+\\)$`) });
+    const card = (name: string, title: string) => group(name).getByTestId('job-card').filter({ hasText: title });
+    await expect(card('Overdue', 'Quarterly chiller service')).toBeVisible();
+    await expect(card('Today', `Today ${tag}`)).toBeVisible();
+    await expect(card('Upcoming', `Tomorrow ${tag}`)).toBeVisible();
+    await expect(card('Done', 'Annual fire alarm certification')).toBeVisible();
+    // Each card: priority, the job, customer and site, the asset, and when.
+    const today_ = card('Today', `Today ${tag}`);
+    await expect(today_).toContainText('urgent');
+    await expect(today_).toContainText('Cobalt Data Park · Unit 7, Aztec West, Bristol BS32 4TD');
+    await expect(today_).toContainText('CRAC unit · Vertiv Liebert PDX');
+    await expect(today_.getByTestId('job-card-when')).toHaveText(/^today \d{1,2}:\d\d( [AP]M)?$/);
+    await expect(card('Upcoming', `Tomorrow ${tag}`).getByTestId('job-card-when')).toHaveText(
+      /^tomorrow \d{1,2}:\d\d( [AP]M)?$/,
+    );
+    // The New work order form is reachable from the top of the page.
+    await page.getByRole('link', { name: 'New work order' }).click();
+    await expect(page.getByRole('heading', { name: 'New work order' })).toBeInViewport();
+
+    for (const size of wideSizes(viewport)) {
+      await page.setViewportSize(size);
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      const wrapped = await page.getByTestId('job-card').evaluateAll((cards) =>
+        cards.flatMap((card) =>
+          [...card.querySelectorAll('.id, .when, .status')]
+            .filter((el) => {
+              const range = document.createRange();
+              range.selectNodeContents(el);
+              return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size > 1;
+            })
+            .map((el) => `"${el.textContent}"`),
+        ),
+      );
+      expect(wrapped, `wrapped at ${size.width}×${size.height}`).toEqual([]);
+    }
+  },
+);

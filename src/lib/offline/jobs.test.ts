@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobState, mapsLink, telLink } from './jobs.js';
+import { groupJobs, jobState, mapsLink, telLink } from './jobs.js';
 import type { StatusChangeItem } from './outbox.js';
 
 const row = { id: 'WO-3001', status: 'scheduled', version: 1, etag: '"WO-3001.v1"', holdReason: null };
@@ -59,5 +59,30 @@ describe('links', () => {
     expect(mapsLink('12 Quay Street, Bristol BS1 4DJ')).toBe(
       'https://www.google.com/maps/search/?api=1&query=12%20Quay%20Street%2C%20Bristol%20BS1%204DJ',
     );
+  });
+});
+
+describe('groupJobs', () => {
+  it('sorts by the device’s day: overdue, today, upcoming (unscheduled last), done newest first', () => {
+    const now = new Date(2026, 11, 7, 9, 30);
+    const local = (day: number, hour: number) => new Date(2026, 11, day, hour).toISOString();
+    const rows = [
+      { id: 'a', status: 'scheduled', scheduledFor: local(8, 8) },
+      { id: 'b', status: 'in_progress', scheduledFor: local(6, 23) },
+      { id: 'c', status: 'scheduled', scheduledFor: local(7, 16) },
+      { id: 'd', status: 'scheduled', scheduledFor: local(7, 0) },
+      { id: 'e', status: 'scheduled', scheduledFor: null },
+      { id: 'f', status: 'completed', scheduledFor: local(1, 9) },
+      { id: 'g', status: 'completed', scheduledFor: local(7, 8) },
+      { id: 'h', status: 'on_hold', scheduledFor: local(2, 9) },
+    ];
+    const groups = groupJobs(rows, (row) => row.status, now);
+    const ids = Object.fromEntries(Object.entries(groups).map(([name, list]) => [name, list.map((row) => row.id)]));
+    expect(ids).toEqual({ overdue: ['h', 'b'], today: ['d', 'c'], upcoming: ['a', 'e'], done: ['g', 'f'] });
+  });
+
+  it('goes by the status it is given (a change made on this device)', () => {
+    const rows = [{ id: 'a', status: 'scheduled', scheduledFor: null }];
+    expect(groupJobs(rows, () => 'completed', new Date()).done).toHaveLength(1);
   });
 });

@@ -86,3 +86,46 @@ export function mapsLink(address: string): string {
 export function telLink(phone: string): string {
   return `tel:${phone.replace(/[^\d+]/g, '')}`;
 }
+
+/** The groups of the jobs list, in the order they are shown. */
+export type JobGroup = 'overdue' | 'today' | 'upcoming' | 'done';
+
+export const JOB_GROUP_TITLES: Record<JobGroup, string> = {
+  overdue: 'Overdue',
+  today: 'Today',
+  upcoming: 'Upcoming',
+  done: 'Done',
+};
+
+/**
+ * Sorts jobs into overdue (not done, due before today), today, upcoming (later, or not scheduled)
+ * and done, by the device's own calendar day. `statusOf` gives the status to go by (the device's
+ * own changes included). Each group is in time order; unscheduled jobs come last, done jobs newest first.
+ */
+export function groupJobs<Row extends object>(
+  rows: Row[],
+  statusOf: (row: Row) => string,
+  now: Date,
+): Record<JobGroup, Row[]> {
+  const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+  const startOfTomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
+  const at = (row: Row) => {
+    const when = (row as { scheduledFor?: unknown }).scheduledFor;
+    const time = typeof when === 'string' ? Date.parse(when) : NaN;
+    return Number.isNaN(time) ? undefined : time;
+  };
+  const groups: Record<JobGroup, Row[]> = { overdue: [], today: [], upcoming: [], done: [] };
+  for (const row of rows) {
+    const time = at(row);
+    if (statusOf(row) === 'completed') groups.done.push(row);
+    else if (time !== undefined && time < startOfToday) groups.overdue.push(row);
+    else if (time !== undefined && time < startOfTomorrow) groups.today.push(row);
+    else groups.upcoming.push(row);
+  }
+  const ascending = (a: Row, b: Row) => (at(a) ?? Infinity) - (at(b) ?? Infinity);
+  groups.overdue.sort(ascending);
+  groups.today.sort(ascending);
+  groups.upcoming.sort(ascending);
+  groups.done.sort((a, b) => (at(b) ?? -Infinity) - (at(a) ?? -Infinity));
+  return groups;
+}
