@@ -12,9 +12,13 @@ function calendarDays(at: Date, now: Date): number {
   return Math.round((day(at) - day(now)) / DAY_MS);
 }
 
-/** A clock time: "8:00" or "8:00 AM", as the locale writes it. */
-export function formatClock(at: Date | number, locale?: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(at);
+/** A clock time: "8:00" or "8:00 AM", as the locale writes it; with `seconds`, "8:00:05". */
+export function formatClock(at: Date | number, locale?: string, { seconds = false } = {}): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: 'numeric',
+    minute: '2-digit',
+    second: seconds ? '2-digit' : undefined,
+  }).format(at);
 }
 
 /**
