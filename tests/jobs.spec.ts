@@ -340,3 +340,19 @@ test(
     }
   },
 );
+
+test('back from a job returns to the same place in the list', { tag: '@device' }, async ({ page }) => {
+  await signIn(page);
+  await page.setViewportSize({ width: 834, height: 700 });
+  const card = page.getByTestId('job-card').filter({ hasText: 'Annual fire alarm certification' });
+  await card.getByRole('link').scrollIntoViewIfNeeded();
+  const before = await page.evaluate(() => window.scrollY);
+  const top = (await card.boundingBox())!.y;
+  expect(before).toBeGreaterThan(200);
+  await press(card.getByRole('link'));
+  await expect(page.getByRole('heading', { level: 1, name: 'Annual fire alarm certification' })).toBeVisible();
+  await page.goBack();
+  // The card is where it was on screen.
+  await expect(card).toBeInViewport();
+  await expect.poll(async () => Math.round((await card.boundingBox())!.y)).toBe(Math.round(top));
+});
