@@ -10,8 +10,7 @@ import {
   listStatusChanges,
   resolveConflict,
   retryOutboxItem,
-  statusChangeRequest,
-  versionOf,
+  statusChangeSender,
   workOrderRequest,
   type OutboxItem,
   type StatusChange,
@@ -19,7 +18,6 @@ import {
   type WorkOrderDraft,
   type WorkOrderVersion,
 } from '../offline/outbox.js';
-import { FieldpassError } from '../oauth/errors.js';
 import type { Session } from '../oauth/session.js';
 import { browserRuntime } from './runtime.js';
 import { sessionState } from './session.svelte.js';
@@ -185,12 +183,7 @@ class OfflineState {
         user,
         ignoreBackoff: now,
         send: async (item) => createdIdOf((await sessionState.api(this.#apiBaseUrl, workOrderRequest(item))).body),
-        sendChange: async (item, ifMatch) => {
-          const { body, etag } = await sessionState.api(this.#apiBaseUrl, statusChangeRequest(item, ifMatch));
-          const result = versionOf(body, etag);
-          if (!result) throw new FieldpassError('API_ERROR', "The API's answer has no work order", { status: 200 });
-          return result;
-        },
+        sendChange: statusChangeSender((request) => sessionState.api(this.#apiBaseUrl, request)),
         onChange: () => void this.#changed(),
       });
       if (result.nextAttemptAt !== undefined) {

@@ -17,8 +17,6 @@ export interface ApiResult<T> {
   status: number;
   body: T;
   rateLimit?: RateLimit;
-  /** The response's `ETag` (RFC 9110 §8.8.3), for a later `If-Match`. */
-  etag?: string;
 }
 
 export interface ApiRequest {
@@ -111,15 +109,13 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
       throw new FieldpassError('API_ERROR', "The API's answer is not JSON", { status }, cause);
     }
     if (!response.ok) {
-      const error = body as { error?: unknown; error_description?: unknown; current?: unknown } | null;
+      const error = body as { error?: unknown; error_description?: unknown } | null;
       throw new FieldpassError(status >= 500 ? 'SERVER_ERROR' : 'API_ERROR', 'The API refused the request', {
         status,
         error: text(error?.error),
         description: text(error?.error_description),
-        // A failed precondition (If-Match): what the server holds now, so both versions can be shown.
-        current: status === 412 ? error?.current : undefined,
       });
     }
-    return { status, body: body as T, rateLimit: readRateLimit(headers), etag: headers.get('etag') ?? undefined };
+    return { status, body: body as T, rateLimit: readRateLimit(headers) };
   }
 }

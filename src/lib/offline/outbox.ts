@@ -1,5 +1,5 @@
-import type { ApiRequest } from '../oauth/api.js';
-import { asFieldpassError } from '../oauth/errors.js';
+import type { ApiRequest, ApiResult } from '../oauth/api.js';
+import { asFieldpassError, FieldpassError, isFieldpassError } from '../oauth/errors.js';
 import { defaultLock, nowOf, type CoreRuntime } from '../oauth/runtime.js';
 import { getSession, grantedScopes, refreshRetryDelay } from '../oauth/session.js';
 import type { RecordStore } from '../storage/record-store.js';
@@ -382,6 +382,27 @@ export function statusChangeRequest(item: Pick<StatusChangeItem, 'key' | 'change
     method: 'PATCH',
     body: { status, reason, note },
     headers: { 'Idempotency-Key': `"${item.key}"`, 'If-Match': ifMatch },
+  };
+}
+
+/**
+ * Sends status changes through `call` (the API client): the job's new version comes from the
+ * answer's body, which carries its ETag. A 412 (the office changed the job first) is passed on
+ * with the job as Fentu holds it now, read back, so both versions can be shown.
+ */
+export function statusChangeSender(call: (request: ApiRequest) => Promise<ApiResult<unknown>>): SendStatusChange {
+  return async (item, ifMatch) => {
+    const request = statusChangeRequest(item, ifMatch);
+    try {
+      const result = versionOf((await call(request)).body);
+      if (!result) throw new FieldpassError('API_ERROR', "The API's answer has no work order", { status: 200 });
+      return result;
+    } catch (err) {
+      if (isFieldpassError(err) && err.details.status === 412) {
+        err.details.current = (await call({ path: request.path })).body;
+      }
+      throw err;
+    }
   };
 }
 

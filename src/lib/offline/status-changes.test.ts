@@ -15,7 +15,7 @@ import {
   listOutbox,
   listStatusChanges,
   resolveConflict,
-  statusChangeRequest,
+  statusChangeSender,
   versionOf,
   workOrderRequest,
   type StatusChange,
@@ -51,7 +51,7 @@ interface Job {
 }
 
 /**
- * A stand-in for the sandbox's PATCH /work-orders/<id>: If-Match against `"<id>.v<version>"`, 412
+ * A stand-in for the sandbox's GET and PATCH /work-orders/<id>: If-Match against `"<id>.v<version>"`, 412
  * with `current` when it is stale, and Idempotency-Key replays of a 200 for the same request.
  */
 function fakeJobsApi() {
@@ -80,7 +80,9 @@ function fakeJobsApi() {
       if (faulted) return faulted;
       const id = decodeURIComponent(new URL(request.url).pathname.split('/').pop()!);
       const job = jobs.get(id);
-      if (request.method !== 'PATCH' || !job) return jsonResponse({ error: 'not_found' }, 404);
+      if (!job) return jsonResponse({ error: 'not_found' }, 404);
+      if (request.method === 'GET') return jsonResponse({ data: present(job) }, 200, { etag: etag(job) });
+      if (request.method !== 'PATCH') return jsonResponse({ error: 'method_not_allowed' }, 405);
       const key = request.headers['idempotency-key'];
       const fingerprint = `${id}\n${request.headers['if-match']}\n${request.body}`;
       const seen = key ? done.get(key) : undefined;
@@ -139,10 +141,7 @@ const drain = (options: { ignoreBackoff?: boolean } = {}) =>
     ignoreBackoff: options.ignoreBackoff,
     random: () => 0.5,
     send: async (item) => createdIdOf((await callApi(API, workOrderRequest(item), runtime)).body),
-    sendChange: async (item, ifMatch) => {
-      const { body, etag } = await callApi(API, statusChangeRequest(item, ifMatch), runtime);
-      return versionOf(body, etag)!;
-    },
+    sendChange: statusChangeSender((request) => callApi(API, request, runtime)),
   });
 const patches = () => requests.filter((r) => r.method === 'PATCH');
 
