@@ -67,6 +67,9 @@ export default defineConfig(({ command }) => ({
     sveltekit({
       compilerOptions: { runes: true },
       adapter: adapter(),
+      // Offline, the service worker answers every page with the one shell it cached from "/": its
+      // script and style addresses must be absolute, or "./_app/…" would miss the cache on /jobs/<id>.
+      paths: { relative: false },
       // A strict Content-Security-Policy, sent as a header on every server-rendered page: scripts
       // only with SvelteKit's nonces or hashes. connect-src is widened at run time in hooks.server.ts
       // to the configured authorization server and API origins.

@@ -1,14 +1,18 @@
 // The sandbox's admin API for tests and the benchmark, on the issuer's port under /__sandbox/.
 // GET stats; PUT settings (token lifetimes, rate limit, M2M faults, PAR advertised); DELETE
 // settings to restore the defaults; POST user-token mints a Fentu API access token for the demo
-// account, or for the account whose `email` it names (bench and tests).
+// account, or for the account whose `email` it names (bench and tests). POST work-orders creates a
+// work order and PUT work-orders/<id> changes one as the office would in Fentu's own screens (any
+// field, any status, a new version), so a test can have a job of its own and make a real conflict.
 
 import { mintUserAccessToken } from './authorization-server.js';
 import { readBody } from './http.js';
 import { liveRefreshTokens } from './memory-adapter.js';
-import { resetRateLimits } from './fentu-api.js';
+import { workOrders } from './data.js';
+import { resetRateLimits, validateAndCreate } from './fentu-api.js';
 import { ACCOUNTS, DEMO_ACCOUNT, SETTINGS, current, resetSettings, updateSettings } from './settings.js';
-import { stats } from './stats.js';
+import { bump, stats } from './stats.js';
+import { officeUpdate, present } from './work-orders.js';
 
 function json(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -38,6 +42,19 @@ export async function handleAdmin(provider, req, res) {
     const account = ACCOUNTS.find((a) => a.email === (req.json.email ?? DEMO_ACCOUNT.email));
     if (!account) return json(res, 400, { error: 'no sandbox account has that email' });
     return json(res, 200, { access_token: await mintUserAccessToken(provider, scope, account) });
+  }
+  if (path === '/__sandbox/work-orders' && req.method === 'POST') {
+    const [status, body] = validateAndCreate(JSON.stringify(req.json), { counted: false });
+    return json(res, status, body);
+  }
+  const orderPath = /^\/__sandbox\/work-orders\/([^/]+)$/.exec(path);
+  if (orderPath && req.method === 'PUT') {
+    const order = workOrders.find((o) => o.id === decodeURIComponent(orderPath[1]));
+    if (!order) return json(res, 404, { error: 'no such work order' });
+    const refusal = officeUpdate(order, req.json);
+    if (refusal) return json(res, 400, { error: refusal });
+    bump(stats.api, 'officeUpdates');
+    return json(res, 200, { data: present(order) });
   }
   if (path === '/__sandbox/settings' && req.method === 'PUT') {
     try {

@@ -134,7 +134,20 @@ export const workOrders = [
 ].map(([title, assetId, priority, status, scheduledFor], i) => {
   if (!STATUSES.includes(status)) throw new Error(`bad seed status ${status}`);
   const asset = assets.find((a) => a.id === assetId);
-  return { id: `WO-${3001 + i}`, title, customerId: asset.customerId, assetId, priority, status, scheduledFor };
+  return {
+    id: `WO-${3001 + i}`,
+    title,
+    customerId: asset.customerId,
+    assetId,
+    priority,
+    status,
+    scheduledFor,
+    // Bumped by every change; the API's ETag is built from it (see work-orders.js).
+    version: 1,
+    holdReason: status === 'on_hold' ? 'Waiting for replacement batteries from the supplier' : null,
+    completionNote: null,
+    updatedAt: null,
+  };
 });
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];

@@ -8,16 +8,29 @@ import { readBody } from './http.js';
 import { createIdempotencyStore, parseIdempotencyKey } from './idempotency.js';
 import { SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
+import { changeStatus, etagOf, present } from './work-orders.js';
 
 const ROUTES = {
-  'GET /work-orders': { scope: 'read:work-orders', handle: () => [200, { data: workOrders }] },
+  'GET /work-orders': { scope: 'read:work-orders', handle: () => [200, { data: workOrders.map(present) }] },
   'POST /work-orders': { scope: 'write:work-orders', handle: createWorkOrder },
+  'GET /work-orders/:id': { scope: 'read:work-orders', handle: readWorkOrder },
+  'PATCH /work-orders/:id': { scope: 'write:work-orders', handle: patchWorkOrder },
   'GET /customers': { scope: 'read:customers', handle: () => [200, { data: customers }] },
   'GET /assets': { scope: 'read:assets', handle: () => [200, { data: assets }] },
 };
 
+/** The route for a request and its `:id`, if any: `/work-orders/WO-3001` is `/work-orders/:id`. */
+function routeOf(method, path) {
+  const exact = `${method} ${path}`;
+  if (ROUTES[exact]) return { key: exact, route: ROUTES[exact] };
+  const match = /^\/work-orders\/([^/]+)$/.exec(path);
+  if (!match) return { key: exact };
+  const key = `${method} /work-orders/:id`;
+  return { key, route: ROUTES[key], id: decodeURIComponent(match[1]) };
+}
+
 const EXPOSED_HEADERS =
-  'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Idempotent-Replayed';
+  'WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Idempotent-Replayed, ETag';
 const idempotency = createIdempotencyStore();
 const windows = new Map();
 /** Forgets every caller's rate-limit window (admin API). */
@@ -96,12 +109,80 @@ async function createWorkOrder(req, claims) {
       },
     ];
   }
-  const [status, body] = validateAndCreate(raw);
+  const [status, body, headers] = validateAndCreate(raw);
   attempt.proceed(status, body);
-  return [status, body];
+  return [status, body, headers];
 }
 
-function validateAndCreate(raw) {
+const noSuchOrder = (id) => [404, { error: 'not_found', error_description: `No work order ${id}` }];
+
+/** GET /work-orders/<id>, with its ETag for a later If-Match. */
+function readWorkOrder(req, claims, id) {
+  const order = workOrders.find((o) => o.id === id);
+  if (!order) return noSuchOrder(id);
+  return [200, { data: present(order) }, { etag: etagOf(order) }];
+}
+
+/**
+ * PATCH /work-orders/<id>: a status change under If-Match (see work-orders.js). With an
+ * `Idempotency-Key`, the same key, order, If-Match and body get the first 200 again, marked
+ * `Idempotent-Replayed: true`, even though the order's ETag has moved on since; the same key with
+ * anything else is refused with 422.
+ */
+async function patchWorkOrder(req, claims, id) {
+  let raw;
+  try {
+    raw = await readBody(req);
+  } catch {
+    return [413, { error: 'invalid_request', error_description: 'The body is too large.' }];
+  }
+  const { key, error } = parseIdempotencyKey(req.headers['idempotency-key']);
+  if (error) return [400, { error: 'invalid_request', error_description: error }];
+  const order = workOrders.find((o) => o.id === id);
+  if (!order) return noSuchOrder(id);
+  const changes = stats.api.statusChanges;
+  const apply = () => {
+    const answer = changeStatus(order, { raw, ifMatchHeader: req.headers['if-match'] });
+    if (answer[0] === 200) {
+      bump(changes, 'applied');
+      changes.log.push({ id, status: order.status, version: order.version, key: key ?? null });
+      if (changes.log.length > 500) changes.log.shift();
+    } else bump(changes, answer[0] === 412 ? 'conflicts' : 'refused');
+    return answer;
+  };
+  if (key === undefined) return apply();
+  const request = `PATCH /work-orders/${id}\n${req.headers['if-match'] ?? ''}\n${raw}`;
+  const attempt = idempotency.begin(`${claims.client_id}\n${claims.sub}`, key, request);
+  if (attempt.replay) {
+    bump(changes, 'replayed');
+    return [attempt.replay.status, attempt.replay.body, { 'idempotent-replayed': 'true' }];
+  }
+  if (attempt.conflict === 409) {
+    return [
+      409,
+      { error: 'conflict', error_description: 'A request with this Idempotency-Key is still being processed.' },
+    ];
+  }
+  if (attempt.conflict === 422) {
+    bump(changes, 'keyReused');
+    return [
+      422,
+      {
+        error: 'invalid_request',
+        error_description: 'This Idempotency-Key was already used with a different request.',
+      },
+    ];
+  }
+  const [status, body, headers] = apply();
+  attempt.proceed(status, body);
+  return [status, body, headers];
+}
+
+/**
+ * Creates a work order from a JSON body as POST /work-orders does; `[status, body, headers]`.
+ * `counted: false` for orders the admin API creates, which are not the app's.
+ */
+export function validateAndCreate(raw, { counted = true } = {}) {
   let body;
   try {
     body = JSON.parse(raw);
@@ -124,10 +205,14 @@ function validateAndCreate(raw) {
     priority: body.priority ?? 'normal',
     status: 'scheduled',
     scheduledFor: typeof body.scheduledFor === 'string' ? body.scheduledFor : null,
+    version: 1,
+    holdReason: null,
+    completionNote: null,
+    updatedAt: null,
   };
   workOrders.push(order);
-  bump(stats.api.workOrders, 'created');
-  return [201, { data: order }];
+  if (counted) bump(stats.api.workOrders, 'created');
+  return [201, { data: present(order) }, { etag: etagOf(order) }];
 }
 
 /** The API's request handler. */
@@ -135,17 +220,16 @@ export async function handleApi(req, res) {
   if (req.method === 'OPTIONS') {
     res.writeHead(204, {
       ...corsHeaders(req),
-      'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'authorization, content-type, dpop, idempotency-key',
+      'access-control-allow-methods': 'GET, POST, PATCH',
+      'access-control-allow-headers': 'authorization, content-type, dpop, idempotency-key, if-match',
       'access-control-max-age': '600',
     });
     return res.end();
   }
   const path = new URL(req.url, SETTINGS.apiBaseUrl).pathname.replace(/\/$/, '');
-  const routeKey = `${req.method} ${path}`;
-  const route = ROUTES[routeKey];
+  const { key: routeKey, route, id } = routeOf(req.method, path);
   bump(stats.api, 'requests');
-  if (!route) return send(req, res, 404, { error: 'not_found', error_description: `No route ${routeKey}` });
+  if (!route) return send(req, res, 404, { error: 'not_found', error_description: `No route ${req.method} ${path}` });
   bump(stats.api.byRoute, routeKey);
 
   const { claims, failure } = await authenticate(req, SETTINGS.apiBaseUrl, SETTINGS.apiBaseUrl);
@@ -180,6 +264,6 @@ export async function handleApi(req, res) {
       headers,
     );
   }
-  const [status, body, extra = {}] = await route.handle(req, claims);
+  const [status, body, extra = {}] = await route.handle(req, claims, id);
   return send(req, res, status, body, { ...headers, ...extra });
 }

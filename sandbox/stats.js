@@ -31,6 +31,13 @@ function emptyStats() {
       // POST /work-orders: orders created, answers replayed for a repeated Idempotency-Key, and
       // keys refused because they came back with another body.
       workOrders: { created: 0, replayed: 0, keyReused: 0 },
+      // PATCH /work-orders/<id>: changes applied (and the last 500 of them, in the order they were
+      // applied: id, status, version, Idempotency-Key), answers replayed for a repeated key, keys
+      // refused because they came back with another request, 412s for a stale If-Match, and other
+      // refusals (validation, transitions, a missing If-Match).
+      statusChanges: { applied: 0, replayed: 0, keyReused: 0, conflicts: 0, refused: 0, log: [] },
+      // Changes made "by the office" through the admin API (PUT /__sandbox/work-orders/<id>).
+      officeUpdates: 0,
     },
     clientCredentials: { byClient: {}, lastRequest: {}, issued: {} },
     m2m: { requests: 0, byStatus: {}, byRoute: {} },

@@ -14,6 +14,15 @@ const MIN_TARGET = 44;
 
 const signedInHeading = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
 
+/** A job of the test's own, created at the sandbox as the office would; its id. */
+async function officeCreatesJob(page: Page, title: string): Promise<string> {
+  const response = await page.request.post(`${ISSUER}/__sandbox/work-orders`, {
+    data: { title, customerId: 'CUS-1002', assetId: 'AST-2003', priority: 'urgent' },
+  });
+  expect(response.status()).toBe(201);
+  return ((await response.json()) as { data: { id: string } }).data.id;
+}
+
 /** The app's pages in their main states, each opened and settled by `open`. */
 interface PageState {
   name: string;
@@ -203,8 +212,8 @@ const SIGNED_IN_STATES: PageState[] = [
     open: async (page) => {
       await page.goto('/');
       await expect(signedInHeading(page)).toBeVisible();
-      await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
-      await expect(page.getByRole('table')).toHaveCount(3);
+      await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+      await expect(page.getByRole('table')).toHaveCount(2);
       await page.getByRole('button', { name: 'Load /entities' }).click();
       await expect(page.getByRole('list', { name: 'fenergo /entities' })).toBeVisible();
       await expect(page.getByRole('region', { name: 'New work order' }).getByLabel('Job title')).toBeVisible();
@@ -215,6 +224,28 @@ const SIGNED_IN_STATES: PageState[] = [
     open: async (page) => {
       await page.goto('/inspect');
       await expect(page.getByRole('heading', { name: 'OAuth inspector' })).toBeVisible();
+    },
+  },
+  {
+    name: 'a job, with the reason to put it on hold being typed',
+    open: async (page) => {
+      await page.goto(`/jobs/${await officeCreatesJob(page, 'Belt inspection')}`);
+      await page.getByRole('button', { name: 'Start' }).click();
+      await expect(page.getByTestId('job-change-state')).toHaveText(['Sent']);
+      await page.getByRole('button', { name: 'Put on hold' }).click();
+      await expect(page.getByLabel('Why is the job on hold?')).toBeVisible();
+    },
+  },
+  {
+    name: 'a job whose change met the office’s, both versions shown',
+    open: async (page) => {
+      const id = await officeCreatesJob(page, 'Pump seal');
+      await page.goto(`/jobs/${id}`);
+      await expect(page.getByRole('button', { name: 'Start' })).toBeVisible();
+      const office = await page.request.put(`${ISSUER}/__sandbox/work-orders/${id}`, { data: { status: 'completed' } });
+      expect(office.status()).toBe(200);
+      await page.getByRole('button', { name: 'Start' }).click();
+      await expect(page.getByTestId('conflict')).toBeVisible();
     },
   },
   {

@@ -54,7 +54,7 @@ test('the API rate limit: a clear message with the time to retry, and the sessio
   // The home page's three lists use up the limit; the next call is refused.
   await configureSandbox(request, { rateLimit: 3 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
   await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();

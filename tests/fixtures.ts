@@ -314,7 +314,7 @@ export async function press(target: Locator): Promise<void> {
  */
 export async function freshWorkOrders(page: Page): Promise<void> {
   const panel = page.getByRole('region', { name: 'Work orders' });
-  await expect(panel.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(panel.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   await expect(panel.getByTestId('saved-list')).toHaveCount(0);
 }
 

@@ -73,7 +73,7 @@ test.describe('with the service worker in control', () => {
     expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(0);
     expect(after.token.refresh.succeeded - before.token.refresh.succeeded).toBeGreaterThanOrEqual(1);
     await expect(signedIn(page)).toBeVisible();
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   });
 
   for (const cut of [false, true]) {

@@ -91,7 +91,7 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
 }) => {
   const tokens = recordTokenResponses(page);
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const issued = tokens.at(-1)!;
   expect(issued.token_type).toBe('DPoP');
   const before = await sandboxStats(request);
@@ -129,7 +129,7 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
 
   // The app itself, holding the key, carries on.
   await page.getByRole('button', { name: 'Reload' }).first().click();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 
   // The private key cannot be exported, and the stored token set is ciphertext (#61, #75).
   const keys = await page.evaluate(async () => {
@@ -197,7 +197,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
 }) => {
   await configureSandbox(request, { accessTokenTtl: 4 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
   await dropNextRefreshAnswer(page);
@@ -220,7 +220,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   await expect(page.getByLabel('Password')).toHaveCount(0);
   await page.getByRole('button', { name: 'Allow' }).click();
   await expect(signedIn(page)).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 });
 
 test('a refresh whose answer was lost, on a server with a reuse grace window: retried at once, nothing noticed', async ({
@@ -230,7 +230,7 @@ test('a refresh whose answer was lost, on a server with a reuse grace window: re
   // A one-second window: only a retry made at once, not one after the back-off, falls inside it.
   await configureSandbox(request, { accessTokenTtl: 4, refreshGrace: 1 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
   await dropNextRefreshAnswer(page);
@@ -242,7 +242,7 @@ test('a refresh whose answer was lost, on a server with a reuse grace window: re
   expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
   await expect(signedIn(page)).toBeVisible();
   await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   expect((await sandboxStats(request)).api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
 });
 
@@ -252,7 +252,7 @@ test('refresh fails while the server is down: the session stays, a quiet line sa
 }) => {
   await configureSandbox(request, { accessTokenTtl: 4 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const refreshToken = (await storedSession(page))?.refresh_token;
   let down = true;
   const refused: number[] = [];
@@ -295,7 +295,7 @@ test('offline: the app says so, keeps the session, and refreshes as soon as the 
 }) => {
   await configureSandbox(request, { accessTokenTtl: 4 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   await context.setOffline(true);
   await expect(page.getByTestId('connection')).toContainText('Offline');
   await page.waitForTimeout(6_000);
@@ -309,7 +309,7 @@ test('offline: the app says so, keeps the session, and refreshes as soon as the 
     .poll(async () => (await sandboxStats(request)).token.refresh.succeeded - before.token.refresh.succeeded)
     .toBeGreaterThanOrEqual(1);
   await page.getByRole('button', { name: 'Reload' }).first().click();
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   expect((await sandboxStats(request)).token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
 });
 
@@ -320,14 +320,14 @@ test('the API rate limit: a countdown to Retry-After, then exactly one retry tha
   // Three lists on the home page use up the limit of 3; the window resets after 5 s.
   await configureSandbox(request, { rateLimit: 3, rateLimitWindow: 5 });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
 
   await page.getByRole('button', { name: 'Reload' }).first().click();
 
   await expect(page.getByRole('heading', { name: 'Too many requests for now' })).toBeVisible();
   await expect(page.getByTestId('countdown')).toContainText(/Trying again in \d+ s/);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible({ timeout: 10_000 });
   const after = await sandboxStats(request);
   expect((after.api.byStatus['429'] ?? 0) - (before.api.byStatus['429'] ?? 0)).toBe(1);
   expect(after.api.byRoute['GET /work-orders'] - before.api.byRoute['GET /work-orders']).toBe(2);
@@ -382,7 +382,7 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
   const ttl = 6;
   await configureSandbox(request, { accessTokenTtl: ttl });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const tabs = [page];
   for (let i = 1; i < 5; i += 1) {
     const tab = await context.newPage();

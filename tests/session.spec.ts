@@ -23,7 +23,7 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
   await configureSandbox(request, { accessTokenTtl: 4 });
   const tokens = recordTokenResponses(page);
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const before = await sandboxStats(request);
   const firstRefreshToken = tokens[0].refresh_token;
 
@@ -67,7 +67,7 @@ test(
   async ({ page, request }) => {
     await configureSandbox(request, { accessTokenTtl: 3 });
     await signIn(page);
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     await page.goto('about:blank');
     await page.waitForTimeout(4_000);
     const before = await sandboxStats(request);
@@ -88,7 +88,7 @@ test(
   async ({ page, request }) => {
     const tokens = recordTokenResponses(page);
     await signIn(page);
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     const refreshToken = tokens.at(-1)!.refresh_token;
     const before = await sandboxStats(request);
 
@@ -119,7 +119,7 @@ test('signed out with no connection: signed out here at once, and Fentu is told 
 }) => {
   const tokens = recordTokenResponses(page);
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   const refreshToken = tokens.at(-1)!.refresh_token;
   const before = await sandboxStats(request);
 

@@ -58,7 +58,7 @@ test(
 
     await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-    await expect(page.getByRole('cell', { name: 'Boiler lockout — no heating in classrooms' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Boiler lockout — no heating in classrooms' })).toBeVisible();
     // The code and state never stay in the address bar (#27).
     expect(new URL(page.url()).search).toBe('');
 
@@ -285,7 +285,7 @@ test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL 
   page.on('request', (r) => urls.push(r.url()));
   const tokens = recordTokenResponses(page);
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 
   const { access_token, refresh_token } = tokens[0];
   expect(access_token).toBeTruthy();
@@ -371,7 +371,7 @@ test(
   { tag: '@device' },
   async ({ page, request }) => {
     await signIn(page);
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     const before = await sandboxStats(request);
 
     await page.reload();
@@ -406,7 +406,7 @@ test('the same callback URL opened again is refused and makes no second exchange
     if (r.isNavigationRequest() && r.url().startsWith(`${APP_ORIGIN}/callback?`)) callbackUrl = r.url();
   });
   await signIn(page);
-  await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   expect(new URL(callbackUrl).searchParams.get('code')).toBeTruthy();
 
   // Back and reload never land on the code-bearing URL: it was replaced in history.
@@ -428,7 +428,7 @@ test(
   { tag: '@device' },
   async ({ context, page, request }) => {
     await signIn(page);
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     await page.close();
     const before = await sandboxStats(request);
 

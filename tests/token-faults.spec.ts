@@ -305,7 +305,7 @@ for (const fault of FAULTS) {
     await continueToFentu(page);
 
     await expect(page.getByRole('heading', { name: `Signed in as ${DEMO.name}` })).toBeVisible();
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     expect(await appRecords(page)).toHaveProperty('session');
     expect(errors).toEqual([]);
   });
@@ -340,7 +340,7 @@ for (const fault of FAULTS) {
     const injection = await injectFault(page, 'refresh_token', fault, true);
 
     await signIn(page);
-    await expect(page.getByRole('cell', { name: 'Quarterly chiller service' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
     await expect
       .poll(() => injection.faulted !== undefined, { message: 'a refresh was faulted', timeout: 15_000 })
       .toBe(true);

@@ -4,12 +4,19 @@ import {
   createdIdOf,
   discardOutboxItem,
   drainOutbox,
+  enqueueStatusChange,
   enqueueWorkOrder,
   listOutbox,
+  listStatusChanges,
+  resolveConflict,
   retryOutboxItem,
+  statusChangeSender,
   workOrderRequest,
   type OutboxItem,
+  type StatusChange,
+  type StatusChangeItem,
   type WorkOrderDraft,
+  type WorkOrderVersion,
 } from '../offline/outbox.js';
 import type { Session } from '../oauth/session.js';
 import { browserRuntime } from './runtime.js';
@@ -31,9 +38,9 @@ export function userKeyOf(session: Session): Promise<string | undefined> {
 }
 
 /**
- * The work-order outbox as the UI sees it: the signed-in user's queued orders, kept in step with
- * every tab, and a sender that drains them whenever this tab loads, comes back online or to the
- * front, queues an order, or signs in — and at the time a back-off ends.
+ * The outbox as the UI sees it: the signed-in user's queued orders and status changes, kept in step
+ * with every tab, and a sender that drains them whenever this tab loads, comes back online or to
+ * the front, queues something, or signs in — and at the time a back-off ends.
  */
 class OfflineState {
   /** The signed-in user's offline key; undefined while signed out or when Fentu gave no `sub`. */
@@ -41,6 +48,8 @@ class OfflineState {
   /** False until the user's key is known (a session without `sub` settles to undefined). */
   ready = $state(false);
   items = $state.raw<OutboxItem[]>([]);
+  /** Status changes made on this device, oldest first: sent, waiting, or waiting for a choice. */
+  changes = $state.raw<StatusChangeItem[]>([]);
   /** Rows of lists fetched or read from this device, by API path: the form's customer and asset choices. */
   lists = $state.raw<Record<string, unknown[]>>({});
   /** Goes up whenever an order is seen going from unsent to sent (in any tab): the work orders list reloads. */
@@ -53,6 +62,19 @@ class OfflineState {
   #draining = false;
   #again = false;
   #againNow = false;
+  #holders = 0;
+
+  /**
+   * Marks a page that shows the outbox (the home, a job). When the last one goes, the outbox stops
+   * following the user; pages open in turn during a navigation keep it following. Returns the release.
+   */
+  hold(): () => void {
+    this.#holders += 1;
+    return () => {
+      this.#holders -= 1;
+      if (this.#holders === 0) void this.follow(this.#apiBaseUrl, undefined);
+    };
+  }
 
   /** Follows the signed-in session (called from the home page); starts listening the first time. */
   async follow(apiBaseUrl: string, session: Session | undefined): Promise<void> {
@@ -61,6 +83,7 @@ class OfflineState {
     const user = session ? await userKeyOf(session) : undefined;
     if (user !== this.user) {
       this.items = [];
+      this.changes = [];
       this.lists = {};
     }
     this.user = user;
@@ -77,13 +100,17 @@ class OfflineState {
   /** Reads the user's items again from IndexedDB. */
   async refresh(): Promise<void> {
     const user = this.user;
-    const items = user ? await listOutbox(browserRuntime().store, user) : [];
+    const store = browserRuntime().store;
+    const [items, changes] = user
+      ? await Promise.all([listOutbox(store, user), listStatusChanges(store, user)])
+      : [[], []];
     if (user !== this.user) return;
-    const before = new Map(this.items.map((item) => [item.id, item.status]));
-    const newlySent = items.filter(
+    const before = new Map([...this.items, ...this.changes].map((item) => [item.id, item.status]));
+    const newlySent = [...items, ...changes].filter(
       (item) => item.status === 'sent' && before.has(item.id) && before.get(item.id) !== 'sent',
     );
     this.items = items;
+    this.changes = changes;
     if (newlySent.length) this.sentCount += newlySent.length;
   }
 
@@ -93,6 +120,26 @@ class OfflineState {
     await this.#changed();
     void this.drain();
     return item;
+  }
+
+  /**
+   * Queues a status change to a job as the technician saw it. Undefined when it was not taken:
+   * signed out, or an earlier change to the job waits for the technician.
+   */
+  async changeStatus(change: StatusChange, seen: WorkOrderVersion): Promise<StatusChangeItem | undefined> {
+    if (!this.user) return undefined;
+    const item = await enqueueStatusChange(browserRuntime(), this.user, change, seen);
+    await this.#changed();
+    void this.drain();
+    return item;
+  }
+
+  /** Settles a conflict: send the change again over the office's version, or keep theirs. */
+  async resolve(id: string, choice: 'mine' | 'theirs'): Promise<void> {
+    if (!this.user) return;
+    await resolveConflict(browserRuntime(), this.user, id, choice);
+    await this.#changed();
+    void this.drain(true);
   }
 
   /** Puts a failed order back in the queue; with `body`, as edited. */
@@ -136,6 +183,7 @@ class OfflineState {
         user,
         ignoreBackoff: now,
         send: async (item) => createdIdOf((await sessionState.api(this.#apiBaseUrl, workOrderRequest(item))).body),
+        sendChange: statusChangeSender((request) => sessionState.api(this.#apiBaseUrl, request)),
         onChange: () => void this.#changed(),
       });
       if (result.nextAttemptAt !== undefined) {

@@ -22,7 +22,7 @@ export interface ApiResult<T> {
 export interface ApiRequest {
   /** Path under the API base URL, such as `/work-orders`. */
   path: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: unknown;
   /** Extra request headers, such as `Idempotency-Key`; they cannot replace the ones set here. */
   headers?: Record<string, string>;

@@ -75,6 +75,11 @@ export interface FieldpassErrorDetails {
   retryAt?: number;
   /** Why a session ended, when more is known than the server's code: `refresh_lost`. */
   reason?: 'refresh_lost';
+  /**
+   * The resource as the server holds it now, from the `current` member of a 412 answer to a
+   * conditional request (RFC 9110 §15.5.13), so a conflict can show both versions. Data, not words.
+   */
+  current?: unknown;
 }
 
 /** A failure of the core, sorted by `code`; the original error is kept in `cause`. */
