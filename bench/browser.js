@@ -42,7 +42,7 @@ async function continueToSignedIn(page, proceed, app, issuer) {
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${app}/`);
   await page.getByRole('heading', { name: /^Signed in/ }).waitFor();
-  await page.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+  await page.getByRole('link', { name: 'Quarterly chiller service' }).first().waitFor();
 }
 
 /** The callback document's navigation start to the stored token set, in ms, from the page's own clock. */
@@ -149,7 +149,7 @@ async function pageFigures(browser, app, issuer) {
     const homeScripts = recordScripts(home, app);
     await home.goto(app);
     await home.getByRole('heading', { name: /^Signed in/ }).waitFor();
-    await home.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+    await home.getByRole('link', { name: 'Quarterly chiller service' }).first().waitFor();
     await home.waitForLoadState('networkidle');
     return { consent, callback, home: await pageJs(app, homeScripts) };
   } finally {

@@ -22,7 +22,7 @@ async function signIn(page, app, issuer) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${app}/**`);
-  await page.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+  await page.getByRole('link', { name: 'Quarterly chiller service' }).first().waitFor();
 }
 
 /** Runs the soak for `seconds` against a running app and sandbox; returns its figures. */
@@ -51,7 +51,7 @@ export async function soak({ app, issuer, seconds }) {
     for (let i = 1; i < TABS; i += 1) {
       const tab = await context.newPage();
       await tab.goto(app);
-      await tab.getByRole('cell', { name: 'Quarterly chiller service' }).waitFor();
+      await tab.getByRole('link', { name: 'Quarterly chiller service' }).first().waitFor();
       tabs.push(tab);
     }
     const before = await stats();
