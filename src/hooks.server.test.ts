@@ -114,6 +114,16 @@ describe('handle', () => {
     expect(await response.text()).toBe('<html lang="en" data-inspector="on">');
   });
 
+  it('writes the partner services’ user permissions into the page shell, for the header’s Integrations link', async () => {
+    const shell = '<html data-partner-scopes="%fieldpass.partners%">';
+    const response = await handle({
+      event: event('http://127.0.0.1:4173/', {}, '/(app)'),
+      resolve: async (_event, options) => new Response(await options!.transformPageChunk!({ html: shell, done: true })),
+    });
+    // The sandbox's providers: fenergo needs read:customers, fenris read:assets.
+    expect(await response.text()).toBe('<html data-partner-scopes="read:customers read:assets">');
+  });
+
   it('leaves pages outside /api/ to their own caching', async () => {
     const response = await handle({
       event: event('http://127.0.0.1:4173/sign-in', {}, '/(app)/sign-in'),

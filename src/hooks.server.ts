@@ -36,6 +36,22 @@ let inspectorOn = false;
 /** Replaced in app.html's <html data-inspector> so the pages know (the nav link, the inspector's own 404). */
 const INSPECTOR_MARK = '%fieldpass.inspector%';
 
+/**
+ * Replaced in app.html's <html data-partner-scopes> with the Fentu permissions the partner route
+ * asks of a signed-in user (each provider's M2M_<NAME>_USER_SCOPE), so the header links to the
+ * Integrations page only for people who hold one. The route still checks every call itself.
+ */
+const PARTNERS_MARK = '%fieldpass.partners%';
+
+/** The partner providers' user scopes, space-separated, decided once at start-up. */
+let partnerScopes = '';
+
+/** The page shell with this server's switches written into it. */
+function markShell(html: string, inspector: 'on' | 'off'): string {
+  const scopes = partnerScopes.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return html.replace(INSPECTOR_MARK, inspector).replace(PARTNERS_MARK, scopes);
+}
+
 /** The inspector's routes that are endpoints rather than pages, as route ids ("/(app)/inspect/connect-src"). */
 const INSPECTOR_ENDPOINTS = new Set(
   Object.keys(import.meta.glob('./routes/\\(app\\)/inspect/**/+server.ts')).map((file) =>
@@ -72,7 +88,7 @@ async function resolveInspectorOff({ event, resolve }: HandleInput): Promise<Res
     return new Response('Not Found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
   const response = await resolve(event, {
-    transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, 'off'),
+    transformPageChunk: ({ html }) => markShell(html, 'off'),
   });
   return new Response(response.body, { status: 404, headers: response.headers });
 }
@@ -152,6 +168,7 @@ export const init: ServerInit = () => {
   });
   connect = connectSources(settings);
   inspectorOn = settings.inspect.enabled;
+  partnerScopes = [...new Set(settings.providers.map((provider) => provider.userScope))].join(' ');
   warnWithoutOrigin(env);
   warnBodyLimits(env, settings.ops);
   if (settings.ops.metricsListen) serveMetrics(settings.ops.metricsListen);
@@ -212,7 +229,7 @@ export const handle: Handle = async ({ event, resolve }) => {
     : inspector && !inspectorOn
       ? await resolveInspectorOff({ event, resolve })
       : await resolve(event, {
-          transformPageChunk: ({ html }) => html.replace(INSPECTOR_MARK, inspectorOn ? 'on' : 'off'),
+          transformPageChunk: ({ html }) => markShell(html, inspectorOn ? 'on' : 'off'),
         });
   const csp = response.headers.get('content-security-policy');
   if (csp && connect) {

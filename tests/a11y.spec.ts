@@ -214,9 +214,32 @@ const SIGNED_IN_STATES: PageState[] = [
       await expect(signedInHeading(page)).toBeVisible();
       await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
       await expect(page.getByRole('table')).toHaveCount(2);
+      await expect(page.getByRole('region', { name: 'New work order' }).getByLabel('Job title')).toBeVisible();
+    },
+  },
+  {
+    name: 'home, searching the saved lists',
+    open: async (page) => {
+      await page.goto('/');
+      await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+      await page.getByLabel('Find a job, customer or asset').fill('harbourside');
+      await expect(page.getByRole('list', { name: 'Search results' }).getByRole('link').first()).toBeVisible();
+    },
+  },
+  {
+    name: 'account',
+    open: async (page) => {
+      await page.goto('/account');
+      await expect(page.getByRole('heading', { level: 1, name: 'Account' })).toBeVisible();
+      await expect(page.getByRole('list', { name: 'Granted permissions' })).toBeVisible();
+    },
+  },
+  {
+    name: 'integrations, with a partner list loaded',
+    open: async (page) => {
+      await page.goto('/integrations');
       await page.getByRole('button', { name: 'Load /entities' }).click();
       await expect(page.getByRole('list', { name: 'fenergo /entities' })).toBeVisible();
-      await expect(page.getByRole('region', { name: 'New work order' }).getByLabel('Job title')).toBeVisible();
     },
   },
   {

@@ -224,6 +224,7 @@ test('a signed-in user sees partner data through the route; responses are no-sto
     if (r.url().startsWith(`${APP_ORIGIN}/api/m2m`)) partnerResponses.push({ headers: r.headers() });
   });
   await signIn(page);
+  await page.getByRole('link', { name: 'Integrations' }).click();
   const partners = page.getByRole('region', { name: 'Partner services' });
   await partners.getByRole('button', { name: 'Load /entities' }).click();
   await expect(partners.getByText('Harbourside Medical Centre Ltd')).toBeVisible();

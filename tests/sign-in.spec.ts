@@ -304,8 +304,9 @@ test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL 
   }
 });
 
-test('the server may grant fewer scopes than requested: the home page shows which', async ({ page }) => {
+test('the server may grant fewer scopes than requested: the Account page shows which', async ({ page }) => {
   await signIn(page, { refuseAtServer: ['read:customers'] });
+  await page.getByRole('link', { name: /^Account/ }).click();
   const permissions = page.getByRole('list', { name: 'Granted permissions' });
   await expect(permissions.getByRole('listitem').filter({ hasText: 'read:work-orders' })).toContainText('Granted');
   await expect(permissions.getByRole('listitem').filter({ hasText: 'read:customers' })).toContainText('Not granted');
