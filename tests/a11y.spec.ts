@@ -7,7 +7,7 @@
 
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, signIn, test } from './fixtures';
+import { answerAtSandbox, expect, signIn, test } from './fixtures';
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
 
 const MIN_TARGET = 44;
@@ -157,14 +157,7 @@ const SIGNED_OUT_STATES: PageState[] = [
       await page.getByRole('button', { name: '2. Build the authorization request' }).click();
       await page.getByRole('button', { name: '3. Push the request to the server (PAR)' }).click();
       await page.getByRole('link', { name: '4. Go to the server' }).click();
-      await page.waitForURL(`${ISSUER}/**`);
-      if (await page.getByLabel('Email').isVisible()) {
-        await page.getByLabel('Email').fill(DEMO.email);
-        await page.getByLabel('Password').fill(DEMO.password);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-      }
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await page.waitForURL(`${APP_ORIGIN}/inspect/callback**`);
+      await answerAtSandbox(page, `${APP_ORIGIN}/inspect/callback`);
       await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
       await expect(page.getByRole('region', { name: 'Code exchange' }).getByText('Tokens received.')).toBeVisible();
       // No sandbox session is left behind: the sign-in after the signed-out states starts at its login form.

@@ -324,6 +324,21 @@ export async function serviceWorkerInControl(page: Page): Promise<void> {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 }
 
+/**
+ * At the sandbox, as a person would: its login page when it shows one (it signs a returning user
+ * straight in), then `answer` on its consent page; resolves once the browser is back at `back`.
+ */
+export async function answerAtSandbox(page: Page, back: string, answer: 'Allow' | 'Deny' = 'Allow'): Promise<void> {
+  await page.waitForURL(`${ISSUER}/**`);
+  if (await page.getByLabel('Email').isVisible()) {
+    await page.getByLabel('Email').fill(DEMO.email);
+    await page.getByLabel('Password').fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByRole('button', { name: answer }).click();
+  await page.waitForURL(`${back}**`);
+}
+
 /** Goes through the whole sign-in as a person would: consent screen, sandbox login, sandbox consent. */
 export async function signIn(page: Page, options: SignInOptions = {}): Promise<void> {
   await page.goto(

@@ -3,8 +3,8 @@
 // fits the endpoint that answered.
 
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
-import { configureSandbox, expect, signIn, test } from './fixtures';
-import { APP_ORIGIN, DEMO, ISSUER } from './harness';
+import { answerAtSandbox, configureSandbox, expect, signIn, test } from './fixtures';
+import { APP_ORIGIN, ISSUER } from './harness';
 
 const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
 
@@ -15,14 +15,7 @@ async function runFlow(page: Page, request: APIRequestContext) {
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await page.waitForURL(`${ISSUER}/**`);
-  if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${CALLBACK}**`);
+  await answerAtSandbox(page, CALLBACK);
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
   await expect(page.getByRole('region', { name: 'Code exchange' }).getByText('Tokens received.')).toBeVisible();
 }

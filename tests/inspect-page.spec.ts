@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import { expect, idbRecords, openRecord, test } from './fixtures';
-import { APP_ORIGIN, DEMO, ISSUER } from './harness';
+import { answerAtSandbox, expect, idbRecords, openRecord, test } from './fixtures';
+import { APP_ORIGIN, ISSUER } from './harness';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
@@ -32,14 +32,7 @@ async function runSteps(page: Page) {
 /** From the pushed request to the callback page, signing in at the sandbox, then the code exchange. */
 async function toCallbackAndExchange(page: Page) {
   await page.getByRole('link', { name: '4. Go to the server' }).click();
-  await page.waitForURL(`${ISSUER}/**`);
-  if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${CALLBACK}**`);
+  await answerAtSandbox(page, CALLBACK);
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
   await expect(page.getByRole('region', { name: 'Code exchange' }).getByText('Tokens received.')).toBeVisible();
 }

@@ -3,8 +3,8 @@
 // without CORS for the app's origin. What it says must match what happened.
 
 import type { Page } from '@playwright/test';
-import { configureSandbox, expect, sandboxStats, test } from './fixtures';
-import { APP_ORIGIN, DEMO, ISSUER, SANDBOX_PORTS } from './harness';
+import { answerAtSandbox, configureSandbox, expect, sandboxStats, test } from './fixtures';
+import { APP_ORIGIN, ISSUER, SANDBOX_PORTS } from './harness';
 
 const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
 /** The sandbox's public client whose tokens are bearer tokens: no metadata says the server takes DPoP. */
@@ -24,18 +24,6 @@ async function enterByHand(page: Page, endpoints: Record<string, string>, client
   await page.getByLabel('Client ID').fill(clientId);
   // No ID token without an issuer to compare its iss with.
   await page.getByRole('button', { name: 'Remove openid' }).click();
-}
-
-/** Signs in and consents at the sandbox, back to the inspector's callback. */
-async function approveAtSandbox(page: Page) {
-  await page.waitForURL(`${ISSUER}/**`);
-  if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${CALLBACK}**`);
 }
 
 test('a server without discovery or iss, endpoints by hand and no issuer: the flow runs, and the iss check says not sent rather than failed', async ({
@@ -63,7 +51,7 @@ test('a server without discovery or iss, endpoints by hand and no issuer: the fl
   expect(url.searchParams.get('client_id')).toBe(BEARER_CLIENT);
   expect(url.searchParams.has('nonce')).toBe(false);
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await approveAtSandbox(page);
+  await answerAtSandbox(page, CALLBACK);
 
   // The server sent no iss, and does not promise one: not checked, which is not a failure.
   await expect(
@@ -97,7 +85,7 @@ test('no issuer entered, and the server sends iss: shown, not compared, and the 
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await approveAtSandbox(page);
+  await answerAtSandbox(page, CALLBACK);
 
   const checks = page.getByRole('list', { name: 'Callback checks' });
   const iss = checks.getByText(/iss names the expected server/);
@@ -118,14 +106,7 @@ test('no issuer entered, and the sign-in is denied: the callback’s error is qu
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await page.waitForURL(`${ISSUER}/**`);
-  if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await page.getByRole('button', { name: 'Deny' }).click();
-  await page.waitForURL(`${CALLBACK}**`);
+  await answerAtSandbox(page, CALLBACK, 'Deny');
 
   await expect(
     page.getByRole('list', { name: 'Callback checks' }).getByText(/iss names the expected server/),
@@ -257,7 +238,7 @@ test('a token endpoint outside the connect-src: the code is not sent, and the ca
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await approveAtSandbox(page);
+  await answerAtSandbox(page, CALLBACK);
 
   const before = await sandboxStats(request);
   await page.getByRole('button', { name: 'Exchange the code for tokens' }).click();
@@ -295,7 +276,7 @@ test('CORS off at the token endpoint after sign-in: the code exchange says only 
   await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
   await page.getByRole('button', { name: '2. Build the authorization request' }).click();
   await page.getByRole('link', { name: '3. Go to the server' }).click();
-  await approveAtSandbox(page);
+  await answerAtSandbox(page, CALLBACK);
   const checks = page.getByRole('list', { name: 'Callback checks' });
   await expect(checks.getByText('Passed: iss names the expected server (RFC 9207)')).toBeVisible();
 

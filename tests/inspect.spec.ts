@@ -1,8 +1,8 @@
 // The developer inspector (/inspect), used as a developer would, against the sandbox.
 
 import { readFile } from 'node:fs/promises';
-import { configureSandbox, expect, openRecord, sandboxStats, signIn, test } from './fixtures';
-import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
+import { answerAtSandbox, configureSandbox, expect, openRecord, sandboxStats, signIn, test } from './fixtures';
+import { APP_ORIGIN, CANARY, ISSUER } from './harness';
 
 const CALLBACK = `${APP_ORIGIN}/inspect/callback`;
 
@@ -65,14 +65,7 @@ async function runFlow(page: import('@playwright/test').Page) {
   expect([...url.searchParams.keys()]).toEqual(['client_id', 'request_uri']);
   expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
   await page.getByRole('link', { name: '4. Go to the server' }).click();
-  await page.waitForURL(`${ISSUER}/**`);
-  if (await page.getByLabel('Email').isVisible()) {
-    await page.getByLabel('Email').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${CALLBACK}**`);
+  await answerAtSandbox(page, CALLBACK);
 }
 
 test('a server without PAR: the built request is the address to go to, with nothing pushed', async ({
