@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { callApi } from '../oauth/api.js';
-import { fakeFetch, jsonResponse, TEST_SERVER, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
+import { fakeFetch, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
 import { inProcessLock, type CoreRuntime } from '../oauth/runtime.js';
 import { SESSION_KEY, type Session } from '../oauth/session.js';
 import { createMemoryStore } from '../server/memory-store.js';
 import { offlineUserKey } from './cache.js';
+import { outboxSession, WRITE } from './outbox.test-util.js';
 import {
   countUnsent,
   createdIdOf,
@@ -21,24 +22,7 @@ import {
 
 const T0 = Date.UTC(2026, 10, 30, 10, 42);
 const API = 'https://api.example';
-const WRITE = 'read:work-orders write:work-orders';
-
-function session(overrides: Partial<Session> = {}): Session {
-  return {
-    server: TEST_SERVER,
-    client_id: 'fieldpass',
-    access_token: 'at-1',
-    token_type: 'bearer',
-    refresh_token: 'rt-1',
-    expires_at: T0 + 3_600_000,
-    expires_in: 3600,
-    scope: WRITE,
-    requested_scope: `openid ${WRITE}`,
-    updated_at: T0,
-    user: { sub: 'tech-0042' },
-    ...overrides,
-  };
-}
+const session = (overrides: Partial<Session> = {}): Session => outboxSession(T0, overrides);
 
 /**
  * A stand-in Fentu API that honours Idempotency-Key like the sandbox: the same key and body get
