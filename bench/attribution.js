@@ -12,7 +12,12 @@ const MODULES = resolve(import.meta.dirname, '../.svelte-kit/output/client/.vite
 export function partOf(id) {
   const path = id.replaceAll('\\', '/');
   if (/node_modules\/(oauth4webapi|idb-keyval)\//.test(path)) return 'OAuth core';
-  if (/^src\/lib\/(oauth|storage)\//.test(path) || path === 'src/lib/components/runtime.ts') return 'OAuth core';
+  if (
+    /^src\/lib\/(oauth|storage)\//.test(path) ||
+    /^src\/lib\/(base\/(errors|lock|record-store)|app\/runtime)\.ts$/.test(path)
+  ) {
+    return 'OAuth core';
+  }
   // Svelte's runtime, and clsx, which it uses for class attributes.
   if (/node_modules\/(svelte|clsx)\//.test(path)) return 'Svelte';
   // SvelteKit's client, its generated code, and the bundler's virtual modules (preload helper, env).

@@ -5,7 +5,9 @@ describe('partOf', () => {
   it('puts the protocol, storage, their libraries and the browser runtime in the OAuth core', () => {
     expect(partOf('src/lib/oauth/sign-in.ts')).toBe('OAuth core');
     expect(partOf('src/lib/storage/sealed-store.ts')).toBe('OAuth core');
-    expect(partOf('src/lib/components/runtime.ts')).toBe('OAuth core');
+    expect(partOf('src/lib/app/runtime.ts')).toBe('OAuth core');
+    expect(partOf('src/lib/base/errors.ts')).toBe('OAuth core');
+    expect(partOf('src/lib/base/mask.ts')).toBe('app');
     expect(partOf('../main/node_modules/oauth4webapi/build/index.js')).toBe('OAuth core');
     expect(partOf('node_modules/idb-keyval/dist/index.js')).toBe('OAuth core');
   });
@@ -16,7 +18,7 @@ describe('partOf', () => {
     expect(partOf('.svelte-kit/generated/root.svelte')).toBe('SvelteKit');
     expect(partOf('\0vite/preload-helper.js')).toBe('SvelteKit');
     expect(partOf('../main/node_modules/clsx/dist/clsx.mjs')).toBe('Svelte');
-    expect(partOf('src/lib/components/session.svelte.ts')).toBe('app');
+    expect(partOf('src/lib/app/session.svelte.ts')).toBe('app');
     expect(partOf('src/routes/callback/+page.svelte')).toBe('app');
   });
 });

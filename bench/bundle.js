@@ -6,11 +6,13 @@
 //                           rotation, revocation, DPoP (keys, proofs, nonces), the API client,
 //                           client config parsing, errors and their classification, scopes
 //   src/lib/storage/**      IndexedDB through idb-keyval, AES-GCM sealing
-//   src/lib/components/runtime.ts
+//   src/lib/base/{errors,lock,record-store}.ts
+//                           the foundations below both: the error type, the lock, the store's shape
+//   src/lib/app/runtime.ts
 //                           the browser wiring of those: Web Locks, the sealed store,
 //                           BroadcastChannel between tabs
 // plus what they import from oauth4webapi and idb-keyval. Not the core: Svelte components and
-// the session's reactive state (src/lib/components/*.svelte*), SvelteKit, the inspector.
+// the app's reactive state (src/lib/app/*.svelte.ts), SvelteKit, the inspector.
 // Every export of every core module is kept, so this is the whole core, not what one page uses.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,7 +31,11 @@ export const CORE_FILES = [
   ...readdirSync(join(ROOT, 'src/lib/storage'))
     .filter(isSource)
     .map((f) => `src/lib/storage/${f}`),
-  'src/lib/components/runtime.ts',
+  // The foundations the core stands on: its error type, the lock, the record store's shape.
+  'src/lib/base/errors.ts',
+  'src/lib/base/lock.ts',
+  'src/lib/base/record-store.ts',
+  'src/lib/app/runtime.ts',
 ].sort();
 
 export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length;

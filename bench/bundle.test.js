@@ -5,7 +5,7 @@ describe('CORE_FILES', () => {
   it('holds the protocol, storage and browser runtime modules and no tests', () => {
     expect(CORE_FILES).toContain('src/lib/oauth/session.ts');
     expect(CORE_FILES).toContain('src/lib/storage/sealed-store.ts');
-    expect(CORE_FILES).toContain('src/lib/components/runtime.ts');
+    expect(CORE_FILES).toContain('src/lib/app/runtime.ts');
     expect(CORE_FILES.filter((f) => f.includes('.test'))).toEqual([]);
   });
 });
@@ -16,6 +16,6 @@ describe('moduleLabel', () => {
     expect(moduleLabel('../main/node_modules/idb-keyval/dist/index.js')).toBe('idb-keyval');
     expect(moduleLabel('node_modules/@scope/pkg/index.js')).toBe('@scope/pkg');
     expect(moduleLabel('src/lib/oauth/runtime.ts')).toBe('oauth/runtime.ts');
-    expect(moduleLabel('src/lib/components/runtime.ts')).toBe('components/runtime.ts');
+    expect(moduleLabel('src/lib/app/runtime.ts')).toBe('app/runtime.ts');
   });
 });

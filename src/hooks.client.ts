@@ -6,6 +6,6 @@ import type { ClientInit } from '@sveltejs/kit/hooks';
 // address bar before reading the address.
 export const init: ClientInit = async () => {
   if (location.pathname !== '/callback') return;
-  const { beginCallback } = await import('#lib/components/callback.ts');
+  const { beginCallback } = await import('#lib/app/callback.ts');
   beginCallback();
 };

@@ -1,6 +1,6 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit/hooks';
 import { dev } from '$app/env';
-import type { ConfigProblem } from '#lib/oauth/errors.ts';
+import type { ConfigProblem } from '#lib/base/errors.ts';
 import {
   bodyTooLargeResponse,
   declaresTooLarge,

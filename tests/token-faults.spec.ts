@@ -34,7 +34,7 @@ interface Fault {
   name: string;
   /** True when the request reaches the server before the fault, which has then acted on it. */
   forwards: boolean;
-  /** The heading the user is shown (src/lib/components/messages.ts). */
+  /** The heading the user is shown (src/lib/app/messages.ts). */
   title: string;
   /** Checklist items (../shared/SECURITY-CHECKLIST.md) the row tests in the code-exchange table. */
   exchangeItems: string;

@@ -18,7 +18,7 @@
 import { version } from '$app/env';
 import { assets, immutable } from '$app/manifest';
 import { self as worker } from '$app/service-worker';
-import { workerRuntime } from '#lib/components/runtime.ts';
+import { workerRuntime } from '#lib/app/runtime.ts';
 import { ensureFreshSession } from '#lib/oauth/session.ts';
 import { completeSignIn } from '#lib/oauth/sign-in.ts';
 import { CALLBACK_MESSAGE, type CallbackMessage, type CallbackReply } from '#lib/pwa/callback-messages.ts';

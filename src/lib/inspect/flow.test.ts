@@ -17,7 +17,7 @@ import {
   type Responder,
 } from '../oauth/fake-fetch.test-util.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import {
   INSPECT_KEY_PREFIX,
   INSPECT_PREFIX,

@@ -1,10 +1,10 @@
 import * as oauth from 'oauth4webapi';
 import { dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
 import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
-import { isFieldpassError } from '../oauth/errors.js';
+import { isFieldpassError } from '../base/errors.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
-import { SECRET_FIELDS, maskToken } from './tokens.js';
+import { SECRET_FIELDS, maskMembers, maskToken } from '../base/mask.js';
 import type { ProcessingFailure } from './explain.js';
 
 /**
@@ -140,16 +140,8 @@ function maskForm(form: Record<string, string>): string {
 }
 
 /** Masks every credential-named member (SECRET_FIELDS), at any depth, in parsed JSON. */
-function maskDeep(value: unknown, depth = 0): unknown {
-  if (depth > 32 || typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [
-      key,
-      typeof v === 'string' && SECRET_FIELDS.has(key) ? maskToken(v) : maskDeep(v, depth + 1),
-    ]),
-  );
-}
+const maskDeep = (value: unknown): unknown =>
+  maskMembers(value, (_key, v) => (typeof v === 'string' ? maskToken(v) : maskDeep(v)));
 
 function maskBody(text: string): string {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inProcessLock } from '../oauth/runtime.js';
-import { createMemoryStore } from '../server/memory-store.js';
+import { inProcessLock } from '../base/lock.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { createSealedStore } from '../storage/sealed-store.js';
 import { afterReady, isInspectorRecord, moveInspectorRecords } from './inspector-store.js';
 

@@ -1,4 +1,4 @@
-import type { RecordStore } from '../storage/record-store.js';
+import type { RecordStore } from '../base/record-store.js';
 import { INSPECT_KEY_PREFIX, INSPECT_PREFIX } from './flow.js';
 import { PROFILE_KEY_PREFIX } from './profiles.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isFieldpassError } from '../oauth/errors.js';
-import { createMemoryStore } from '../server/memory-store.js';
+import { isFieldpassError } from '../base/errors.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import {
   PROFILE_KEY_PREFIX,
   PROFILE_TEMPLATES,

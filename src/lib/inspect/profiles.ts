@@ -4,10 +4,10 @@
 // configuration of the client-credentials route (checklist #64, #81). Framework-free.
 
 import { isLoopbackHost } from '../oauth/endpoints.js';
-import { FieldpassError } from '../oauth/errors.js';
-import type { RecordStore } from '../storage/record-store.js';
+import { FieldpassError } from '../base/errors.js';
+import type { RecordStore } from '../base/record-store.js';
 import { TENANT_SCOPE_PLACEHOLDER, type ScopeKind } from './scope-builder.js';
-import { SECRET_FIELDS } from './tokens.js';
+import { SECRET_FIELDS } from '../base/mask.js';
 
 export type ProfileKind = 'authorization_code' | 'client_credentials';
 export type ProfileTemplateId = 'fentu' | 'fenergo-tm' | 'fenergo-saas' | 'fenris' | 'sandbox' | 'custom';

@@ -7,11 +7,11 @@ import {
   curlForTokenRequest,
   decodeJwt,
   formatRelative,
-  maskToken,
   maskTokenResponse,
   shellQuote,
   type DecodedJwt,
 } from './tokens.js';
+import { maskToken } from '../base/mask.js';
 
 const b64url = (text: string | Uint8Array) =>
   Buffer.from(typeof text === 'string' ? Buffer.from(text, 'utf8') : text).toString('base64url');

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { callApi } from './api.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
-import type { FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from '../base/errors.js';
 import { fakeFetch, jsonResponse, type RecordedRequest } from './fake-fetch.test-util.js';
 import { jwkThumbprint, keyPairThumbprint, proofOf, resourceNonceError, s256 } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 import { retryAtFrom, toFieldpassError } from './failures.js';
 import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
 import { requireDpopHandle } from './dpop.js';

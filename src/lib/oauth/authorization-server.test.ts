@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { resolveAuthorizationServer } from './authorization-server.js';
 import { parseClientConfig } from './config.js';
 import { fakeFetch, jsonResponse, rejectionOf } from './fake-fetch.test-util.js';

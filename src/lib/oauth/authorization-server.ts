@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ClientConfig } from './config.js';
 import { assertSecureEndpoint } from './endpoints.js';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 import { toFieldpassError } from './failures.js';
 import { requestOptions, type CoreRuntime } from './runtime.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientConfig, type ClientEnv } from './config.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { FENTU_SCOPE_DESCRIPTIONS } from './scopes.js';
 
 const APP = 'http://127.0.0.1:4173';

@@ -1,4 +1,4 @@
-import { collectProblems, FieldpassError } from './errors.js';
+import { collectProblems, FieldpassError } from '../base/errors.js';
 import { assertSecureEndpoint } from './endpoints.js';
 import { FENTU_SCOPE_DESCRIPTIONS, describeScope, type ScopeInfo } from './scopes.js';
 

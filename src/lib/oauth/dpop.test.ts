@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import {
   assertTokenType,
@@ -12,7 +12,7 @@ import {
   supportsDpop,
   withNonceRetry,
 } from './dpop.js';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 import {
   jwkThumbprint,
   jwtPart,
@@ -22,7 +22,8 @@ import {
   s256,
   TEST_SERVER,
 } from './fake-fetch.test-util.js';
-import { inProcessLock, type CoreRuntime, type Lock } from './runtime.js';
+import { type CoreRuntime } from './runtime.js';
+import { inProcessLock, type Lock } from '../base/lock.js';
 
 let store: ReturnType<typeof createMemoryStore>;
 let runtime: CoreRuntime;

@@ -1,7 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError } from './errors.js';
-import { defaultLock, type CoreRuntime } from './runtime.js';
+import { FieldpassError } from '../base/errors.js';
+import { type CoreRuntime } from './runtime.js';
+import { defaultLock } from '../base/lock.js';
 
 /** Where the DPoP key pair lives: a non-extractable P-256 private key, kept as a CryptoKey. */
 export const DPOP_KEY = 'key:dpop';

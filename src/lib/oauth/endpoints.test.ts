@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { assertSecureEndpoint, httpOptions, isLoopbackHost } from './endpoints.js';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 
 /** The FieldpassError `run` throws; fails the test when it throws nothing or something else. */
 function thrownBy(run: () => unknown): FieldpassError {

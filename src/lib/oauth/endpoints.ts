@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 
 /**
  * True for hosts that never leave this machine: 127.0.0.0/8, [::1] and localhost.

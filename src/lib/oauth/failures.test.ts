@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
-import type { FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from '../base/errors.js';
 import { TEST_SERVER, jsonResponse } from './fake-fetch.test-util.js';
 import { toFieldpassError, type FailureContext } from './failures.js';
 

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { FieldpassError, type FieldpassErrorCode, type FieldpassErrorDetails } from './errors.js';
+import { FieldpassError, type FieldpassErrorCode, type FieldpassErrorDetails } from '../base/errors.js';
 
 /** Where a failure happened, which decides how an OAuth error code is read. */
 export type FailureContext = 'discovery' | 'pushed-authorization' | 'code-exchange' | 'refresh' | 'revocation' | 'api';

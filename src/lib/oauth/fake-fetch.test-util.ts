@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { ServerEndpoints } from './authorization-server.js';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 import type { FetchLike } from './runtime.js';
 
 /** An authorization server that advertises RFC 9207 `iss`, with a revocation endpoint. */

@@ -1,12 +1,10 @@
 import * as oauth from 'oauth4webapi';
-import type { RecordStore } from '../storage/record-store.js';
+import type { Lock } from '../base/lock.js';
+import type { RecordStore } from '../base/record-store.js';
 import { httpOptions } from './endpoints.js';
 
 /** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
 export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
-
-/** Runs `work` while holding the lock `name`; other holders of the same name wait their turn. */
-export type Lock = <T>(name: string, work: () => Promise<T>) => Promise<T>;
 
 /** What every core function is given instead of reaching for globals, so tests can substitute it. */
 export interface CoreRuntime {
@@ -49,24 +47,6 @@ export type SessionChange =
   | { kind: 'ended'; code: string; reason?: string };
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-
-const queues = new Map<string, Promise<unknown>>();
-
-/** A lock that serializes callers within this JavaScript realm only. */
-export const inProcessLock: Lock = (name, work) => {
-  const previous = queues.get(name) ?? Promise.resolve();
-  const run = previous.then(work, work);
-  const tail = run.catch(() => undefined);
-  queues.set(name, tail);
-  void tail.then(() => {
-    if (queues.get(name) === tail) queues.delete(name);
-  });
-  return run;
-};
-
-/** Web Locks serialize across every tab and worker of the origin; fall back where they are missing. */
-export const defaultLock: Lock = (name, work) =>
-  typeof navigator !== 'undefined' && navigator.locks ? navigator.locks.request(name, work) : inProcessLock(name, work);
 
 export function nowOf(runtime: CoreRuntime): number {
   return runtime.now?.() ?? Date.now();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { DPOP_KEY, dpopKeyPair } from './dpop.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
 import { jwkThumbprint, keyPairThumbprint, proofOf, tokenNonceError } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf } from './fake-fetch.test-util.js';

@@ -1,9 +1,10 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { assertTokenType, requireDpopHandle, withNonceRetry } from './dpop.js';
-import { FieldpassError, type FieldpassErrorCode } from './errors.js';
+import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { toFieldpassError } from './failures.js';
-import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts } from './pending.js';
 import { splitScopes } from './scopes.js';
 

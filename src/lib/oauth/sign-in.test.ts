@@ -1,12 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import type { ServerEndpoints } from './authorization-server.js';
 import { attemptKeyName, DPOP_KEY, dpopKeyPair, requireDpopHandle } from './dpop.js';
-import type { FieldpassErrorCode } from './errors.js';
+import type { FieldpassErrorCode } from '../base/errors.js';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest, type Responder } from './fake-fetch.test-util.js';
 import { DPOP_SERVER, jwkThumbprint, keyPairThumbprint, proofOf, s256 } from './fake-fetch.test-util.js';
 import { TEST_SERVER, rejectionOf, tokenNonceError } from './fake-fetch.test-util.js';
-import { inProcessLock, type CoreRuntime, type Lock, type SessionChange } from './runtime.js';
+import { type CoreRuntime, type SessionChange } from './runtime.js';
+import { inProcessLock, type Lock } from '../base/lock.js';
 import { ensureFreshSession, SESSION_KEY, sessionLockName, type Session } from './session.js';
 import { PENDING_PREFIX } from './pending.js';
 import { completeSignIn, parEndpoint, startSignIn, type PendingSignIn, type StartSignInInput } from './sign-in.js';

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import type { ParSetting } from './config.js';
-import { FieldpassError } from './errors.js';
+import { FieldpassError } from '../base/errors.js';
 import {
   assertTokenType,
   attemptKeyName,
@@ -12,7 +12,8 @@ import {
   withNonceRetry,
 } from './dpop.js';
 import { toFieldpassError } from './failures.js';
-import { defaultLock, nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
 import { getSession, SESSION_KEY, sessionFromTokenResponse, sessionLockName, type Session } from './session.js';
 

@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
-import { inProcessLock, type CoreRuntime } from '../oauth/runtime.js';
+import { type CoreRuntime } from '../oauth/runtime.js';
+import { inProcessLock } from '../base/lock.js';
 import { SESSION_KEY, type Session } from '../oauth/session.js';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { clearOfflineData, offlineUserKey, readCachedList, saveCachedList } from './cache.js';
 import { enqueueWorkOrder } from './outbox.js';
 

@@ -1,6 +1,7 @@
-import { defaultLock, type CoreRuntime } from '../oauth/runtime.js';
+import { type CoreRuntime } from '../oauth/runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { getSession, type Session } from '../oauth/session.js';
-import type { RecordStore } from '../storage/record-store.js';
+import type { RecordStore } from '../base/record-store.js';
 
 /** Record names of saved lists start with this, then the user key, then the API path. */
 const SAVED_LIST_PREFIX = 'cache:';

@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { callApi } from '../oauth/api.js';
 import { fakeFetch, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
-import { inProcessLock, type CoreRuntime } from '../oauth/runtime.js';
+import { type CoreRuntime } from '../oauth/runtime.js';
+import { inProcessLock } from '../base/lock.js';
 import { SESSION_KEY, type Session } from '../oauth/session.js';
-import { createMemoryStore } from '../server/memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import { offlineUserKey } from './cache.js';
 import { outboxSession, WRITE } from './outbox.test-util.js';
 import {

@@ -1,8 +1,9 @@
 import type { ApiRequest, ApiResult } from '../oauth/api.js';
-import { asFieldpassError, FieldpassError, isFieldpassError } from '../oauth/errors.js';
-import { defaultLock, nowOf, type CoreRuntime } from '../oauth/runtime.js';
+import { asFieldpassError, FieldpassError, isFieldpassError } from '../base/errors.js';
+import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { getSession, grantedScopes, refreshRetryDelay } from '../oauth/session.js';
-import type { RecordStore } from '../storage/record-store.js';
+import type { RecordStore } from '../base/record-store.js';
 import { OUTBOX_LOCK, OUTBOX_PREFIX, offlineUserKey } from './cache.js';
 
 /** What POST /work-orders takes (fentu-fsm; sandbox/fentu-api.js). */

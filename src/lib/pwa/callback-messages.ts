@@ -1,4 +1,4 @@
-import { FieldpassError } from '../oauth/errors.js';
+import { FieldpassError } from '../base/errors.js';
 import type { Session } from '../oauth/session.js';
 import type { FailedReply } from './refresh-messages.js';
 

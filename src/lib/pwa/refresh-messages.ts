@@ -3,7 +3,7 @@ import {
   isFieldpassError,
   type FieldpassErrorCode,
   type FieldpassErrorDetails,
-} from '../oauth/errors.js';
+} from '../base/errors.js';
 import type { RefreshRequest } from '../oauth/runtime.js';
 
 // How a page has the service worker refresh the token set: the page posts REFRESH_MESSAGE with a

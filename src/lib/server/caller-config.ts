@@ -1,5 +1,5 @@
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
-import { collectProblems, FieldpassError } from '../oauth/errors.js';
+import { collectProblems, FieldpassError } from '../base/errors.js';
 
 /**
  * How the partner route checks a signed-in user's access token: `jwt` validates it locally as an

@@ -11,12 +11,12 @@ import {
   REDIS_URL,
 } from '$app/env/private';
 import { dev } from '$app/env';
-import { clientEnv } from '../config.js';
+import { clientEnv } from '../app/config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ClientConfig } from '../oauth/config.js';
 import type { CallerDeps } from './caller.js';
 import { createCallerProblems } from './caller-errors.js';
-import { createMemoryStore } from './memory-store.js';
+import { createMemoryStore } from '../base/memory-store.js';
 import type { RateLimit } from './m2m-config.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
 import { readOpsSettings, readSettings, type Environment, type InspectSettings, type OpsSettings } from './settings.js';

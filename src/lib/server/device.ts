@@ -1,5 +1,5 @@
 import { json, type Cookies } from '@sveltejs/kit';
-import { DEVICE_HEADER, type DeviceMarker } from '../device-marker.js';
+import { DEVICE_HEADER, type DeviceMarker } from '../base/device-marker.js';
 
 /** The cookie's name; its value is `1.<first day>.<last day>` (`YYYY-MM-DD`), nothing else. */
 export const DEVICE_COOKIE = 'fp_signed_in';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rejectionOf } from '../oauth/fake-fetch.test-util.js';
-import type { FieldpassError } from '../oauth/errors.js';
+import type { FieldpassError } from '../base/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 import { parseM2mProviders, parseRateLimit, validateScope, type M2mEnv } from './m2m-config.js';
 

@@ -1,5 +1,5 @@
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
-import { collectProblems, FieldpassError } from '../oauth/errors.js';
+import { collectProblems, FieldpassError } from '../base/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 
 /** How the server authenticates to a provider's token endpoint (RFC 6749 §2.3.1), or a static key. */

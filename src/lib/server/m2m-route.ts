@@ -3,7 +3,7 @@ import { json, type RequestEvent } from '@sveltejs/kit';
 import { BodyTooLargeError, bodyTooLargeResponse, readBodyText } from './api-guard.js';
 import { CallerError, CallerUnavailableError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
 import { opsSettings, serverContext } from './config.js';
-import { maskToken } from '../inspect/tokens.js';
+import { maskToken } from '../base/mask.js';
 import { log } from './log.js';
 import { enforceRateLimit, M2mError } from './m2m.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldpassError } from '../oauth/errors.js';
+import type { FieldpassError } from '../base/errors.js';
 import {
   configProblems,
   expectedOrigin,

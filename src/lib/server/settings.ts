@@ -6,7 +6,7 @@ import {
   type ClientEnv,
 } from '../oauth/config.js';
 import { isLoopbackHost } from '../oauth/endpoints.js';
-import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../oauth/errors.js';
+import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../base/errors.js';
 import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, parseRateLimit, type M2mEnv, type M2mProvider, type RateLimit } from './m2m-config.js';
 import { SANDBOX_M2M_ENV } from './sandbox-providers.js';

@@ -1,6 +1,6 @@
 import { createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
-import { FieldpassError } from '../oauth/errors.js';
-import type { RecordStore } from './record-store.js';
+import { FieldpassError } from '../base/errors.js';
+import type { RecordStore } from '../base/record-store.js';
 
 /** The database and object store Fieldpass keeps its records in. */
 const DATABASE_NAME = 'fieldpass';

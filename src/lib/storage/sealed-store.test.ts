@@ -1,9 +1,9 @@
 import { serialize } from 'node:v8';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FieldpassError } from '../oauth/errors.js';
-import { inProcessLock, type Lock } from '../oauth/runtime.js';
-import { createMemoryStore } from '../server/memory-store.js';
-import type { RecordStore } from './record-store.js';
+import { FieldpassError } from '../base/errors.js';
+import { inProcessLock, type Lock } from '../base/lock.js';
+import { createMemoryStore } from '../base/memory-store.js';
+import type { RecordStore } from '../base/record-store.js';
 import { createSealedStore, SEALING_KEY, type SealedRecord } from './sealed-store.js';
 
 const REFRESH_TOKEN = 'rt-5Jc9tq2ZbXvN8wLmP3kR';

@@ -1,5 +1,5 @@
-import type { Lock } from '../oauth/runtime.js';
-import type { RecordStore } from './record-store.js';
+import type { Lock } from '../base/lock.js';
+import type { RecordStore } from '../base/record-store.js';
 
 /** Where the AES-GCM key lives: in the same store, as a non-extractable CryptoKey. */
 export const SEALING_KEY = 'key:aes';

@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { INSPECTOR_OFF_REASON, inspectorEnabled } from '#lib/components/inspector-switch.ts';
+import { INSPECTOR_OFF_REASON, inspectorEnabled } from '#lib/app/inspector-switch.ts';
 
 // The server already answered 404 when the inspector is off; this shows the app's not-found page.
 export function load(): void {

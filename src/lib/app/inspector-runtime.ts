@@ -1,5 +1,6 @@
 import { INSPECTOR_DATABASE, afterReady, moveInspectorRecords } from '../inspect/inspector-store.js';
-import { defaultLock, type CoreRuntime } from '../oauth/runtime.js';
+import { type CoreRuntime } from '../oauth/runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { createIdbStore } from '../storage/idb-store.js';
 import { createSealedStore } from '../storage/sealed-store.js';
 import { browserRuntime } from './runtime.js';

@@ -1,7 +1,7 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
 import type { ParSetting } from '../oauth/config.js';
-import { asFieldpassError, FieldpassError, type FieldpassErrorCode } from '../oauth/errors.js';
+import { asFieldpassError, FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import type { SessionChange } from '../oauth/runtime.js';
 import {
   ensureFreshSession,

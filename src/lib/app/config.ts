@@ -1,6 +1,6 @@
 import * as publicEnv from '$app/env/public';
-import { CLIENT_VARIABLES, parseClientConfig, type ClientConfig, type ClientEnv } from './oauth/config.js';
-import { FieldpassError } from './oauth/errors.js';
+import { CLIENT_VARIABLES, parseClientConfig, type ClientConfig, type ClientEnv } from '../oauth/config.js';
+import { FieldpassError } from '../base/errors.js';
 
 /** The PUBLIC_FENTU_* values as SvelteKit hands them to the browser and the server. */
 export function clientEnv(): ClientEnv {

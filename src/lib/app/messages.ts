@@ -1,4 +1,4 @@
-import type { FieldpassError, FieldpassErrorCode } from '../oauth/errors.js';
+import type { FieldpassError, FieldpassErrorCode } from '../base/errors.js';
 
 /** A message for people: what happened, in plain words, and what to do next. */
 export interface UserMessage {

@@ -10,7 +10,7 @@
  * but nothing stored" means the browser deleted the storage.
  */
 
-import { DEVICE_HEADER, type DeviceMarker } from '../device-marker.js';
+import { DEVICE_HEADER, type DeviceMarker } from '../base/device-marker.js';
 
 export type { DeviceMarker };
 

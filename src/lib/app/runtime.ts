@@ -1,4 +1,5 @@
-import { defaultLock, type CoreRuntime, type SessionChange } from '../oauth/runtime.js';
+import { type CoreRuntime, type SessionChange } from '../oauth/runtime.js';
+import { defaultLock } from '../base/lock.js';
 import { TAB_KEY } from '../pwa/callback-messages.js';
 import { refreshInWorker } from '../pwa/refresh-messages.js';
 import { createIdbStore } from '../storage/idb-store.js';

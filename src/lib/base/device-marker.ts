@@ -1,4 +1,4 @@
-// Shared by the browser (src/lib/components/device.ts) and the server (src/lib/server/device.ts).
+// Shared by the browser (src/lib/app/device.ts) and the server (src/lib/server/device.ts).
 
 /** What GET /api/device answers. Dates are `YYYY-MM-DD`. */
 export interface DeviceMarker {

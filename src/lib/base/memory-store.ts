@@ -1,4 +1,4 @@
-import type { RecordStore } from '../storage/record-store.js';
+import type { RecordStore } from './record-store.js';
 
 /**
  * A Map-backed store for unit tests and for the server's discovery look-up (`config.ts`). Values
