@@ -48,7 +48,7 @@ export const WHY = {
   'app: favicon': "the browser's own fetches of the tab icon; in no count",
   'Fentu API: CORS preflight': 'cross-origin with Authorization and DPoP headers; browsers cache them per URL',
   'app: server route GET /api/m2m':
-    'the Integrations page: which machine-to-machine providers this user may call (the home no longer asks)',
+    'the Integrations page: which machine-to-machine providers this user may call (the home does not ask)',
 };
 
 /** The app's own code, styles and icons (not its pages or server routes). */
