@@ -10,6 +10,7 @@ import {
 } from '#lib/server/api-guard.ts';
 import { callerProblems, opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
+import { SERVER_ERROR_CODE } from '#lib/server/errors.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
 import { registerReadinessCheck } from '#lib/server/health.ts';
 import { log } from '#lib/server/log.ts';
@@ -246,11 +247,14 @@ export const handle: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * Unexpected server errors reach the page as a generic message; the detail stays in the log.
- * Errors the app raised on purpose and SvelteKit's own (404, 405) keep their status and message.
+ * Unexpected server errors reach the page as a generic message and code; the detail stays in the
+ * log. Errors the app raised on purpose and SvelteKit's own (404, 405) keep their status and message.
  */
 export const handleError: HandleServerError = ({ kind, error }) => {
   if (kind !== 'unknown') return;
   console.error(error);
-  return { message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.' };
+  return {
+    message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.',
+    code: SERVER_ERROR_CODE,
+  };
 };
