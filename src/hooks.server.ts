@@ -8,7 +8,7 @@ import {
   trailingSlashRedirect,
   withNoStore,
 } from '#lib/server/api-guard.ts';
-import { callerProblems, opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
+import { callerProblems, opsSettings, serverContext, serverEnvironment, serverSettings } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
 import { SERVER_ERROR_CODE } from '#lib/server/errors.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
@@ -20,9 +20,9 @@ import {
   expectedOrigin,
   formatProblems,
   nodeBodySizeLimit,
-  readSettings,
   type Environment,
   type OpsSettings,
+  type Settings,
 } from '#lib/server/settings.ts';
 
 /** Configuration problems found at start-up under `vite dev`, shown on every page until fixed. */
@@ -141,9 +141,9 @@ function runDoctor(env: Environment, appOrigin: string): void {
 export const init: ServerInit = () => {
   const env = serverEnvironment();
   const appOrigin = expectedOrigin(env);
-  let settings: ReturnType<typeof readSettings>;
+  let settings: Settings;
   try {
-    settings = readSettings(env, appOrigin, { dev });
+    settings = serverSettings(appOrigin);
   } catch (err) {
     devProblems = configProblems(err);
     if (!devProblems.length) throw err;
