@@ -10,8 +10,8 @@ import {
 } from '#lib/server/api-guard.ts';
 import { callerProblems, opsSettings, serverContext, serverEnvironment, serverSettings } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
-import { SERVER_ERROR_CODE } from '#lib/server/errors.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
+import { SERVER_ERROR_CODE } from '#lib/server/errors.ts';
 import { registerReadinessCheck } from '#lib/server/health.ts';
 import { log } from '#lib/server/log.ts';
 import { serveMetrics } from '#lib/server/metrics.ts';
