@@ -158,6 +158,98 @@ async function pageFigures(browser, app, issuer) {
 }
 
 /**
+ * Records the page's requests into `log.requests` while `log.recording` is true, through the
+ * DevTools protocol, not Playwright's events: only it tells a cache hit from a request that went
+ * to a server, and it shows redirects and CORS preflights as requests of their own.
+ */
+async function recordPageRequests(context, page, log) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const byId = new Map();
+  cdp.on('Network.requestWillBeSent', ({ requestId, request, type, redirectResponse }) => {
+    if (!log.recording) return;
+    const previous = byId.get(requestId);
+    if (previous && redirectResponse) previous.status = redirectResponse.status;
+    const entry = {
+      url: request.url,
+      method: request.method,
+      resourceType: (type ?? 'Other').toLowerCase(),
+      navigation: type === 'Document',
+      fromCache: false,
+      fromServiceWorker: false,
+      status: undefined,
+    };
+    byId.set(requestId, entry);
+    log.requests.push(entry);
+  });
+  cdp.on('Network.requestServedFromCache', ({ requestId }) => {
+    const entry = byId.get(requestId);
+    if (entry) entry.fromCache = true;
+  });
+  cdp.on('Network.responseReceived', ({ requestId, response }) => {
+    const entry = byId.get(requestId);
+    if (!entry) return;
+    entry.status = response.status;
+    if (response.fromDiskCache || response.fromPrefetchCache) entry.fromCache = true;
+    if (response.fromServiceWorker) entry.fromServiceWorker = true;
+  });
+}
+
+/**
+ * Records the service worker's own requests (the code exchange, when a worker controls the
+ * callback), which are not the page's: Playwright reports them on the context. The worker's CORS
+ * preflights are not reported, and its pass-through of the callback page is already the page's
+ * navigation. Returns the worker's token requests as [start, end] in ms since the epoch.
+ */
+function recordWorkerRequests(context, app, log) {
+  const workerToken = [];
+  context.on('request', (request) => {
+    if (!log.recording || !request.serviceWorker() || new URL(request.url()).origin === app) return;
+    const entry = {
+      url: request.url(),
+      method: request.method(),
+      resourceType: request.resourceType(),
+      navigation: false,
+      fromCache: false,
+      fromServiceWorker: false,
+      byWorker: true,
+      status: undefined,
+    };
+    log.requests.push(entry);
+    void request.response().then((response) => {
+      entry.status = response?.status();
+      const { startTime, responseEnd } = request.timing();
+      if (new URL(entry.url).pathname === '/token') workerToken.push([startTime, startTime + responseEnd]);
+    });
+  });
+  return workerToken;
+}
+
+/** What the sandbox counted between two readings of its stats. */
+function serverCounts(before, after) {
+  return {
+    tokenRequests: after.token.requests - before.token.requests,
+    nonceChallenges: after.token.nonceChallenges - before.token.nonceChallenges,
+    pushes: after.pushedAuthorization.requests - before.pushedAuthorization.requests,
+    pushNonceChallenges: after.pushedAuthorization.nonceChallenges - before.pushedAuthorization.nonceChallenges,
+    authorizations: after.authorization.requests - before.authorization.requests,
+    apiRequests: after.api.requests - before.api.requests,
+  };
+}
+
+/** The callback timing with the token exchange the worker made, when it made one, on the page's clock. */
+function withWorkerExchange(stored, workerToken) {
+  if (!workerToken.length) return stored;
+  // Playwright's times are ms since the epoch; the page's count from the callback's navigation.
+  const navigationStart = stored.epoch - stored.ms;
+  return {
+    ...stored,
+    tokenStartMs: Math.min(...workerToken.map(([start]) => start)) - navigationStart,
+    tokenEndMs: Math.max(...workerToken.map(([, end]) => end)) - navigationStart,
+  };
+}
+
+/**
  * One sign-in in a fresh browser context with the ordinary cache: every request from the click on
  * Continue until home shows the user signed in with their work orders, and the callback timing.
  */
@@ -167,76 +259,16 @@ async function timedSignIn(browser, origins, stats) {
   try {
     const page = await context.newPage();
     const proceed = await openConsent(page, app);
-    // The DevTools protocol, not Playwright's events: only it tells a cache hit from a request
-    // that went to a server, and it shows redirects and CORS preflights as requests of their own.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    const byId = new Map();
-    const requests = [];
-    let recording = false;
-    cdp.on('Network.requestWillBeSent', ({ requestId, request, type, redirectResponse }) => {
-      if (!recording) return;
-      const previous = byId.get(requestId);
-      if (previous && redirectResponse) previous.status = redirectResponse.status;
-      const entry = {
-        url: request.url,
-        method: request.method,
-        resourceType: (type ?? 'Other').toLowerCase(),
-        navigation: type === 'Document',
-        fromCache: false,
-        fromServiceWorker: false,
-        status: undefined,
-      };
-      byId.set(requestId, entry);
-      requests.push(entry);
-    });
-    cdp.on('Network.requestServedFromCache', ({ requestId }) => {
-      const entry = byId.get(requestId);
-      if (entry) entry.fromCache = true;
-    });
-    cdp.on('Network.responseReceived', ({ requestId, response }) => {
-      const entry = byId.get(requestId);
-      if (!entry) return;
-      entry.status = response.status;
-      if (response.fromDiskCache || response.fromPrefetchCache) entry.fromCache = true;
-      if (response.fromServiceWorker) entry.fromServiceWorker = true;
-    });
-    // The service worker's own requests (the code exchange, when a worker controls the callback)
-    // are not the page's: Playwright reports them on the context. The worker's CORS preflights are
-    // not reported, and its pass-through of the callback page is already the page's navigation.
-    const workerToken = [];
-    context.on('request', (request) => {
-      if (!recording || !request.serviceWorker() || new URL(request.url()).origin === app) return;
-      const entry = {
-        url: request.url(),
-        method: request.method(),
-        resourceType: request.resourceType(),
-        navigation: false,
-        fromCache: false,
-        fromServiceWorker: false,
-        byWorker: true,
-        status: undefined,
-      };
-      requests.push(entry);
-      void request.response().then((response) => {
-        entry.status = response?.status();
-        const { startTime, responseEnd } = request.timing();
-        if (new URL(entry.url).pathname === '/token') workerToken.push([startTime, startTime + responseEnd]);
-      });
-    });
+    const log = { recording: false, requests: [] };
+    await recordPageRequests(context, page, log);
+    const workerToken = recordWorkerRequests(context, app, log);
     const before = await stats();
-    recording = true;
+    log.recording = true;
     await continueToSignedIn(page, proceed, app, issuer);
     await page.waitForLoadState('networkidle');
-    recording = false;
+    log.recording = false;
     const after = await stats();
-    const stored = await callbackToStored(page);
-    if (workerToken.length) {
-      // Playwright's times are ms since the epoch; the page's count from the callback's navigation.
-      const navigationStart = stored.epoch - stored.ms;
-      stored.tokenStartMs = Math.min(...workerToken.map(([start]) => start)) - navigationStart;
-      stored.tokenEndMs = Math.max(...workerToken.map(([, end]) => end)) - navigationStart;
-    }
+    const stored = withWorkerExchange(await callbackToStored(page), workerToken);
     return {
       exchangedByWorker: workerToken.length > 0,
       callbackToStoredMs: stored.ms,
@@ -245,15 +277,8 @@ async function timedSignIn(browser, origins, stats) {
         tokenExchange: stored.tokenEndMs - stored.tokenStartMs,
         storing: stored.ms - stored.tokenEndMs,
       },
-      requests,
-      server: {
-        tokenRequests: after.token.requests - before.token.requests,
-        nonceChallenges: after.token.nonceChallenges - before.token.nonceChallenges,
-        pushes: after.pushedAuthorization.requests - before.pushedAuthorization.requests,
-        pushNonceChallenges: after.pushedAuthorization.nonceChallenges - before.pushedAuthorization.nonceChallenges,
-        authorizations: after.authorization.requests - before.authorization.requests,
-        apiRequests: after.api.requests - before.api.requests,
-      },
+      requests: log.requests,
+      server: serverCounts(before, after),
     };
   } finally {
     await context.close();

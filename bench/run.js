@@ -168,8 +168,8 @@ async function instanceFigures(origins, direct) {
   }
 }
 
-/** Prints the JavaScript, callback and request sections; returns their figures for the budget. */
-function browserSection(core, { pages, signIns }, origins) {
+/** The scripts each page loads on a cold cache: files, minified, gzip and the bytes sent. */
+function printPageScripts(pages) {
   console.log('\nJavaScript the browser loads, cold cache (gzip -9 of each built file; the server sends its');
   console.log('precompressed .br, shown as "sent"). Shared chunks count for every page that loads them.');
   console.log(
@@ -185,6 +185,10 @@ function browserSection(core, { pages, signIns }, origins) {
       `${label.padEnd(22)}${String(p.files).padStart(6)}${kB(p.raw).padStart(11)}${kB(p.gzip).padStart(10)}${kB(p.sent).padStart(10)}  ${p.encodings.join(',')}`,
     );
   }
+}
+
+/** The OAuth core bundled on its own, beside other browser clients, and by module. */
+function printCore(core) {
   console.log(
     `\nThe OAuth core on its own (${core.files.length} modules, every export; one minified bundle, gzip -9):`,
   );
@@ -204,27 +208,33 @@ function browserSection(core, { pages, signIns }, origins) {
     const row = modules.slice(i, i + 3).map(([name, bytes]) => `${name.padEnd(width)}${kB(bytes).padStart(8)}`);
     console.log(`    ${row.join('    ')}`);
   }
+}
+
+/** What each page loads, by part, when the build left its chunk map; returns the OAuth core's share per page. */
+function printPageParts(pages) {
   const chunks = readChunkModules();
   const coreShare = {};
-  if (chunks) {
-    console.log(
-      '\nWhat each page loads, by part (gzip, shared per chunk by module size before minifying: an estimate):',
-    );
-    for (const name of ['consent', 'callback', 'home']) {
-      const parts = attribute(pages[name].gzipByPath, chunks);
-      coreShare[name] = parts['OAuth core'] ?? 0;
-      const shown = Object.entries(parts)
-        .sort((x, y) => y[1] - x[1])
-        .map(([part, bytes]) => `${part} ${kB(bytes)} (${Math.round((100 * bytes) / pages[name].gzip)}%)`)
-        .join(', ');
-      console.log(`  ${name.padEnd(9)} ${shown}`);
-    }
-  } else {
+  if (!chunks) {
     console.log(
       '\n(No .svelte-kit/output/client/.vite/chunk-modules.json: build with this vite.config.ts to see the parts.)',
     );
+    return coreShare;
   }
+  console.log('\nWhat each page loads, by part (gzip, shared per chunk by module size before minifying: an estimate):');
+  for (const name of ['consent', 'callback', 'home']) {
+    const parts = attribute(pages[name].gzipByPath, chunks);
+    coreShare[name] = parts['OAuth core'] ?? 0;
+    const shown = Object.entries(parts)
+      .sort((x, y) => y[1] - x[1])
+      .map(([part, bytes]) => `${part} ${kB(bytes)} (${Math.round((100 * bytes) / pages[name].gzip)}%)`)
+      .join(', ');
+    console.log(`  ${name.padEnd(9)} ${shown}`);
+  }
+  return coreShare;
+}
 
+/** The callback page's time to tokens stored, each sign-in and the median of each phase. */
+function printCallbackTimes(signIns) {
   const times = signIns.map((s) => s.callbackToStoredMs);
   console.log(`\nCallback page navigation start to tokens stored, ${times.length} sign-ins (fresh browser each):`);
   console.log(`  ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
@@ -234,7 +244,11 @@ function browserSection(core, { pages, signIns }, origins) {
     `  medians: ${phase('untilTokenRequest')} ms until the token request, ${phase('tokenExchange')} ms token exchange (with its nonce retry), ${phase('storing')} ms until stored (in the worker: waiting for the page to claim its sign-in, then storing)`,
   );
   console.log(`  the service worker made the exchange in ${byWorker} of ${signIns.length} sign-ins`);
+  return times;
+}
 
+/** The first sign-in's requests, grouped and explained; returns each count's worst over all sign-ins. */
+function printRequests(signIns, origins) {
   const counts = signIns.map((s) => requestCounts(s.requests, origins));
   const worst = Object.fromEntries(Object.keys(counts[0]).map((k) => [k, Math.max(...counts.map((c) => c[k]))]));
   const first = signIns[0];
@@ -249,7 +263,16 @@ function browserSection(core, { pages, signIns }, origins) {
   console.log(
     `  the sandbox counted ${server.pushes} pushed authorization request (${server.pushNonceChallenges} nonce challenge), ${server.authorizations} authorization, ${server.tokenRequests} token requests (${server.nonceChallenges} nonce challenge) and ${server.apiRequests} API calls`,
   );
+  return worst;
+}
 
+/** Prints the JavaScript, callback and request sections; returns their figures for the budget. */
+function browserSection(core, { pages, signIns }, origins) {
+  printPageScripts(pages);
+  printCore(core);
+  const coreShare = printPageParts(pages);
+  const times = printCallbackTimes(signIns);
+  const worst = printRequests(signIns, origins);
   return {
     'js.consent.gzipBytes': pages.consent.gzip,
     'js.callback.gzipBytes': pages.callback.gzip,

@@ -9,6 +9,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { readBody } from './http.js';
 import { MemoryAdapter } from './memory-adapter.js';
+import { useSandboxSwitches } from './provider-switches.js';
 import { consentPage, errorPage, loginPage, oauthErrorPage } from './pages.js';
 import { ACCOUNTS, DEMO_ACCOUNT, FENTU_SCOPES, SETTINGS, current } from './settings.js';
 import { bump, stats } from './stats.js';
@@ -64,61 +65,120 @@ function introspectionAllowed(_ctx, client, token) {
   return client.clientId === SETTINGS.introspectionClient.clientId || client.clientId === token.clientId;
 }
 
-export function createProvider() {
+/**
+ * The clients the sandbox knows: the app (with DPoP, and as a bearer-token client), the
+ * machine-to-machine clients and the introspection client.
+ */
+function sandboxClients() {
   // The app's own callback, and the developer inspector's.
   const redirectUris = SETTINGS.appOrigins.flatMap((origin) => [`${origin}/callback`, `${origin}/inspect/callback`]);
-  const allowedOrigins = new Set(SETTINGS.appOrigins);
+  const app = () => ({
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
+    response_types: ['code'],
+    redirect_uris: redirectUris,
+  });
+  return [
+    {
+      client_id: SETTINGS.clientId,
+      client_name: 'Fieldpass',
+      ...app(),
+      // Every token the app gets is bound to its DPoP key (RFC 9449): a copy alone is useless.
+      dpop_bound_access_tokens: true,
+    },
+    // The same app as a client of a server without DPoP: its tokens are bearer tokens.
+    { client_id: SETTINGS.bearerClientId, client_name: 'Fieldpass (bearer tokens)', ...app() },
+    // Confidential machine-to-machine clients: Fenergo sends its secret in the form body,
+    // Fenris in an HTTP Basic header. oidc-provider refuses the other method for each.
+    ...Object.values(SETTINGS.m2mClients).map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.secret,
+      token_endpoint_auth_method: c.authMethod,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: c.authMethod === 'client_secret_post' ? M2M_SCOPES.join(' ') : undefined,
+    })),
+    // Introspects tokens, nothing else: it has no grant type.
+    {
+      client_id: SETTINGS.introspectionClient.clientId,
+      client_secret: SETTINGS.introspectionClient.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
+  ];
+}
 
-  const provider = new Provider(SETTINGS.issuer, {
+/** The resource servers (RFC 8707): the app's users get tokens for the Fentu API; the M2M clients for the M2M API. */
+function resourceIndicators() {
+  return {
+    enabled: true,
+    defaultResource: (ctx) => (m2mClientIds.has(ctx.oidc.client?.clientId) ? SETTINGS.m2mBaseUrl : SETTINGS.apiBaseUrl),
+    useGrantedResource: () => true,
+    getResourceServerInfo: (ctx, resourceIndicator, client) => {
+      if (resourceIndicator === SETTINGS.apiBaseUrl) return fentuApiInfo();
+      if (resourceIndicator === SETTINGS.m2mBaseUrl && m2mClientIds.has(client.clientId)) {
+        const own = Object.values(SETTINGS.m2mClients).find((c) => c.clientId === client.clientId);
+        return {
+          scope: M2M_SCOPES.join(' '),
+          audience: SETTINGS.m2mBaseUrl,
+          accessTokenTTL: current.m2mTokenTtl || own.ttl,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        };
+      }
+      throw new Provider.errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+    },
+  };
+}
+
+function features() {
+  return {
+    devInteractions: { enabled: false },
+    revocation: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+    userinfo: { enabled: true },
+    clientCredentials: { enabled: true },
+    // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+    // Pushed authorization requests (RFC 9126): advertised in discovery (unless SANDBOX_PAR=0 or
+    // a test hides them, see provider-switches.js), optional, and answered with CORS for the
+    // app's origins by clientBasedCORS below, DPoP header and nonce included, as the token
+    // endpoint is. A DPoP proof on the push needs a server nonce, as every proof here does. A
+    // request_uri lives 60 seconds.
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+    resourceIndicators: resourceIndicators(),
+  };
+}
+
+/** Token and session lifetimes, in seconds; the settings' ones are read at each issue. */
+function lifetimes() {
+  return {
+    AccessToken: () => current.accessTokenTtl,
+    ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
+    AuthorizationCode: 60,
+    IdToken: 60 * 60,
+    Interaction: 60 * 60,
+    Session: () => current.refreshTokenTtl,
+    Grant: () => current.refreshTokenTtl,
+    // A rotated refresh token keeps the first one's expiry, so rotation never extends a session.
+    RefreshToken: (ctx) => ctx?.oidc?.entities?.RotatedRefreshToken?.remainingTTL ?? current.refreshTokenTtl,
+  };
+}
+
+/** oidc-provider's configuration: Fentu's clients, scopes, routes, features, token rules and lifetimes. */
+function providerConfiguration() {
+  const allowedOrigins = new Set(SETTINGS.appOrigins);
+  return {
     adapter: MemoryAdapter,
     findAccount,
     jwks: { keys: signingKeys() },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    clients: [
-      {
-        client_id: SETTINGS.clientId,
-        client_name: 'Fieldpass',
-        application_type: 'web',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
-        response_types: ['code'],
-        redirect_uris: redirectUris,
-        // Every token the app gets is bound to its DPoP key (RFC 9449): a copy alone is useless.
-        dpop_bound_access_tokens: true,
-      },
-      // The same app as a client of a server without DPoP: its tokens are bearer tokens.
-      {
-        client_id: SETTINGS.bearerClientId,
-        client_name: 'Fieldpass (bearer tokens)',
-        application_type: 'web',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        scope: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES)].join(' '),
-        response_types: ['code'],
-        redirect_uris: redirectUris,
-      },
-      // Confidential machine-to-machine clients: Fenergo sends its secret in the form body,
-      // Fenris in an HTTP Basic header. oidc-provider refuses the other method for each.
-      ...Object.values(SETTINGS.m2mClients).map((c) => ({
-        client_id: c.clientId,
-        client_secret: c.secret,
-        token_endpoint_auth_method: c.authMethod,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-        scope: c.authMethod === 'client_secret_post' ? M2M_SCOPES.join(' ') : undefined,
-      })),
-      // Introspects tokens, nothing else: it has no grant type.
-      {
-        client_id: SETTINGS.introspectionClient.clientId,
-        client_secret: SETTINGS.introspectionClient.secret,
-        token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: [],
-        response_types: [],
-        redirect_uris: [],
-      },
-    ],
+    clients: sandboxClients(),
     scopes: [...IDENTITY_SCOPES, ...Object.keys(FENTU_SCOPES), ...M2M_SCOPES],
     claims: {
       openid: ['sub'],
@@ -135,42 +195,7 @@ export function createProvider() {
       userinfo: '/userinfo',
       end_session: '/logout',
     },
-    features: {
-      devInteractions: { enabled: false },
-      revocation: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
-      userinfo: { enabled: true },
-      clientCredentials: { enabled: true },
-      // DPoP with server nonces on every proof (RFC 9449 §8), so clients must handle use_dpop_nonce.
-      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
-      // Pushed authorization requests (RFC 9126): advertised in discovery (unless SANDBOX_PAR=0 or
-      // a test hides them, see hidePushedAuthorization), optional, and answered with CORS for the
-      // app's origins by clientBasedCORS below, DPoP header and nonce included, as the token
-      // endpoint is. A DPoP proof on the push needs a server nonce, as every proof here does. A
-      // request_uri lives 60 seconds.
-      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
-      resourceIndicators: {
-        enabled: true,
-        // The app's users get tokens for the Fentu API; the M2M clients for the M2M API.
-        defaultResource: (ctx) =>
-          m2mClientIds.has(ctx.oidc.client?.clientId) ? SETTINGS.m2mBaseUrl : SETTINGS.apiBaseUrl,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, resourceIndicator, client) => {
-          if (resourceIndicator === SETTINGS.apiBaseUrl) return fentuApiInfo();
-          if (resourceIndicator === SETTINGS.m2mBaseUrl && m2mClientIds.has(client.clientId)) {
-            const own = Object.values(SETTINGS.m2mClients).find((c) => c.clientId === client.clientId);
-            return {
-              scope: M2M_SCOPES.join(' '),
-              audience: SETTINGS.m2mBaseUrl,
-              accessTokenTTL: current.m2mTokenTtl || own.ttl,
-              accessTokenFormat: 'jwt',
-              jwt: { sign: { alg: 'ES256' } },
-            };
-          }
-          throw new Provider.errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-        },
-      },
-    },
+    features: features(),
     // Stock oidc-provider issues refresh tokens only with `offline_access` and `prompt=consent`;
     // Fentu issues one with every grant to a client allowed the refresh_token grant.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -179,32 +204,19 @@ export function createProvider() {
     rotateRefreshToken: () => true,
     // Tokens outlive the sandbox's login session, as a mobile or tablet user expects.
     expiresWithSession: () => false,
-    ttl: {
-      AccessToken: () => current.accessTokenTtl,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
-      AuthorizationCode: 60,
-      IdToken: 60 * 60,
-      Interaction: 60 * 60,
-      Session: () => current.refreshTokenTtl,
-      Grant: () => current.refreshTokenTtl,
-      // A rotated refresh token keeps the first one's expiry, so rotation never extends a session.
-      RefreshToken: (ctx) => ctx?.oidc?.entities?.RotatedRefreshToken?.remainingTTL ?? current.refreshTokenTtl,
-    },
+    ttl: lifetimes(),
     clientBasedCORS: (_ctx, origin) => allowedOrigins.has(origin),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = oauthErrorPage(asOtherServersWordIt(out));
     },
-  });
+  };
+}
 
-  // The sandbox runs on loopback http; oidc-provider needs no proxy settings for that.
-  provider.use(withoutCors);
-  provider.use(refuseClientCredentials);
-  provider.use(withoutDiscovery);
-  provider.use(countRequests);
-  provider.use(hidePushedAuthorization);
-  provider.use(withoutIss);
+export function createProvider() {
+  const provider = new Provider(SETTINGS.issuer, providerConfiguration());
+  useSandboxSwitches(provider);
   provider.on('grant.revoked', () => bump(stats, 'grantsRevoked'));
   // oidc-provider keeps the reason out of the response body, in the error's `error_detail`.
   provider.on('grant.error', (_ctx, err) => {
@@ -221,138 +233,6 @@ export function createProvider() {
 function asOtherServersWordIt(out) {
   if (out.error !== 'invalid_redirect_uri' || !current.redirectUriAsInvalidRequest) return out;
   return { ...out, error: 'invalid_request', error_description: 'redirect_uri is not registered for this client' };
-}
-
-/**
- * Koa middleware: while the `refuseClientCredentials` setting is 1, the secret of every
- * client-credentials token request is swapped for a wrong one before oidc-provider checks it, so
- * the sandbox refuses the client as it refuses a wrong secret (401 invalid_client).
- */
-async function refuseClientCredentials(ctx, next) {
-  if (current.refuseClientCredentials && ctx.method === 'POST' && typeof ctx.req.body === 'string') {
-    const form = new URLSearchParams(ctx.req.body);
-    if (form.get('grant_type') === 'client_credentials') {
-      const wrong = 'not-the-registered-secret';
-      if (form.has('client_secret')) {
-        form.set('client_secret', wrong);
-        ctx.req.body = form.toString();
-      }
-      const basic = /^basic\s+(\S+)/i.exec(ctx.req.headers.authorization ?? '');
-      if (basic) {
-        const id = Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0];
-        ctx.req.headers.authorization = `Basic ${Buffer.from(`${id}:${wrong}`).toString('base64')}`;
-      }
-    }
-  }
-  return next();
-}
-
-/**
- * Koa middleware: a discovery document without PAR while the `pushedAuthorizationRequests`
- * setting is 0, so tests can show the app in front of a server that does not offer it.
- */
-async function hidePushedAuthorization(ctx, next) {
-  await next();
-  if (ctx.oidc?.route !== 'discovery' || current.pushedAuthorizationRequests) return;
-  delete ctx.body.pushed_authorization_request_endpoint;
-  delete ctx.body.require_pushed_authorization_requests;
-}
-
-const DISCOVERY_PATHS = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
-
-/** Koa middleware: while the `discovery` setting is 0, the discovery documents answer 404. */
-async function withoutDiscovery(ctx, next) {
-  if (current.discovery || !DISCOVERY_PATHS.has(ctx.path)) return next();
-  ctx.status = 404;
-  // Readable by any page, as the documents themselves are: a 404, not a CORS failure.
-  ctx.set('access-control-allow-origin', '*');
-  ctx.body = { error: 'not_found', error_description: 'this server offers no discovery document' };
-}
-
-/**
- * Koa middleware: while the `issInResponses` setting is 0, authorization responses carry no `iss`
- * and discovery does not promise it, as at a server without RFC 9207 (oidc-provider always sends it).
- */
-async function withoutIss(ctx, next) {
-  await next();
-  if (current.issInResponses) return;
-  if (ctx.oidc?.route === 'discovery') {
-    delete ctx.body.authorization_response_iss_parameter_supported;
-    return;
-  }
-  const location = ctx.response.get('location');
-  if (!location) return;
-  const url = new URL(location, SETTINGS.issuer);
-  if (url.origin === SETTINGS.issuer || !url.searchParams.has('iss') || !url.searchParams.has('state')) return;
-  url.searchParams.delete('iss');
-  ctx.set('location', url.href);
-}
-
-/**
- * Koa middleware: while the `cors` setting is 0, no answer carries CORS headers (preflights
- * included), so a browser keeps every answer from the app's pages although the server answered.
- */
-async function withoutCors(ctx, next) {
-  await next();
-  if (current.cors) return;
-  for (const name of Object.keys(ctx.response.headers)) {
-    if (name.startsWith('access-control-')) ctx.remove(name);
-  }
-}
-
-/** Koa middleware: counts authorization, pushed, token and revocation requests and their outcomes. */
-async function countRequests(ctx, next) {
-  await next();
-  const route = ctx.oidc?.route;
-  if (route === 'authorization') bump(stats.authorization, 'requests');
-  if (route === 'pushed_authorization_request') {
-    const error = ctx.status >= 400 ? (ctx.body?.error ?? String(ctx.status)) : undefined;
-    // As at the token endpoint, a DPoP nonce challenge only asks for a new proof: not a push.
-    if (error === 'use_dpop_nonce') return bump(stats.pushedAuthorization, 'nonceChallenges');
-    bump(stats.pushedAuthorization, 'requests');
-    if (error) bump(stats.pushedAuthorization.errors, error);
-  }
-  if (route === 'introspection') {
-    bump(stats.introspection, 'requests');
-    bump(stats.introspection.byClient, ctx.oidc.client?.clientId ?? 'unauthenticated');
-    if (ctx.status >= 400) bump(stats.introspection.errors, ctx.body?.error ?? String(ctx.status));
-    else bump(stats.introspection, ctx.body?.active ? 'active' : 'inactive');
-  }
-  if (route === 'revocation') {
-    bump(stats.revocation, 'requests');
-    bump(stats.revocation.byHint, ctx.oidc.params?.token_type_hint ?? 'none');
-  }
-  if (route !== 'token') return;
-  const grantType = ctx.oidc.params?.grant_type ?? 'unknown';
-  bump(stats.token, 'requests');
-  const error = ctx.status >= 400 ? ctx.body?.error : undefined;
-  if (error) bump(stats.token.errors, error);
-  // A DPoP nonce challenge only asks for a new proof: it is not counted as an attempt at the grant.
-  if (error === 'use_dpop_nonce') return bump(stats.token, 'nonceChallenges');
-  bump(stats.token.byGrantType, grantType);
-  if (grantType === 'client_credentials') {
-    const clientId = ctx.oidc.client?.clientId ?? 'unknown';
-    bump(stats.clientCredentials.byClient, clientId);
-    // What arrived on the wire, for tests of the client authentication method (sandbox only).
-    stats.clientCredentials.lastRequest[clientId] = {
-      authorization: ctx.headers.authorization ?? null,
-      contentType: ctx.headers['content-type'] ?? null,
-      body: typeof ctx.req.body === 'string' ? ctx.req.body : null,
-      status: ctx.status,
-    };
-    // Tests search everything the browser received for the service tokens, so they need them.
-    if (ctx.body?.access_token)
-      stats.clientCredentials.issued[clientId] = [
-        ...(stats.clientCredentials.issued[clientId] ?? []),
-        ctx.body.access_token,
-      ].slice(-20);
-  }
-  if (grantType === 'refresh_token') {
-    if (!error) {
-      bump(stats.token.refresh, 'succeeded');
-      stats.token.refreshTimes = [...stats.token.refreshTimes, Date.now()].slice(-500);
-    } else bump(stats.token.refresh, 'rejected');
-  }
 }
 
 async function readForm(req) {

@@ -10,6 +10,8 @@ declare global {
   namespace App {
     interface Error {
       message: string;
+      /** A stable code for support (`server_error` for anything unexpected); never a stack or a raw message. */
+      code?: string;
       /** For a page that is not served: why, in plain words, and what turns it on. */
       reason?: string;
     }

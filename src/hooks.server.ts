@@ -8,9 +8,10 @@ import {
   trailingSlashRedirect,
   withNoStore,
 } from '#lib/server/api-guard.ts';
-import { callerProblems, opsSettings, serverContext, serverEnvironment } from '#lib/server/config.ts';
+import { callerProblems, opsSettings, serverContext, serverEnvironment, serverSettings } from '#lib/server/config.ts';
 import { connectSources, type ConnectSources } from '#lib/server/csp.ts';
 import { diagnose, formatFindings } from '#lib/server/doctor.ts';
+import { SERVER_ERROR_CODE } from '#lib/server/errors.ts';
 import { registerReadinessCheck } from '#lib/server/health.ts';
 import { log } from '#lib/server/log.ts';
 import { serveMetrics } from '#lib/server/metrics.ts';
@@ -19,9 +20,9 @@ import {
   expectedOrigin,
   formatProblems,
   nodeBodySizeLimit,
-  readSettings,
   type Environment,
   type OpsSettings,
+  type Settings,
 } from '#lib/server/settings.ts';
 
 /** Configuration problems found at start-up under `vite dev`, shown on every page until fixed. */
@@ -140,9 +141,9 @@ function runDoctor(env: Environment, appOrigin: string): void {
 export const init: ServerInit = () => {
   const env = serverEnvironment();
   const appOrigin = expectedOrigin(env);
-  let settings: ReturnType<typeof readSettings>;
+  let settings: Settings;
   try {
-    settings = readSettings(env, appOrigin, { dev });
+    settings = serverSettings(appOrigin);
   } catch (err) {
     devProblems = configProblems(err);
     if (!devProblems.length) throw err;
@@ -246,11 +247,14 @@ export const handle: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * Unexpected server errors reach the page as a generic message; the detail stays in the log.
- * Errors the app raised on purpose and SvelteKit's own (404, 405) keep their status and message.
+ * Unexpected server errors reach the page as a generic message and code; the detail stays in the
+ * log. Errors the app raised on purpose and SvelteKit's own (404, 405) keep their status and message.
  */
 export const handleError: HandleServerError = ({ kind, error }) => {
   if (kind !== 'unknown') return;
   console.error(error);
-  return { message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.' };
+  return {
+    message: 'Fieldpass hit an unexpected problem. Reload the page; if it keeps happening, restart Fieldpass.',
+    code: SERVER_ERROR_CODE,
+  };
 };

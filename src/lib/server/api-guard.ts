@@ -1,4 +1,4 @@
-import { json } from '@sveltejs/kit';
+import { errorResponse, ServerError } from './errors.js';
 
 /** The server's own endpoints: `/api` and everything under it. */
 export function isApiPath(pathname: string): boolean {
@@ -32,35 +32,34 @@ export function trailingSlashRedirect(url: URL): Response | undefined {
   return new Response(null, { status: 308, headers: { location, 'cache-control': 'no-store' } });
 }
 
-/** A request body over the limit: the route answers 413. */
-export class BodyTooLargeError extends Error {
+/**
+ * A request body over the limit: 413 with the limit when it is known. After the answer, the Node
+ * adapter reads and discards the rest of a body of declared length, so a client still sending
+ * receives the answer instead of a broken pipe. A body of no declared length could go on for
+ * ever: the answer then closes the connection (RFC 9110 §15.5.14), and nothing more of it is read.
+ */
+export class BodyTooLargeError extends ServerError {
   readonly limit?: number;
   /** The body declared no length (chunked): nothing says where it ends. */
   readonly unbounded: boolean;
 
   constructor(limit?: number, unbounded = false) {
-    super('The request body is too large.');
+    const most = limit === undefined ? '' : ` Send at most ${limit} bytes.`;
+    super({
+      status: 413,
+      code: 'payload_too_large',
+      description: `The request body is too large for this server.${most}`,
+      headers: unbounded ? { connection: 'close' } : {},
+    });
     this.name = 'BodyTooLargeError';
     this.limit = limit;
     this.unbounded = unbounded;
   }
 }
 
-/**
- * 413 in the API's usual error shape, `{ error, error_description }`, with the limit when it is known.
- * After it, the Node adapter reads and discards the rest of a body of declared length, so a
- * client still sending receives the answer instead of a broken pipe. A body of no declared
- * length could go on for ever: `closeConnection` ends the connection after the answer instead
- * (RFC 9110 §15.5.14), and nothing more of it is read.
- */
+/** The 413 answer in the API's usual error shape; `closeConnection` for a body of no declared length. */
 export function bodyTooLargeResponse(limit?: number, options: { closeConnection?: boolean } = {}): Response {
-  const most = limit === undefined ? '' : ` Send at most ${limit} bytes.`;
-  const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (options.closeConnection) headers.connection = 'close';
-  return json(
-    { error: 'payload_too_large', error_description: `The request body is too large for this server.${most}` },
-    { status: 413, headers },
-  );
+  return errorResponse(new BodyTooLargeError(limit, options.closeConnection));
 }
 
 /** True when the request says (Content-Length) that its body is larger than `limit` bytes. */

@@ -1,3 +1,5 @@
+import { ServerError } from './errors.js';
+
 /** The errors a caller check ends in, as RFC 6750 §3.1 and RFC 9449 §7.1 name them. */
 export type CallerErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
 
@@ -5,40 +7,53 @@ export type CallerErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_
 const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 
 /** Why a caller was refused: 401 or 403, with the challenge for `WWW-Authenticate`. */
-export class CallerError extends Error {
-  readonly status: 401 | 403;
-  readonly error: CallerErrorCode;
-  readonly scope?: string;
+export class CallerError extends ServerError {
+  declare readonly status: 401 | 403;
+  declare readonly code: CallerErrorCode;
 
   constructor(status: 401 | 403, message: string, scope?: string, error?: 'invalid_dpop_proof') {
-    super(message);
-    this.status = status;
-    this.error = error ?? (status === 401 ? 'invalid_token' : 'insufficient_scope');
-    this.scope = scope;
+    const code = error ?? (status === 401 ? 'invalid_token' : 'insufficient_scope');
+    const headers = { 'www-authenticate': challengeOf(code, message, scope) };
+    super({ status, code, description: message, headers, scope });
+  }
+
+  /** The code under its RFC 6750 name. */
+  get error(): CallerErrorCode {
+    return this.code;
   }
 
   /** The `WWW-Authenticate` challenge for the response (RFC 6750 §3; RFC 9449 §7.1 for a DPoP proof). */
   get challenge(): string {
-    if (this.error === 'invalid_dpop_proof') {
-      return `DPoP error="invalid_dpop_proof", error_description=${quote(this.message)}, algs="ES256"`;
-    }
-    const scope = this.scope ? `, scope=${quote(this.scope)}` : '';
-    return `Bearer realm="fieldpass", error="${this.error}", error_description=${quote(this.message)}${scope}`;
+    return this.headers['www-authenticate'];
   }
+}
+
+function challengeOf(code: CallerErrorCode, message: string, scope: string | undefined): string {
+  if (code === 'invalid_dpop_proof') {
+    return `DPoP error="invalid_dpop_proof", error_description=${quote(message)}, algs="ES256"`;
+  }
+  const scopeParameter = scope ? `, scope=${quote(scope)}` : '';
+  return `Bearer realm="fieldpass", error="${code}", error_description=${quote(message)}${scopeParameter}`;
 }
 
 /**
  * The caller could not be checked because of the server's own set-up or a service it depends on:
- * a 503, never a 401, so the user is not told to sign in again. `operatorCause` is one line for
- * the log, naming what to fix; it never holds a secret or a token.
+ * a 503, never a 401, so the user is not told to sign in again. Its description says only that;
+ * `operatorCause` is one line for the log, naming what to fix; it never holds a secret or a token.
  */
-export class CallerUnavailableError extends Error {
-  readonly status = 503;
-  readonly error = 'service_unavailable';
+export class CallerUnavailableError extends ServerError {
+  declare readonly status: 503;
   readonly operatorCause: string;
 
   constructor(operatorCause: string, cause?: unknown) {
-    super('This service is unavailable right now.', { cause });
+    super({
+      status: 503,
+      code: 'service_unavailable',
+      description: 'This service is unavailable right now.',
+      expose: true,
+      headers: { 'retry-after': '5' },
+      cause,
+    });
     this.operatorCause = operatorCause;
   }
 }

@@ -19,7 +19,14 @@ import { createCallerProblems } from './caller-errors.js';
 import { createMemoryStore } from '../base/memory-store.js';
 import type { RateLimit } from './m2m-config.js';
 import { createM2mClient, type M2mClient } from './m2m.js';
-import { readOpsSettings, readSettings, type Environment, type InspectSettings, type OpsSettings } from './settings.js';
+import {
+  readOpsSettings,
+  readSettings,
+  type Environment,
+  type InspectSettings,
+  type OpsSettings,
+  type Settings,
+} from './settings.js';
 import { createMemoryState, createRedisState, type SharedState } from './shared-state.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
@@ -44,6 +51,7 @@ export interface ServerContext {
 /** Caller checks that failed on the server's side lately, for the log and for /readyz. */
 export const callerProblems = createCallerProblems();
 
+let settings: Settings | undefined;
 let context: ServerContext | undefined;
 let ops: OpsSettings | undefined;
 
@@ -70,6 +78,17 @@ export function serverEnvironment(): Environment {
 }
 
 /**
+ * The whole checked configuration (PUBLIC_FENTU_*, M2M_*, INSPECT_*, FENTU_*, API_*, METRICS_*,
+ * REDIS_URL), read from the environment once; a configuration with problems is not kept, and
+ * each call throws CONFIG_INVALID naming every variable at fault. `appOrigin` is where the app is
+ * served, for the default redirect URI.
+ */
+export function serverSettings(appOrigin: string): Settings {
+  settings ??= readSettings(serverEnvironment(), appOrigin, { dev });
+  return settings;
+}
+
+/**
  * The server configuration, validated on first use: the Fentu client settings (PUBLIC_FENTU_*),
  * the machine-to-machine providers (M2M_*, server-only: never sent to the browser) and the
  * inspector's origins. Throws CONFIG_INVALID naming every variable at fault. `appOrigin` is where
@@ -85,7 +104,7 @@ export function serverContext(appOrigin: string): ServerContext {
     inspect,
     sharedState: shared,
     userRateLimit,
-  } = readSettings(serverEnvironment(), appOrigin, { dev });
+  } = serverSettings(appOrigin);
   const sharedState = shared ? createRedisState(shared) : createMemoryState();
   // adapter-node's signal that the server is shutting down.
   process.once('sveltekit:shutdown', () => void sharedState.close());

@@ -1,5 +1,6 @@
 import { json, type Cookies } from '@sveltejs/kit';
 import { DEVICE_HEADER, type DeviceMarker } from '../base/device-marker.js';
+import { errorResponse, ServerError } from './errors.js';
 
 /** The cookie's name; its value is `1.<first day>.<last day>` (`YYYY-MM-DD`), nothing else. */
 export const DEVICE_COOKIE = 'fp_signed_in';
@@ -52,9 +53,8 @@ export function readDevice({ cookies }: DeviceEvent): Response {
  */
 export function changeDevice(event: DeviceEvent, change: 'mark' | 'forget', now = new Date()): Response {
   if (refuseCrossSite(event.request, event.url.origin)) {
-    return json(
-      { error: 'forbidden', message: 'Only Fieldpass itself can change this.' },
-      { status: 403, headers: NO_STORE },
+    return errorResponse(
+      new ServerError({ status: 403, code: 'forbidden', description: 'Only Fieldpass itself can change this.' }),
     );
   }
   const options = { path: '/', httpOnly: true, sameSite: 'lax', secure: event.url.protocol === 'https:' } as const;

@@ -4,6 +4,7 @@ import { httpOptions } from '../oauth/endpoints.js';
 import type { FetchLike } from '../oauth/runtime.js';
 import type { IntrospectionClient } from './caller-config.js';
 import { M2mError, requestClientCredentials, type M2mClient } from './m2m.js';
+import type { M2mProvider } from './m2m-config.js';
 import { configProblems, readSettings, type Environment, type Settings, type SharedStateSettings } from './settings.js';
 import { createRedisState } from './shared-state.js';
 
@@ -79,250 +80,343 @@ export async function checkSharedState(shared: SharedStateSettings | undefined, 
   }
 }
 
+/** What the checks share: the settings, the options, and what discovery found. */
+interface DoctorContext {
+  settings: Settings;
+  options: DoctorOptions;
+  /** The authorization server's metadata, set by the discovery check when it found some. */
+  server?: oauth.AuthorizationServer;
+  /** Where the discovery document was read, for its CORS check. */
+  discoveryUrl?: string;
+}
+
+/** One named check: the findings it adds, in report order. */
+type Check = (context: DoctorContext) => Finding[] | Promise<Finding[]>;
+
+const finding = (level: FindingLevel, subject: string, text: string): Finding => ({ level, subject, text });
+
+const timeout = (options: { timeoutMs?: number }) => AbortSignal.timeout(options.timeoutMs ?? 10_000);
+
+function checkConfiguration({ settings, options }: DoctorContext): Finding[] {
+  const { client, inspect } = settings;
+  const findings = [
+    finding(
+      'ok',
+      'configuration',
+      client.sandbox ? 'valid; no PUBLIC_FENTU_* set, so the local sandbox is used' : 'valid',
+    ),
+    finding('ok', 'inspector', `${inspect.enabled ? 'on' : 'off'} (${inspect.reason})`),
+  ];
+  const redirectOrigin = new URL(client.redirectUri).origin;
+  if (redirectOrigin === options.appOrigin) {
+    findings.push(finding('ok', 'redirect URI', `${client.redirectUri} is on the app's origin`));
+  } else {
+    findings.push(
+      finding(
+        'problem',
+        'redirect URI',
+        `${client.redirectUri} is not on the app's origin ${options.appOrigin}: set PUBLIC_FENTU_REDIRECT_URI to ${options.appOrigin}/callback, or ORIGIN to the address users open`,
+      ),
+    );
+  }
+  return findings;
+}
+
+/** One discovery request; the issuer it advertises, read before validation, to name a mismatch. */
+async function requestDiscovery(issuer: URL, algorithm: 'oidc' | 'oauth2', options: DoctorOptions) {
+  const response = await oauth.discoveryRequest(issuer, {
+    algorithm,
+    ...httpOptions(issuer),
+    signal: () => timeout(options),
+    ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
+  });
+  const advertised = await response
+    .clone()
+    .json()
+    .then((body: { issuer?: unknown }) => body.issuer)
+    .catch(() => undefined);
+  return { response, advertised };
+}
+
+/** Discovery: the document the browser reads, whose issuer must equal the setting exactly (RFC 8414 §3.3). */
+async function checkDiscovery(context: DoctorContext): Promise<Finding[]> {
+  const { client } = context.settings;
+  if (client.endpoints) {
+    context.server = { issuer: client.issuer, ...client.endpoints };
+    return [finding('ok', 'discovery', 'not used: the endpoints are entered by hand (PUBLIC_FENTU_*_ENDPOINT)')];
+  }
+  const issuer = new URL(client.issuer);
+  const unusable = (reasons: string) =>
+    finding('problem', 'discovery', `no usable discovery document for ${client.issuer}: ${reasons}`);
+  const reasons: string[] = [];
+  for (const algorithm of ['oidc', 'oauth2'] as const) {
+    try {
+      const { response, advertised } = await requestDiscovery(issuer, algorithm, context.options);
+      if (response.ok && typeof advertised === 'string' && advertised !== client.issuer) {
+        return [
+          unusable(
+            `${response.url} says its issuer is "${advertised}", not "${client.issuer}": set PUBLIC_FENTU_ISSUER to "${advertised}" exactly`,
+          ),
+        ];
+      }
+      context.server = await oauth.processDiscoveryResponse(issuer, response);
+      context.discoveryUrl = response.url;
+      return [finding('ok', 'discovery', `${response.url} answered; its issuer equals PUBLIC_FENTU_ISSUER`)];
+    } catch (err) {
+      reasons.push(`${algorithm === 'oidc' ? 'OpenID' : 'RFC 8414'} discovery: ${describe(err)}`);
+      if (algorithm === 'oauth2') {
+        reasons.push('check PUBLIC_FENTU_ISSUER and that this machine can reach it, or enter the endpoints by hand');
+      }
+    }
+  }
+  return [unusable(reasons.join('; '))];
+}
+
+function checkPkce(server: oauth.AuthorizationServer): Finding {
+  const methods = server.code_challenge_methods_supported;
+  if (methods?.includes('S256')) return finding('ok', 'PKCE', 'S256 is supported');
+  if (methods)
+    return finding('problem', 'PKCE', `the server offers ${methods.join(', ')} but not S256, which Fieldpass requires`);
+  return finding('warning', 'PKCE', 'the server does not say whether it supports S256; Fieldpass sends it anyway');
+}
+
+function checkRevocation(server: oauth.AuthorizationServer): Finding {
+  if (server.revocation_endpoint) return finding('ok', 'revocation', `${server.revocation_endpoint}`);
+  return finding(
+    'warning',
+    'revocation',
+    'no revocation endpoint: signing out cannot end the session at the server. Set PUBLIC_FENTU_REVOCATION_ENDPOINT if it has one',
+  );
+}
+
+function checkDpop(server: oauth.AuthorizationServer): Finding {
+  const algs = server.dpop_signing_alg_values_supported;
+  if (algs?.includes(DPOP_ALG))
+    return finding('ok', 'DPoP', `${DPOP_ALG} proofs are accepted; tokens are bound to the device`);
+  return finding(
+    'warning',
+    'DPoP',
+    algs
+      ? `the server accepts ${algs.join(', ')} but not ${DPOP_ALG}: tokens will be plain bearer tokens`
+      : `the server does not advertise DPoP: tokens will be plain bearer tokens`,
+  );
+}
+
+/**
+ * Pushed authorization requests (RFC 9126): with PUBLIC_FENTU_PAR=auto, the browser posts the
+ * sign-in request there first, so the endpoint must be one the app's CSP lets it reach.
+ */
+function checkPar(server: oauth.AuthorizationServer, client: Settings['client']): Finding {
+  const par = server.pushed_authorization_request_endpoint;
+  if (!par) return finding('ok', 'PAR', 'not offered: the sign-in request goes in the address bar');
+  if (client.par === 'off' && server.require_pushed_authorization_requests)
+    return finding(
+      'problem',
+      'PAR',
+      `the server accepts pushed authorization requests only: set PUBLIC_FENTU_PAR=auto`,
+    );
+  if (client.par === 'off')
+    return finding('ok', 'PAR', 'offered, but PUBLIC_FENTU_PAR=off: the request goes in the address bar');
+  if (![client.issuer, client.apiBaseUrl].some((url) => new URL(url).origin === new URL(par).origin))
+    return finding(
+      'problem',
+      'PAR',
+      `${par} is not on the issuer's origin, which the app's Content-Security-Policy does not let the browser reach: set PUBLIC_FENTU_PAR=off`,
+    );
+  return finding('ok', 'PAR', `the sign-in request is pushed to ${par}`);
+}
+
+/** What the server advertises: PKCE, revocation, DPoP and PAR. */
+function checkServerFeatures({ server, settings }: DoctorContext): Finding[] {
+  if (!server) return [];
+  return [checkPkce(server), checkRevocation(server), checkDpop(server), checkPar(server, settings.client)];
+}
+
+interface CorsRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: URLSearchParams;
+}
+
+/** Whether the answer at `url` lets the app's origin read it, with the request headers it sends. */
+async function checkCorsAt(
+  options: DoctorOptions,
+  label: string,
+  url: string,
+  init: CorsRequest,
+  headers: string[],
+): Promise<Finding> {
+  const subject = `CORS on ${label}`;
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      method: init.method ?? 'GET',
+      headers: init.headers ?? {},
+      body: init.body,
+      redirect: 'manual',
+      signal: timeout(options),
+    });
+    const allowOrigin = response.headers.get('access-control-allow-origin');
+    const allowHeaders = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+    const missing = headers.filter((name) => allowHeaders !== '*' && !allowHeaders.split(/\s*,\s*/).includes(name));
+    if (allowOrigin !== options.appOrigin && allowOrigin !== '*') {
+      return finding(
+        'problem',
+        subject,
+        `${url} does not allow ${options.appOrigin} (Access-Control-Allow-Origin: ${allowOrigin ?? 'absent'}): register this origin for CORS at the server, or set ORIGIN if users open another address`,
+      );
+    }
+    if (missing.length) {
+      return finding(
+        'problem',
+        subject,
+        `${url} allows ${options.appOrigin} but not the request headers ${missing.join(', ')}: allow them at the server`,
+      );
+    }
+    return finding('ok', subject, `${url} allows ${options.appOrigin}`);
+  } catch (err) {
+    return finding('problem', subject, `${url} could not be reached: ${describe(err)}`);
+  }
+}
+
+/** The CORS requests to make, in report order: each endpoint the browser calls, as the browser calls it. */
+function corsProbes({
+  server,
+  discoveryUrl,
+  settings,
+  options,
+}: DoctorContext & { server: oauth.AuthorizationServer }) {
+  const { client } = settings;
+  const origin = { origin: options.appOrigin };
+  const preflight = (headers: string[]): CorsRequest => ({
+    method: 'OPTIONS',
+    headers: {
+      ...origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': headers.join(','),
+    },
+  });
+  const post = (fields: Record<string, string>): CorsRequest => ({
+    method: 'POST',
+    headers: origin,
+    body: new URLSearchParams(fields),
+  });
+  const pushed = client.par === 'auto' ? server.pushed_authorization_request_endpoint : undefined;
+  const probes: [label: string, url: string | undefined, init: CorsRequest, headers: string[]][] = [
+    ['discovery', discoveryUrl || undefined, { headers: origin }, []],
+    ['the token endpoint (preflight)', server.token_endpoint || undefined, preflight(TOKEN_HEADERS), TOKEN_HEADERS],
+    // Some servers (oidc-provider among them) allow any origin's preflight and decide per client on
+    // the request itself: a refresh with a made-up token is refused, and shows that decision.
+    [
+      'the token endpoint (answer)',
+      server.token_endpoint || undefined,
+      post({ grant_type: 'refresh_token', refresh_token: 'fieldpass-doctor-check', client_id: client.clientId }),
+      [],
+    ],
+    // A revocation request is a simple request (no preflight): its answer must allow the origin.
+    // An unknown token is answered 200 and changes nothing (RFC 7009 §2.2).
+    [
+      'the revocation endpoint',
+      server.revocation_endpoint || undefined,
+      post({ token: 'fieldpass-doctor-check', client_id: client.clientId }),
+      [],
+    ],
+    ['the PAR endpoint (preflight)', pushed, preflight(TOKEN_HEADERS), TOKEN_HEADERS],
+    // A push with nothing but the client is refused and creates nothing; the refusal shows
+    // whether the server allows this origin for the client, as at the token endpoint.
+    ['the PAR endpoint (answer)', pushed, post({ client_id: client.clientId }), []],
+    ['the Fentu API', `${client.apiBaseUrl}/`, preflight(API_HEADERS), API_HEADERS],
+  ];
+  return probes.filter((probe): probe is [string, string, CorsRequest, string[]] => probe[1] !== undefined);
+}
+
+/** CORS at every endpoint the browser calls, one request after another. */
+async function checkCors(context: DoctorContext): Promise<Finding[]> {
+  const { server } = context;
+  if (!server) return [];
+  const findings: Finding[] = [];
+  for (const [label, url, init, headers] of corsProbes({ ...context, server })) {
+    findings.push(await checkCorsAt(context.options, label, url, init, headers));
+  }
+  return findings;
+}
+
+async function checkCallerIntrospection({ settings, server, options }: DoctorContext): Promise<Finding[]> {
+  if (!settings.caller.introspection) return [];
+  const found = await checkIntrospection(settings.caller.introspection, server, settings.client.issuer, {
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+  });
+  return [finding(found.level, 'token introspection', found.text)];
+}
+
+/** One partner provider: a service token through the server's cache, or asked for directly. */
+async function checkProvider(provider: M2mProvider, options: DoctorOptions): Promise<Finding> {
+  const subject = `provider ${provider.name}`;
+  const prefix = `M2M_${provider.name.toUpperCase().replace(/-/g, '_')}_`;
+  if (provider.auth.mode === 'api_key') {
+    return finding(
+      'ok',
+      subject,
+      `API key set (sent as ${provider.auth.header}); not tried, as no call is safe to make blindly`,
+    );
+  }
+  try {
+    if (options.m2m) {
+      const status = await options.m2m.tokenStatus(provider.name);
+      return finding('ok', subject, status.fromCache ? 'a token is in the cache' : 'a token was issued');
+    }
+    const grant = await requestClientCredentials(provider.auth, options.fetch);
+    const tokens = await grant.process();
+    const lifetime = typeof tokens.expires_in === 'number' ? `expires_in ${tokens.expires_in} s` : 'no expires_in';
+    return finding('ok', subject, `a token was issued (${lifetime})`);
+  } catch (err) {
+    const refused =
+      (err instanceof M2mError && err.code === 'upstream_auth_failed') ||
+      ((err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) &&
+        (err.status === 400 || err.status === 401));
+    return finding(
+      'problem',
+      subject,
+      refused
+        ? `${provider.auth.tokenUrl} refused the credentials (${describe(err)}): check ${prefix}CLIENT_ID, ${prefix}CLIENT_SECRET, ${prefix}AUTH_METHOD and ${prefix}SCOPE`
+        : `${provider.auth.tokenUrl} gave no token (${describe(err)}): check ${prefix}TOKEN_URL`,
+    );
+  }
+}
+
+async function checkProviders({ settings, options }: DoctorContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const provider of settings.providers) findings.push(await checkProvider(provider, options));
+  return findings;
+}
+
+/** The checks, in the order of the report. */
+const CHECKS: Check[] = [
+  checkConfiguration,
+  checkDiscovery,
+  checkServerFeatures,
+  checkCors,
+  checkCallerIntrospection,
+  async ({ settings }) => [await checkSharedState(settings.sharedState)], // the Redis of REDIS_URL
+  checkProviders,
+];
+
 /**
  * Checks the configuration, then asks each server what the app will meet. Never throws: a
  * failure to reach a server is a finding.
  */
 export async function diagnose(env: Environment, options: DoctorOptions): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const add = (level: FindingLevel, subject: string, text: string) => findings.push({ level, subject, text });
-  const send = options.fetch ?? fetch;
-  const request = (url: string, init: { method?: string; headers?: Record<string, string>; body?: URLSearchParams }) =>
-    send(url, {
-      method: init.method ?? 'GET',
-      headers: init.headers ?? {},
-      body: init.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-
   let settings: Settings;
   try {
     settings = readSettings(env, options.appOrigin);
   } catch (err) {
     const problems = configProblems(err);
     if (!problems.length) throw err;
-    for (const { variable, message } of problems) add('problem', variable, message);
-    return findings;
+    return problems.map(({ variable, message }) => finding('problem', variable, message));
   }
-  const { client, providers } = settings;
-  add('ok', 'configuration', client.sandbox ? 'valid; no PUBLIC_FENTU_* set, so the local sandbox is used' : 'valid');
-  add('ok', 'inspector', `${settings.inspect.enabled ? 'on' : 'off'} (${settings.inspect.reason})`);
-
-  const redirectOrigin = new URL(client.redirectUri).origin;
-  if (redirectOrigin === options.appOrigin) {
-    add('ok', 'redirect URI', `${client.redirectUri} is on the app's origin`);
-  } else {
-    add(
-      'problem',
-      'redirect URI',
-      `${client.redirectUri} is not on the app's origin ${options.appOrigin}: set PUBLIC_FENTU_REDIRECT_URI to ${options.appOrigin}/callback, or ORIGIN to the address users open`,
-    );
-  }
-
-  // Discovery: the document the browser reads, whose issuer must equal the setting exactly (RFC 8414 §3.3).
-  let server: oauth.AuthorizationServer | undefined;
-  let discoveryUrl: string | undefined;
-  if (client.endpoints) {
-    server = { issuer: client.issuer, ...client.endpoints };
-    add('ok', 'discovery', 'not used: the endpoints are entered by hand (PUBLIC_FENTU_*_ENDPOINT)');
-  } else {
-    const issuer = new URL(client.issuer);
-    const reasons: string[] = [];
-    for (const algorithm of ['oidc', 'oauth2'] as const) {
-      try {
-        const response = await oauth.discoveryRequest(issuer, {
-          algorithm,
-          ...httpOptions(issuer),
-          signal: () => AbortSignal.timeout(options.timeoutMs ?? 10_000),
-          ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
-        });
-        const advertised = await response
-          .clone()
-          .json()
-          .then((body: { issuer?: unknown }) => body.issuer)
-          .catch(() => undefined);
-        if (response.ok && typeof advertised === 'string' && advertised !== client.issuer) {
-          reasons.splice(
-            0,
-            reasons.length,
-            `${response.url} says its issuer is "${advertised}", not "${client.issuer}": set PUBLIC_FENTU_ISSUER to "${advertised}" exactly`,
-          );
-          break;
-        }
-        server = await oauth.processDiscoveryResponse(issuer, response);
-        discoveryUrl = response.url;
-        add('ok', 'discovery', `${response.url} answered; its issuer equals PUBLIC_FENTU_ISSUER`);
-        break;
-      } catch (err) {
-        reasons.push(`${algorithm === 'oidc' ? 'OpenID' : 'RFC 8414'} discovery: ${describe(err)}`);
-        if (algorithm === 'oauth2') {
-          reasons.push('check PUBLIC_FENTU_ISSUER and that this machine can reach it, or enter the endpoints by hand');
-        }
-      }
-    }
-    if (!server) {
-      add('problem', 'discovery', `no usable discovery document for ${client.issuer}: ${reasons.join('; ')}`);
-    }
-  }
-
-  if (server) {
-    const methods = server.code_challenge_methods_supported;
-    if (methods?.includes('S256')) add('ok', 'PKCE', 'S256 is supported');
-    else if (methods)
-      add('problem', 'PKCE', `the server offers ${methods.join(', ')} but not S256, which Fieldpass requires`);
-    else add('warning', 'PKCE', 'the server does not say whether it supports S256; Fieldpass sends it anyway');
-
-    if (server.revocation_endpoint) add('ok', 'revocation', `${server.revocation_endpoint}`);
-    else
-      add(
-        'warning',
-        'revocation',
-        'no revocation endpoint: signing out cannot end the session at the server. Set PUBLIC_FENTU_REVOCATION_ENDPOINT if it has one',
-      );
-
-    const algs = server.dpop_signing_alg_values_supported;
-    if (algs?.includes(DPOP_ALG)) add('ok', 'DPoP', `${DPOP_ALG} proofs are accepted; tokens are bound to the device`);
-    else
-      add(
-        'warning',
-        'DPoP',
-        algs
-          ? `the server accepts ${algs.join(', ')} but not ${DPOP_ALG}: tokens will be plain bearer tokens`
-          : `the server does not advertise DPoP: tokens will be plain bearer tokens`,
-      );
-
-    // Pushed authorization requests (RFC 9126): with PUBLIC_FENTU_PAR=auto, the browser posts the
-    // sign-in request there first, so the endpoint must be one the app's CSP lets it reach.
-    const par = server.pushed_authorization_request_endpoint;
-    const pushes = par !== undefined && client.par === 'auto';
-    if (!par) add('ok', 'PAR', 'not offered: the sign-in request goes in the address bar');
-    else if (client.par === 'off' && server.require_pushed_authorization_requests)
-      add('problem', 'PAR', `the server accepts pushed authorization requests only: set PUBLIC_FENTU_PAR=auto`);
-    else if (client.par === 'off')
-      add('ok', 'PAR', 'offered, but PUBLIC_FENTU_PAR=off: the request goes in the address bar');
-    else if (![client.issuer, client.apiBaseUrl].some((url) => new URL(url).origin === new URL(par).origin))
-      add(
-        'problem',
-        'PAR',
-        `${par} is not on the issuer's origin, which the app's Content-Security-Policy does not let the browser reach: set PUBLIC_FENTU_PAR=off`,
-      );
-    else add('ok', 'PAR', `the sign-in request is pushed to ${par}`);
-
-    const allowAt = async (label: string, url: string, init: Parameters<typeof request>[1], headers: string[]) => {
-      try {
-        const response = await request(url, init);
-        const allowOrigin = response.headers.get('access-control-allow-origin');
-        const allowHeaders = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
-        const missing = headers.filter((name) => allowHeaders !== '*' && !allowHeaders.split(/\s*,\s*/).includes(name));
-        if (allowOrigin !== options.appOrigin && allowOrigin !== '*') {
-          add(
-            'problem',
-            `CORS on ${label}`,
-            `${url} does not allow ${options.appOrigin} (Access-Control-Allow-Origin: ${allowOrigin ?? 'absent'}): register this origin for CORS at the server, or set ORIGIN if users open another address`,
-          );
-        } else if (missing.length) {
-          add(
-            'problem',
-            `CORS on ${label}`,
-            `${url} allows ${options.appOrigin} but not the request headers ${missing.join(', ')}: allow them at the server`,
-          );
-        } else add('ok', `CORS on ${label}`, `${url} allows ${options.appOrigin}`);
-      } catch (err) {
-        add('problem', `CORS on ${label}`, `${url} could not be reached: ${describe(err)}`);
-      }
-    };
-    const origin = { origin: options.appOrigin };
-    const preflight = (headers: string[]) => ({
-      method: 'OPTIONS',
-      headers: {
-        ...origin,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': headers.join(','),
-      },
-    });
-    if (discoveryUrl) await allowAt('discovery', discoveryUrl, { headers: origin }, []);
-    if (server.token_endpoint) {
-      await allowAt('the token endpoint (preflight)', server.token_endpoint, preflight(TOKEN_HEADERS), TOKEN_HEADERS);
-      // Some servers (oidc-provider among them) allow any origin's preflight and decide per client on
-      // the request itself: a refresh with a made-up token is refused, and shows that decision.
-      const body = new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: 'fieldpass-doctor-check',
-        client_id: client.clientId,
-      });
-      await allowAt(
-        'the token endpoint (answer)',
-        server.token_endpoint,
-        { method: 'POST', headers: origin, body },
-        [],
-      );
-    }
-    if (server.revocation_endpoint) {
-      // A revocation request is a simple request (no preflight): its answer must allow the origin.
-      // An unknown token is answered 200 and changes nothing (RFC 7009 §2.2).
-      const body = new URLSearchParams({ token: 'fieldpass-doctor-check', client_id: client.clientId });
-      await allowAt(
-        'the revocation endpoint',
-        server.revocation_endpoint,
-        { method: 'POST', headers: origin, body },
-        [],
-      );
-    }
-    if (pushes) {
-      await allowAt('the PAR endpoint (preflight)', par, preflight(TOKEN_HEADERS), TOKEN_HEADERS);
-      // A push with nothing but the client is refused and creates nothing; the refusal shows
-      // whether the server allows this origin for the client, as at the token endpoint.
-      const body = new URLSearchParams({ client_id: client.clientId });
-      await allowAt('the PAR endpoint (answer)', par, { method: 'POST', headers: origin, body }, []);
-    }
-    await allowAt('the Fentu API', `${client.apiBaseUrl}/`, preflight(API_HEADERS), API_HEADERS);
-  }
-
-  if (settings.caller.introspection) {
-    const found = await checkIntrospection(settings.caller.introspection, server, client.issuer, {
-      fetch: options.fetch,
-      timeoutMs: options.timeoutMs,
-    });
-    add(found.level, 'token introspection', found.text);
-  }
-  findings.push(await checkSharedState(settings.sharedState));
-
-  for (const provider of providers) {
-    const subject = `provider ${provider.name}`;
-    const prefix = `M2M_${provider.name.toUpperCase().replace(/-/g, '_')}_`;
-    if (provider.auth.mode === 'api_key') {
-      add(
-        'ok',
-        subject,
-        `API key set (sent as ${provider.auth.header}); not tried, as no call is safe to make blindly`,
-      );
-      continue;
-    }
-    try {
-      if (options.m2m) {
-        const status = await options.m2m.tokenStatus(provider.name);
-        add('ok', subject, status.fromCache ? 'a token is in the cache' : 'a token was issued');
-        continue;
-      }
-      const grant = await requestClientCredentials(provider.auth, options.fetch);
-      const tokens = await grant.process();
-      const lifetime = typeof tokens.expires_in === 'number' ? `expires_in ${tokens.expires_in} s` : 'no expires_in';
-      add('ok', subject, `a token was issued (${lifetime})`);
-    } catch (err) {
-      const refused =
-        (err instanceof M2mError && err.code === 'upstream_auth_failed') ||
-        ((err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) &&
-          (err.status === 400 || err.status === 401));
-      add(
-        'problem',
-        subject,
-        refused
-          ? `${provider.auth.tokenUrl} refused the credentials (${describe(err)}): check ${prefix}CLIENT_ID, ${prefix}CLIENT_SECRET, ${prefix}AUTH_METHOD and ${prefix}SCOPE`
-          : `${provider.auth.tokenUrl} gave no token (${describe(err)}): check ${prefix}TOKEN_URL`,
-      );
-    }
-  }
+  const context: DoctorContext = { settings, options };
+  const findings: Finding[] = [];
+  for (const check of CHECKS) findings.push(...(await check(context)));
   return findings;
 }
 

@@ -1,3 +1,5 @@
+import { ServerError } from './errors.js';
+
 /** What the route tells its caller when a call cannot be made; never carries a secret or a token. */
 export type M2mErrorCode =
   | 'bad_request'
@@ -35,18 +37,26 @@ const STATUS: Record<M2mErrorCode, number> = {
   rate_limited: 503,
 };
 
-/** A failure of the route, with the HTTP status and message for the caller. */
-export class M2mError extends Error {
-  readonly code: M2mErrorCode;
-  readonly status: number;
+/**
+ * A failure of the route, with the HTTP status and message for the caller. Every one is shown,
+ * the 5xx ones too: their words are written for the caller and name no secret.
+ */
+export class M2mError extends ServerError {
+  declare readonly code: M2mErrorCode;
   /** Seconds until the caller may try again (429/503). */
   readonly retryAfter?: number;
 
   constructor(code: M2mErrorCode, options: { retryAfter?: number; status?: number; cause?: unknown } = {}) {
-    super(MESSAGES[code], { cause: options.cause });
-    this.code = code;
-    this.status = options.status ?? STATUS[code];
-    this.retryAfter = options.retryAfter;
+    const { retryAfter, cause } = options;
+    super({
+      status: options.status ?? STATUS[code],
+      code,
+      description: MESSAGES[code],
+      expose: true,
+      headers: retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {},
+      cause,
+    });
+    this.retryAfter = retryAfter;
   }
 }
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { json, type RequestEvent } from '@sveltejs/kit';
-import { BodyTooLargeError, bodyTooLargeResponse, readBodyText } from './api-guard.js';
-import { CallerError, CallerUnavailableError, hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
+import { readBodyText } from './api-guard.js';
+import { hasScope, requireScope, verifyCaller, type Caller } from './caller.js';
 import { opsSettings, serverContext } from './config.js';
+import { errorResponse, ServerError } from './errors.js';
 import { maskToken } from '../base/mask.js';
 import { log } from './log.js';
 import { enforceRateLimit, M2mError } from './m2m.js';
@@ -11,29 +12,12 @@ function noStore(headers: Record<string, string> = {}): Headers {
   return new Headers({ 'cache-control': 'no-store', ...headers });
 }
 
+/** The answer for a failed call. An unexpected failure is logged by its name only, never a request, header or token. */
 function failure(err: unknown): Response {
-  if (err instanceof CallerError) {
-    return json(
-      { error: err.error, error_description: err.message, ...(err.scope ? { scope: err.scope } : {}) },
-      { status: err.status, headers: noStore({ 'www-authenticate': err.challenge }) },
-    );
+  if (!(err instanceof ServerError) || !err.expose) {
+    log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
   }
-  if (err instanceof CallerUnavailableError) {
-    // The operator's cause is already in the log; the user learns only that it is not their sign-in.
-    const headers = noStore({ 'retry-after': '5' });
-    return json({ error: err.error, error_description: err.message }, { status: err.status, headers });
-  }
-  if (err instanceof M2mError) {
-    const headers = noStore(err.retryAfter !== undefined ? { 'retry-after': String(err.retryAfter) } : {});
-    return json({ error: err.code, error_description: err.message }, { status: err.status, headers });
-  }
-  if (err instanceof BodyTooLargeError) return bodyTooLargeResponse(err.limit, { closeConnection: err.unbounded });
-  // Unexpected: the log gets the error's name only, never a request, header or token.
-  log.error('m2m_unexpected_failure', { error: err instanceof Error ? err.name : typeof err });
-  return json(
-    { error: 'internal', error_description: 'The server hit an unexpected problem.' },
-    { status: 500, headers: noStore() },
-  );
+  return errorResponse(err);
 }
 
 function caller(event: RequestEvent): Promise<Caller> {
