@@ -1,116 +1,51 @@
-import type { ApiRequest, ApiResult } from '../oauth/api.js';
-import { asFieldpassError, FieldpassError, isFieldpassError } from '../base/errors.js';
+// The work-order outbox: new work orders and status changes made on this device, kept until Fentu has
+// them and sent in order under a Web Lock. Records and status changes have modules of their own; their
+// exports are repeated here, so callers import the outbox from one place.
+import type { ApiRequest } from '../oauth/api.js';
+import { asFieldpassError, type FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { getSession, grantedScopes, refreshRetryDelay } from '../oauth/session.js';
-import type { RecordStore } from '../base/record-store.js';
-import { OUTBOX_LOCK, OUTBOX_PREFIX, offlineUserKey } from './cache.js';
+import type { Session } from '../oauth/session.js';
+import { OUTBOX_LOCK, offlineUserKey } from './cache.js';
+import {
+  isUnsent,
+  itemName,
+  listAll,
+  listOutbox,
+  listStatusChanges,
+  nextOrder,
+  type AnyOutboxItem,
+  type OutboxItem,
+  type OutboxProblem,
+  type StatusChangeItem,
+  type WorkOrderDraft,
+} from './outbox-items.js';
+import { versionOf, type SendStatusChange } from './status-changes.js';
 
-/** What POST /work-orders takes (fentu-fsm; sandbox/fentu-api.js). */
-export interface WorkOrderDraft {
-  title: string;
-  customerId: string;
-  assetId?: string;
-  priority?: string;
-  /** ISO 8601. */
-  scheduledFor?: string;
-}
-
-/** The statuses of a work order (fentu-fsm; sandbox/work-orders.js). */
-export type WorkOrderStatus = 'scheduled' | 'in_progress' | 'on_hold' | 'completed';
-
-/** What PATCH /work-orders/<id> takes: a new status, with a reason to hold or a note to complete. */
-export interface StatusChange {
-  workOrderId: string;
-  status: WorkOrderStatus;
-  /** Why the job is on hold (required for `on_hold`). */
-  reason?: string;
-  /** What was done (optional, for `completed`). */
-  note?: string;
-}
-
-/** A work order's changeable state as Fentu last told this device, with the ETag it had then. */
-export interface WorkOrderVersion {
-  status: string;
-  etag: string;
-  version?: number;
-  holdReason?: string | null;
-  completionNote?: string | null;
-  updatedAt?: string | null;
-}
-
-/**
- * `conflict`: a status change Fentu refused because the office changed the job first (412); it
- * waits for the technician's choice. `superseded`: the technician kept the office's version.
- */
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'conflict' | 'superseded';
-
-/**
- * Why an item is not sent yet, or why it failed. Pending: `offline` (network, timeout), `server`
- * (5xx, 409), `rate-limited`, `signed-out` (the session ended or belongs to someone else),
- * `unauthorized` (the API refused even a fresh token). Failed: `refused` (a 4xx such as a
- * validation error), `permission` (403 insufficient_scope), `unexpected`.
- */
-export type OutboxProblem =
-  'offline' | 'server' | 'rate-limited' | 'signed-out' | 'unauthorized' | 'refused' | 'permission' | 'unexpected';
-
-interface QueuedItem {
-  id: string;
-  /** The `Idempotency-Key` every attempt carries: the id, renewed only when the request changes. */
-  key: string;
-  /** Whose it is (`offlineUserKey`). */
-  user: string;
-  createdAt: number;
-  /** Sort key: creation time, then creation order within this tab. */
-  order: number;
-  status: OutboxStatus;
-  attempts: number;
-  problem?: OutboxProblem;
-  /** Plain words for the technician: why the last attempt did not go through. */
-  lastError?: string;
-  /** No automatic attempt before this (epoch ms): back-off after a failure. */
-  retryAt?: number;
-  /** The part of the wait the server asked for (`Retry-After`): never skipped. */
-  serverRetryAt?: number;
-  /** The scope the server asked for (403 insufficient_scope). */
-  missingScope?: string;
-  /** The granted scopes when that 403 came: the item is retried by itself once they change. */
-  refusedWithScope?: string;
-  sentAt?: number;
-}
-
-/** A work order created on this device, waiting to be sent or already sent. */
-export interface OutboxItem extends QueuedItem {
-  kind?: undefined;
-  body: WorkOrderDraft;
-  /** The work order id the server gave it. */
-  sentAs?: string;
-}
-
-/**
- * A status change made on this device, sent as PATCH /work-orders/<id> with `If-Match`. Changes to
- * one job made while an earlier one is unsent are chained: each is sent with the ETag the one before
- * it got, so none of them overwrites a change made by the office meanwhile.
- */
-export interface StatusChangeItem extends QueuedItem {
-  kind: 'status';
-  change: StatusChange;
-  /** The job as the technician saw it when making the change. */
-  seen: WorkOrderVersion;
-  /** The `If-Match` to send; undefined while it waits for the change `after` to be sent. */
-  ifMatch?: string;
-  /** The earlier unsent change to the same job whose result this one builds on. */
-  after?: string;
-  /** The job as Fentu holds it, from the 412 that made this a conflict. */
-  theirs?: WorkOrderVersion;
-  /** How a conflict was settled: sent again over the office's version, or the office's kept. */
-  resolvedWith?: 'mine' | 'theirs';
-  /** The job as Fentu answered the change. */
-  result?: WorkOrderVersion;
-}
-
-/** Anything in the outbox. */
-export type AnyOutboxItem = OutboxItem | StatusChangeItem;
+export {
+  countUnsent,
+  isUnsent,
+  listOutbox,
+  listStatusChanges,
+  type AnyOutboxItem,
+  type OutboxItem,
+  type OutboxProblem,
+  type OutboxStatus,
+  type StatusChange,
+  type StatusChangeItem,
+  type WorkOrderDraft,
+  type WorkOrderStatus,
+  type WorkOrderVersion,
+} from './outbox-items.js';
+export {
+  enqueueStatusChange,
+  resolveConflict,
+  statusChangeRequest,
+  statusChangeSender,
+  versionOf,
+  type SendStatusChange,
+} from './status-changes.js';
 
 /** Failed attempts (5xx, or the API refusing a fresh token) before an order stops holding up the queue. */
 export const STUCK_AFTER_ATTEMPTS = 5;
@@ -120,165 +55,22 @@ const SENT_KEPT_MS = 24 * 60 * 60 * 1000;
 /** Sent and settled status changes stay this long: they are the job's history on this device. */
 const CHANGES_KEPT_MS = 14 * 24 * 60 * 60 * 1000;
 
-const itemName = (user: string, id: string) => `${OUTBOX_PREFIX}${user}:${id}`;
-let sequence = 0;
-
-/** `user`'s new work orders, oldest first. */
-export async function listOutbox(store: RecordStore, user: string): Promise<OutboxItem[]> {
-  return (await listAll(store, user)).filter((item): item is OutboxItem => item.kind !== 'status');
-}
-
-/** `user`'s status changes, oldest first; with `workOrderId`, that job's only. */
-export async function listStatusChanges(
-  store: RecordStore,
-  user: string,
-  workOrderId?: string,
-): Promise<StatusChangeItem[]> {
-  return (await listAll(store, user)).filter(
-    (item): item is StatusChangeItem =>
-      item.kind === 'status' && (workOrderId === undefined || item.change.workOrderId === workOrderId),
-  );
-}
-
-/** Every item of `user`, oldest first. */
-async function listAll(store: RecordStore, user: string): Promise<AnyOutboxItem[]> {
-  const prefix = `${OUTBOX_PREFIX}${user}:`;
-  const names = (await store.keys()).filter((name) => name.startsWith(prefix));
-  const items = await Promise.all(names.map((name) => store.get<AnyOutboxItem>(name)));
-  return items.filter((item): item is AnyOutboxItem => item !== undefined).sort((a, b) => a.order - b.order);
-}
-
-/** Whether an item is still to reach Fentu (sign-out would delete it). */
-export const isUnsent = (item: AnyOutboxItem) => item.status !== 'sent' && item.status !== 'superseded';
-
-/**
- * How many items on this device have not been sent (sign-out would delete them): `user`'s, or
- * everyone's; new work orders, or with `kind: 'status'` status changes.
- */
-export async function countUnsent(store: RecordStore, user?: string, kind?: 'status'): Promise<number> {
-  const prefix = user === undefined ? OUTBOX_PREFIX : itemName(user, '');
-  const names = (await store.keys()).filter((name) => name.startsWith(prefix));
-  const items = await Promise.all(names.map((name) => store.get<AnyOutboxItem>(name)));
-  return items.filter((item) => item && item.kind === kind && isUnsent(item)).length;
-}
-
 /** Queues a new work order for `user`. It is stored before this returns, so closing the app loses nothing. */
 export async function enqueueWorkOrder(runtime: CoreRuntime, user: string, body: WorkOrderDraft): Promise<OutboxItem> {
   const id = crypto.randomUUID();
   const createdAt = nowOf(runtime);
-  sequence = (sequence + 1) % 1000;
   const item: OutboxItem = {
     id,
     key: id,
     user,
     body,
     createdAt,
-    order: createdAt * 1000 + sequence,
+    order: nextOrder(createdAt),
     status: 'pending',
     attempts: 0,
   };
   await runtime.store.set(itemName(user, id), item);
   return item;
-}
-
-/**
- * Queues a status change to a job, as `user` saw it (`seen`). It is stored before this returns. It
- * is sent with `If-Match`: the ETag of the newest version of the job this device knows (its own last
- * change, if newer than `seen`), or, while an earlier change to the job is unsent, the ETag that one
- * gets. Refused while a change to the job waits for the technician (a conflict or a refusal).
- */
-export async function enqueueStatusChange(
-  runtime: CoreRuntime,
-  user: string,
-  change: StatusChange,
-  seen: WorkOrderVersion,
-): Promise<StatusChangeItem | undefined> {
-  const lock = runtime.lock ?? defaultLock;
-  return lock(OUTBOX_LOCK, async () => {
-    const earlier = await listStatusChanges(runtime.store, user, change.workOrderId);
-    if (earlier.some((item) => item.status === 'conflict' || item.status === 'failed')) return undefined;
-    const unsent = earlier.filter(isUnsent).at(-1);
-    const known = [seen, ...earlier.map((item) => item.result).filter((v): v is WorkOrderVersion => v !== undefined)];
-    const newest = known.reduce((a, b) => ((b.version ?? 0) > (a.version ?? 0) ? b : a));
-    const id = crypto.randomUUID();
-    const createdAt = nowOf(runtime);
-    sequence = (sequence + 1) % 1000;
-    const item: StatusChangeItem = {
-      kind: 'status',
-      id,
-      key: id,
-      user,
-      change,
-      seen: unsent ? seenAfter(unsent) : newest,
-      ifMatch: unsent ? undefined : newest.etag,
-      after: unsent?.id,
-      createdAt,
-      order: createdAt * 1000 + sequence,
-      status: 'pending',
-      attempts: 0,
-    };
-    await runtime.store.set(itemName(user, id), item);
-    return item;
-  });
-}
-
-/** The job as the technician expects it once `item` is applied: the base a later change was made on. */
-function seenAfter(item: StatusChangeItem): WorkOrderVersion {
-  const { status, reason, note } = item.change;
-  return {
-    ...item.seen,
-    status,
-    holdReason: status === 'on_hold' ? (reason ?? null) : null,
-    completionNote: status === 'completed' ? (note ?? null) : item.seen.completionNote,
-    version: item.seen.version === undefined ? undefined : item.seen.version + 1,
-  };
-}
-
-/**
- * Settles a conflict: `mine` sends the change again over the office's version (If-Match with its
- * ETag, under a new Idempotency-Key: it is another request), `theirs` keeps the office's version and
- * drops the change. Changes to the job made after it were built on it: with `theirs` they become
- * conflicts of their own, with the same office version, for the technician to decide one by one.
- */
-export async function resolveConflict(
-  runtime: CoreRuntime,
-  user: string,
-  id: string,
-  choice: 'mine' | 'theirs',
-): Promise<StatusChangeItem | undefined> {
-  const lock = runtime.lock ?? defaultLock;
-  return lock(OUTBOX_LOCK, async () => {
-    const item = await runtime.store.get<AnyOutboxItem>(itemName(user, id));
-    if (!item || item.kind !== 'status' || item.status !== 'conflict' || !item.theirs) return undefined;
-    const settled: StatusChangeItem =
-      choice === 'mine'
-        ? {
-            ...item,
-            status: 'pending',
-            key: crypto.randomUUID(),
-            ifMatch: item.theirs.etag,
-            resolvedWith: 'mine',
-            attempts: 0,
-            problem: undefined,
-            lastError: undefined,
-            retryAt: undefined,
-          }
-        : { ...item, status: 'superseded', resolvedWith: 'theirs', problem: undefined, lastError: undefined };
-    await runtime.store.set(itemName(user, id), settled);
-    if (choice === 'theirs') {
-      for (const later of await listStatusChanges(runtime.store, user)) {
-        if (later.after !== id) continue;
-        await runtime.store.set(itemName(user, later.id), {
-          ...later,
-          status: 'conflict',
-          after: undefined,
-          theirs: item.theirs,
-          lastError: 'The office changed this job before your earlier change reached Fentu.',
-        } satisfies StatusChangeItem);
-      }
-    }
-    return settled;
-  });
 }
 
 /**
@@ -372,62 +164,8 @@ export function createdIdOf(body: unknown): string {
   return typeof id === 'string' ? id : 'a new work order';
 }
 
-/**
- * The API request for a status change: PATCH /work-orders/<id> with `If-Match` (RFC 9110 §13.1.1)
- * and its `Idempotency-Key`, the same on every attempt with that `If-Match`.
- */
-export function statusChangeRequest(item: Pick<StatusChangeItem, 'key' | 'change'>, ifMatch: string): ApiRequest {
-  const { workOrderId, status, reason, note } = item.change;
-  return {
-    path: `/work-orders/${encodeURIComponent(workOrderId)}`,
-    method: 'PATCH',
-    body: { status, reason, note },
-    headers: { 'Idempotency-Key': `"${item.key}"`, 'If-Match': ifMatch },
-  };
-}
-
-/**
- * Sends status changes through `call` (the API client): the job's new version comes from the
- * answer's body, which carries its ETag. A 412 (the office changed the job first) is passed on
- * with the job as Fentu holds it now, read back, so both versions can be shown.
- */
-export function statusChangeSender(call: (request: ApiRequest) => Promise<ApiResult<unknown>>): SendStatusChange {
-  return async (item, ifMatch) => {
-    const request = statusChangeRequest(item, ifMatch);
-    try {
-      const result = versionOf((await call(request)).body);
-      if (!result) throw new FieldpassError('API_ERROR', "The API's answer has no work order", { status: 200 });
-      return result;
-    } catch (err) {
-      if (isFieldpassError(err) && err.details.status === 412) {
-        err.details.current = (await call({ path: request.path })).body;
-      }
-      throw err;
-    }
-  };
-}
-
-/** A work order's version from an API body (`{ data: order }`, or a 412's `current`), if it has one. */
-export function versionOf(value: unknown, etag?: string): WorkOrderVersion | undefined {
-  const order = ((value as { data?: unknown } | undefined)?.data ?? value) as Record<string, unknown> | undefined;
-  const tag = etag ?? order?.etag;
-  if (!order || typeof order.status !== 'string' || typeof tag !== 'string') return undefined;
-  const textOrNull = (v: unknown) => (typeof v === 'string' ? v : null);
-  return {
-    status: order.status,
-    etag: tag,
-    version: typeof order.version === 'number' ? order.version : undefined,
-    holdReason: textOrNull(order.holdReason),
-    completionNote: textOrNull(order.completionNote),
-    updatedAt: textOrNull(order.updatedAt),
-  };
-}
-
 /** Sends one item; resolves with the id the server gave the work order, throws what the API call threw. */
 export type SendWorkOrder = (item: OutboxItem) => Promise<string>;
-
-/** Sends one status change with `ifMatch`; resolves with the job as Fentu answered, throws what the API call threw. */
-export type SendStatusChange = (item: StatusChangeItem, ifMatch: string) => Promise<WorkOrderVersion>;
 
 export interface DrainOptions {
   user: string;
@@ -474,18 +212,46 @@ export async function drainOutbox(runtime: CoreRuntime, options: DrainOptions): 
   }
 }
 
+/** One turn of the drain: the stored session, which is `user`'s, and how a changed item is stored and told. */
+interface Turn {
+  runtime: CoreRuntime;
+  options: DrainOptions;
+  session: Session;
+  save: (item: AnyOutboxItem) => Promise<void>;
+}
+
+/** One turn, under the outbox lock: tidy the list, pick the item that may go now, send it, record how it went. */
 async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<Step> {
   const { user } = options;
-  const store = runtime.store;
   const session = await getSession(runtime);
   if (!session || (await offlineUserKey(session)) !== user) return { kind: 'stop', problem: 'signed-out' };
   const now = nowOf(runtime);
-  const granted = grantedScopes(session);
   const save = async (item: AnyOutboxItem) => {
-    await store.set(itemName(user, item.id), item);
+    await runtime.store.set(itemName(user, item.id), item);
     options.onChange?.(item);
   };
+  const turn: Turn = { runtime, options, session, save };
 
+  const items = await pruneAndRequeue(turn, now);
+  const next = pickNext(items, options);
+  if (!next) return { kind: 'done' };
+  const waitUntil = Math.max(next.serverRetryAt ?? 0, options.ignoreBackoff ? 0 : (next.retryAt ?? 0));
+  if (waitUntil > now) return { kind: 'stop', problem: next.problem ?? 'offline', at: waitUntil };
+
+  await save({ ...next, status: 'sending' });
+  try {
+    await sendItem(turn, next, items);
+    return { kind: 'sent' };
+  } catch (err) {
+    return recordFailure(turn, next, asFieldpassError(err));
+  }
+}
+
+/** `user`'s items, less the sent ones kept long enough, with permission refusals queued again once they may go. */
+async function pruneAndRequeue({ runtime, options, session, save }: Turn, now: number): Promise<AnyOutboxItem[]> {
+  const { user } = options;
+  const store = runtime.store;
+  const granted = grantedScopes(session);
   const items: AnyOutboxItem[] = [];
   for (const item of await listAll(store, user)) {
     // Sent long ago: off the list (status changes later: they are the job's history here).
@@ -508,150 +274,176 @@ async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<St
     }
     items.push(item);
   }
+  return items;
+}
+
+/** The first item to send: pending, or cut off while sending, and not waiting for an earlier change. */
+function pickNext(items: AnyOutboxItem[], options: DrainOptions): AnyOutboxItem | undefined {
   // A status change built on an earlier one goes once that one is sent, with the ETag it got; while
   // the earlier one waits for the technician (a conflict, a refusal), so does it.
   const ready = (item: AnyOutboxItem) =>
     item.kind !== 'status' || (options.sendChange !== undefined && item.ifMatch !== undefined);
   // A 'sending' item found while holding the lock was cut off (the tab closed mid-send): it is
   // pending again, and goes out with the same key.
-  const next = items.find((item) => (item.status === 'pending' || item.status === 'sending') && ready(item));
-  if (!next) return { kind: 'done' };
-  const waitUntil = Math.max(next.serverRetryAt ?? 0, options.ignoreBackoff ? 0 : (next.retryAt ?? 0));
-  if (waitUntil > now) return { kind: 'stop', problem: next.problem ?? 'offline', at: waitUntil };
+  return items.find((item) => (item.status === 'pending' || item.status === 'sending') && ready(item));
+}
 
-  await save({ ...next, status: 'sending' });
+/** Sends `next` and stores it as sent; throws what the sender threw. */
+async function sendItem({ runtime, options, save }: Turn, next: AnyOutboxItem, items: AnyOutboxItem[]): Promise<void> {
   const cleared = {
     problem: undefined,
     lastError: undefined,
     retryAt: undefined,
     serverRetryAt: undefined,
   } as const;
-  try {
-    if (next.kind === 'status') {
-      const result = await options.sendChange!(next, next.ifMatch!);
-      await save({ ...next, status: 'sent', attempts: next.attempts + 1, result, sentAt: nowOf(runtime), ...cleared });
-      // The changes made after it go with the ETag it got.
-      for (const later of items) {
-        if (later.kind === 'status' && later.after === next.id) {
-          await save({ ...later, after: undefined, ifMatch: result.etag });
-        }
+  if (next.kind === 'status') {
+    const result = await options.sendChange!(next, next.ifMatch!);
+    await save({ ...next, status: 'sent', attempts: next.attempts + 1, result, sentAt: nowOf(runtime), ...cleared });
+    // The changes made after it go with the ETag it got.
+    for (const later of items) {
+      if (later.kind === 'status' && later.after === next.id) {
+        await save({ ...later, after: undefined, ifMatch: result.etag });
       }
-    } else {
-      const sentAs = await options.send(next);
-      await save({ ...next, status: 'sent', attempts: next.attempts + 1, sentAs, sentAt: nowOf(runtime), ...cleared });
     }
-    return { kind: 'sent' };
-  } catch (err) {
-    const failure = asFieldpassError(err);
-    const attempts = next.attempts + 1;
-    const at = nowOf(runtime);
-    const backoff = at + refreshRetryDelay(attempts, options.random);
-    const what = next.kind === 'status' ? 'change' : 'order';
-    const waiting = (problem: OutboxProblem, lastError: string, extra: Partial<AnyOutboxItem> = {}) =>
-      save({ ...next, status: 'pending', attempts, problem, lastError, retryAt: backoff, ...extra } as AnyOutboxItem);
-    // Fentu keeps failing this item: it stops holding up the ones behind it and waits for the
-    // technician (Retry sends it with the same key, so it cannot be applied twice).
-    const stuck = async (problem: OutboxProblem, lastError: string): Promise<boolean> => {
-      if (attempts < STUCK_AFTER_ATTEMPTS) return false;
-      await save({
-        ...next,
-        status: 'failed',
-        attempts,
-        problem,
-        lastError: `${lastError} Fieldpass stopped after ${attempts} tries so the ${what}s after it can go; it may have reached Fentu.`,
-        retryAt: undefined,
-      });
-      return true;
-    };
-    switch (failure.code) {
-      case 'NETWORK':
-      case 'TIMEOUT':
-        await waiting('offline', 'Fentu could not be reached.');
-        return { kind: 'stop', problem: 'offline', at: backoff };
-      case 'SERVER_ERROR':
-        if (await stuck('server', 'Fentu had a problem on its side.')) return { kind: 'failed' };
-        await waiting('server', 'Fentu had a problem on its side.');
-        return { kind: 'stop', problem: 'server', at: backoff };
-      case 'RATE_LIMITED': {
-        const serverAt = failure.details.retryAt ?? backoff;
-        await waiting('rate-limited', 'Fentu asked Fieldpass to slow down.', {
-          retryAt: serverAt,
-          serverRetryAt: serverAt,
-        });
-        return { kind: 'stop', problem: 'rate-limited', at: serverAt };
-      }
-      case 'SESSION_ENDED':
-      case 'NOT_SIGNED_IN':
-        // Not the item's fault: it waits, uncounted, until the same user signs in again.
-        await save({
-          ...next,
-          status: 'pending',
-          problem: 'signed-out',
-          lastError: 'Your sign-in ended. Sign in again to send it.',
-        });
-        return { kind: 'stop', problem: 'signed-out' };
-      case 'API_UNAUTHORIZED':
-        if (await stuck('unauthorized', 'Fentu did not accept your sign-in.')) return { kind: 'failed' };
-        await waiting('unauthorized', 'Fentu did not accept your sign-in.');
-        return { kind: 'stop', problem: 'unauthorized', at: backoff };
-      case 'INSUFFICIENT_SCOPE': {
-        const scope = failure.details.scope ?? 'write:work-orders';
-        const action = next.kind === 'status' ? 'update' : 'create';
-        await save({
-          ...next,
-          status: 'failed',
-          attempts,
-          problem: 'permission',
-          lastError: `Fentu needs your permission to ${action} work orders (${scope}).`,
-          missingScope: scope,
-          refusedWithScope: session.scope,
-          retryAt: undefined,
-        });
-        return { kind: 'failed' };
-      }
-      case 'API_ERROR': {
-        // 409: the same key is still being processed (a retry raced the original): wait and retry.
-        if (failure.details.status === 409) {
-          await waiting('server', 'Fentu was still working on an earlier attempt.');
-          return { kind: 'stop', problem: 'server', at: backoff };
-        }
-        // 412: the office changed the job since this device last saw it. Nothing was changed;
-        // both versions are kept for the technician to choose from.
-        const theirs = failure.details.status === 412 ? versionOf(failure.details.current) : undefined;
-        if (next.kind === 'status' && theirs) {
-          await save({
-            ...next,
-            status: 'conflict',
-            attempts,
-            theirs,
-            problem: undefined,
-            lastError: 'The office changed this job before your change reached Fentu.',
-            retryAt: undefined,
-          });
-          return { kind: 'failed' };
-        }
-        await save({
-          ...next,
-          status: 'failed',
-          attempts,
-          problem: 'refused',
-          lastError: failure.details.description ?? `Fentu refused it (HTTP ${failure.details.status ?? 'error'}).`,
-          retryAt: undefined,
-        });
-        return { kind: 'failed' };
-      }
-      case 'STORAGE_UNAVAILABLE':
-        throw failure;
-      default:
-        await save({
-          ...next,
-          status: 'failed',
-          attempts,
-          problem: 'unexpected',
-          lastError: 'Something unexpected went wrong while sending it.',
-          retryAt: undefined,
-        });
-        return { kind: 'failed' };
-    }
+  } else {
+    const sentAs = await options.send(next);
+    await save({ ...next, status: 'sent', attempts: next.attempts + 1, sentAs, sentAt: nowOf(runtime), ...cleared });
   }
+}
+
+/**
+ * What a failed attempt does to the item. `pending`: it waits with back-off, and the items behind
+ * it wait too. `failed` and `conflict`: it waits for the technician, and the drain goes on.
+ */
+type Outcome =
+  | {
+      status: 'pending';
+      problem: OutboxProblem;
+      /** Plain words for the technician: why it did not go through. */
+      text: string;
+      /** Fentu keeps failing it: after STUCK_AFTER_ATTEMPTS tries it fails instead. */
+      counts?: boolean;
+      /** Not the item's fault: the try is not counted and its wait is left as it was. */
+      uncounted?: boolean;
+      /** The wait is the one the server asked for (`Retry-After`), never skipped. */
+      serverWait?: boolean;
+    }
+  | {
+      status: 'failed' | 'conflict';
+      problem?: OutboxProblem;
+      text: string | ((failure: FieldpassError, item: AnyOutboxItem) => string);
+      /** More to store with the item. */
+      keep?: (failure: FieldpassError, session: Session) => Partial<StatusChangeItem>;
+    };
+
+const OFFLINE: Outcome = { status: 'pending', problem: 'offline', text: 'Fentu could not be reached.' };
+/** It waits, uncounted, until the same user signs in again. */
+const SIGNED_OUT: Outcome = {
+  status: 'pending',
+  problem: 'signed-out',
+  text: 'Your sign-in ended. Sign in again to send it.',
+  uncounted: true,
+};
+const scopeAsked = (failure: FieldpassError) => failure.details.scope ?? 'write:work-orders';
+
+/** How each error leaves the item; an error not listed fails it as `unexpected`. */
+const OUTCOMES: Partial<Record<FieldpassErrorCode, Outcome>> = {
+  NETWORK: OFFLINE,
+  TIMEOUT: OFFLINE,
+  SERVER_ERROR: { status: 'pending', problem: 'server', text: 'Fentu had a problem on its side.', counts: true },
+  RATE_LIMITED: {
+    status: 'pending',
+    problem: 'rate-limited',
+    text: 'Fentu asked Fieldpass to slow down.',
+    serverWait: true,
+  },
+  SESSION_ENDED: SIGNED_OUT,
+  NOT_SIGNED_IN: SIGNED_OUT,
+  API_UNAUTHORIZED: {
+    status: 'pending',
+    problem: 'unauthorized',
+    text: 'Fentu did not accept your sign-in.',
+    counts: true,
+  },
+  INSUFFICIENT_SCOPE: {
+    status: 'failed',
+    problem: 'permission',
+    text: (failure, item) =>
+      `Fentu needs your permission to ${item.kind === 'status' ? 'update' : 'create'} work orders (${scopeAsked(failure)}).`,
+    keep: (failure, session) => ({ missingScope: scopeAsked(failure), refusedWithScope: session.scope }),
+  },
+  API_ERROR: {
+    status: 'failed',
+    problem: 'refused',
+    text: (failure) => failure.details.description ?? `Fentu refused it (HTTP ${failure.details.status ?? 'error'}).`,
+  },
+};
+
+/** 409: the same key is still being processed (a retry raced the original): wait and retry. */
+const STILL_WORKING: Outcome = {
+  status: 'pending',
+  problem: 'server',
+  text: 'Fentu was still working on an earlier attempt.',
+};
+
+/** The job as Fentu holds it, from a 412 answer. */
+const theirsOf = (failure: FieldpassError) =>
+  failure.details.status === 412 ? versionOf(failure.details.current) : undefined;
+
+/**
+ * 412 to a status change: the office changed the job since this device last saw it. Nothing was
+ * changed; both versions are kept for the technician to choose from.
+ */
+const CONFLICT: Outcome = {
+  status: 'conflict',
+  text: 'The office changed this job before your change reached Fentu.',
+  keep: (failure) => ({ theirs: theirsOf(failure) }),
+};
+
+const UNEXPECTED: Outcome = {
+  status: 'failed',
+  problem: 'unexpected',
+  text: 'Something unexpected went wrong while sending it.',
+};
+
+/** The outcome of the `attempts`-th failed try at `item`. */
+function outcomeOf(failure: FieldpassError, item: AnyOutboxItem, attempts: number): Outcome {
+  if (failure.code === 'API_ERROR' && failure.details.status === 409) return STILL_WORKING;
+  if (failure.code === 'API_ERROR' && item.kind === 'status' && theirsOf(failure)) return CONFLICT;
+  const outcome = OUTCOMES[failure.code] ?? UNEXPECTED;
+  if (outcome.status !== 'pending' || !outcome.counts || attempts < STUCK_AFTER_ATTEMPTS) return outcome;
+  // Fentu keeps failing this item: it stops holding up the ones behind it and waits for the
+  // technician (Retry sends it with the same key, so it cannot be applied twice).
+  const what = item.kind === 'status' ? 'change' : 'order';
+  return {
+    status: 'failed',
+    problem: outcome.problem,
+    text: `${outcome.text} Fieldpass stopped after ${attempts} tries so the ${what}s after it can go; it may have reached Fentu.`,
+  };
+}
+
+/** Stores what the failed try at `next` leaves (its outcome), and tells the drain whether to go on. */
+async function recordFailure(turn: Turn, next: AnyOutboxItem, failure: FieldpassError): Promise<Step> {
+  const { runtime, options, session, save } = turn;
+  const attempts = next.attempts + 1;
+  const at = nowOf(runtime);
+  const backoff = at + refreshRetryDelay(attempts, options.random);
+  if (failure.code === 'STORAGE_UNAVAILABLE') throw failure;
+  const outcome = outcomeOf(failure, next, attempts);
+  const lastError = typeof outcome.text === 'string' ? outcome.text : outcome.text(failure, next);
+  if (outcome.status === 'pending' && outcome.uncounted) {
+    await save({ ...next, status: 'pending', problem: outcome.problem, lastError });
+    return { kind: 'stop', problem: outcome.problem };
+  }
+  if (outcome.status === 'pending') {
+    const retryAt = outcome.serverWait ? (failure.details.retryAt ?? backoff) : backoff;
+    const serverWait = outcome.serverWait ? { serverRetryAt: retryAt } : {};
+    const { problem } = outcome;
+    await save({ ...next, status: 'pending', attempts, problem, lastError, retryAt, ...serverWait } as AnyOutboxItem);
+    return { kind: 'stop', problem, at: retryAt };
+  }
+  const kept = outcome.keep?.(failure, session);
+  const { status, problem } = outcome;
+  await save({ ...next, status, attempts, problem, lastError, ...kept, retryAt: undefined } as AnyOutboxItem);
+  return { kind: 'failed' };
 }
