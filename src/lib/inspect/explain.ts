@@ -3,7 +3,7 @@
 // $env imports. The explanations never repeat the code or description they were given, so the UI
 // can show them as they are and must render the server's own words as text.
 import { FENERGO_SCOPE_LIMIT } from '../catalogs/fenergo-scopes.js';
-import { addToConnectOrigins } from './flow.js';
+import { addToConnectOrigins } from './recording.js';
 
 /**
  * Which endpoint answered; it decides how a code is read (`invalid_grant` at refresh is not at code
