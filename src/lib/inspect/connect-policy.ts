@@ -1,4 +1,4 @@
-import type { ConnectPolicy } from './flow.js';
+import type { ConnectPolicy } from './recording.js';
 
 /** How long a step waits for the connect-src list before it goes ahead without the pre-check. */
 export const CONNECT_POLICY_TIMEOUT_MS = 3_000;

@@ -1,5 +1,5 @@
 import type { RecordStore } from '../base/record-store.js';
-import { INSPECT_KEY_PREFIX, INSPECT_PREFIX } from './flow.js';
+import { INSPECT_KEY_PREFIX, INSPECT_PREFIX } from './attempt.js';
 import { PROFILE_KEY_PREFIX } from './profiles.js';
 
 /**
