@@ -1,4 +1,6 @@
+import { asFieldpassError } from '../base/errors.js';
 import type { ClashChoice, ImportClash, Profile } from '../inspect/profiles.js';
+import { messageFor } from './messages.js';
 
 /** The name of the file "Export profiles" downloads. */
 export const EXPORT_FILE = 'fieldpass-profiles.json';
@@ -11,6 +13,24 @@ export function plural(n: number, one: string): string {
 /** The profiles' names, each in quotes, separated by commas. */
 export function names(list: Profile[]): string {
   return list.map((p) => `“${p.name}”`).join(', ');
+}
+
+/** The hand-written message for a failure's code, as one line: its title, then what to do. */
+export function codeMessage(err: unknown): string {
+  const { title, text } = messageFor(asFieldpassError(err));
+  return `${title}. ${text}`;
+}
+
+/**
+ * Why a profile was not stored. A field that fails its rule (CONFIG_INVALID) is a form mistake,
+ * told in the words of the check that found it; anything else gets the message for its code, and
+ * the original goes to the console, never into the page.
+ */
+export function saveFailure(err: unknown): string {
+  const error = asFieldpassError(err);
+  if (error.code === 'CONFIG_INVALID') return error.message;
+  console.error('The inspector could not store a profile:', err);
+  return codeMessage(error);
 }
 
 /** What an import did to each profile, or that it stored nothing; the import's warnings follow. */

@@ -35,7 +35,7 @@ import { compareRedirectUris, lintRedirectUri } from '../inspect/redirect-uri.js
 import { buildScope, scopeCatalog } from '../inspect/scope-builder.js';
 import { loadClientConfig } from './config.js';
 import { inspectorRuntime } from './inspector-runtime.js';
-import { EXPORT_FILE, importOutcome, plural } from './inspector-words.js';
+import { codeMessage, EXPORT_FILE, importOutcome, plural, saveFailure } from './inspector-words.js';
 import { sessionState } from './session.svelte.js';
 
 /** The step a button started; every step button waits while one runs. */
@@ -224,7 +224,7 @@ export class Inspector {
       this.importNotice = undefined;
       this.notice = `Saved “${this.profile.name}” in this browser.`;
     } catch (err) {
-      this.problem = (err as Error).message;
+      this.problem = saveFailure(err);
     }
   }
 
@@ -289,7 +289,7 @@ export class Inspector {
       try {
         stored.push(await this.#profiles.save(imported));
       } catch (err) {
-        failed.push(`“${imported.name}”: ${(err as Error).message}`);
+        failed.push(`“${imported.name}”: ${saveFailure(err)}`);
       }
     }
     this.saved = await this.#profiles.list();
@@ -369,7 +369,7 @@ export class Inspector {
         error: details.error,
         message: details.description,
         status: details.status,
-        failure: (err as Error).message,
+        failure: codeMessage(err),
       };
     } finally {
       this.busy = undefined;
