@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { dpopKeyPair, requireDpopHandle, supportsDpop, withNonceRetry } from '../oauth/dpop.js';
-import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
+import { assertSecureEndpoint } from '../oauth/endpoints.js';
+import { isTimeout, requestOptions } from '../base/http.js';
 import { isFieldpassError } from '../base/errors.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profiles.js';
@@ -294,9 +295,8 @@ export function recordingFetch(log: RecordedExchange[], label: string, connect?:
       };
       return response;
     } catch (err) {
-      const name = (err as Error)?.name;
       let failure: TransportFailure;
-      if (name === 'TimeoutError' || name === 'AbortError') failure = 'timeout';
+      if (isTimeout(err)) failure = 'timeout';
       else if (err instanceof TypeError) {
         // Violation events are queued tasks: let them arrive before deciding whether to probe.
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -324,11 +324,7 @@ export function recordingFetch(log: RecordedExchange[], label: string, connect?:
 }
 
 function options(log: RecordedExchange[], label: string, endpoint: string, connect?: ConnectPolicy) {
-  return {
-    ...httpOptions(endpoint),
-    signal: () => AbortSignal.timeout(15_000),
-    [oauth.customFetch]: recordingFetch(log, label, connect),
-  };
+  return requestOptions({ fetch: recordingFetch(log, label, connect), timeoutMs: 15_000 }, endpoint);
 }
 
 /**

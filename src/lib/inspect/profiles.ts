@@ -3,7 +3,7 @@
 // the app's RecordStore. A profile never holds a secret: client secrets stay in the server
 // configuration of the client-credentials route (checklist #64, #81). Framework-free.
 
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 import { FieldpassError } from '../base/errors.js';
 import type { RecordStore } from '../base/record-store.js';
 import { TENANT_SCOPE_PLACEHOLDER, type ScopeKind } from './scope-builder.js';

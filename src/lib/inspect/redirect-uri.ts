@@ -1,7 +1,7 @@
 // The redirect-URI lab: lints one redirect URI and compares it with the URIs a developer says are
 // registered, the way an authorization server does (simple string comparison, RFC 3986 §6.2.1).
 // Framework-free: no svelte, $app or $env imports.
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 
 /** How bad a finding is: `error` means the server will refuse the URI (or should). */
 export type RedirectSeverity = 'error' | 'warning' | 'info';

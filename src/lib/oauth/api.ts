@@ -1,7 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { FieldpassError } from '../base/errors.js';
-import { retryAtFrom, toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { retryAt } from '../base/http.js';
+import { toFieldpassError } from './failures.js';
+import { nowOf, requestOptionsOf, type CoreRuntime } from './runtime.js';
 import { requireDpopHandle } from './dpop.js';
 import { ensureFreshSession, type Session } from './session.js';
 
@@ -50,7 +51,7 @@ async function send(runtime: CoreRuntime, baseUrl: string, session: Session, req
   // A DPoP-bound token goes with a fresh proof for this method and URL (RFC 9449 §7).
   const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
   return oauth.protectedResourceRequest(session.access_token, request.method ?? 'GET', url, headers, body, {
-    ...requestOptions(runtime, url),
+    ...requestOptionsOf(runtime, url),
     DPoP,
   });
 }
@@ -99,7 +100,7 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
     if (status === 429) {
       throw new FieldpassError('RATE_LIMITED', 'The API is rate limited', {
         status,
-        retryAt: retryAtFrom(headers, nowOf(runtime)),
+        retryAt: retryAt(headers, nowOf(runtime)),
       });
     }
     let body: unknown;

@@ -1,10 +1,6 @@
-import * as oauth from 'oauth4webapi';
+import { requestOptions, type FetchLike } from '../base/http.js';
 import type { Lock } from '../base/lock.js';
 import type { RecordStore } from '../base/record-store.js';
-import { httpOptions } from './endpoints.js';
-
-/** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
-export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
 
 /** What every core function is given instead of reaching for globals, so tests can substitute it. */
 export interface CoreRuntime {
@@ -15,7 +11,7 @@ export interface CoreRuntime {
   now?: () => number;
   /** Cross-tab mutual exclusion; defaults to Web Locks, or an in-memory queue where they are missing. */
   lock?: Lock;
-  /** How long a request to the authorization server or API may take. */
+  /** How long a request to the authorization server or API may take (15 s when not given). */
   timeoutMs?: number;
   /** Told whenever the stored token set is written or removed, so other tabs can follow (no tokens in it). */
   onChange?: (change: SessionChange) => void;
@@ -46,18 +42,16 @@ export type SessionChange =
   /** The server ended the session; `code` and `reason` say why, for the other tabs' message. */
   | { kind: 'ended'; code: string; reason?: string };
 
-const DEFAULT_TIMEOUT_MS = 15_000;
-
 export function nowOf(runtime: CoreRuntime): number {
   return runtime.now?.() ?? Date.now();
 }
 
 /**
- * oauth4webapi options for a request to `endpoint`: timeout, custom fetch, loopback http. A request
- * that gets no answer rejects with its address in `url`, so the error can say which server failed.
+ * oauth4webapi options for a request to `endpoint` with the runtime's fetch and timeout (see
+ * `requestOptions`). A request that gets no answer rejects with its address in `url`, so the error
+ * can say which server failed.
  */
-export function requestOptions(runtime: CoreRuntime, endpoint: string | URL | undefined) {
-  const timeout = runtime.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+export function requestOptionsOf(runtime: CoreRuntime, endpoint: string | URL | undefined) {
   const send: FetchLike = async (url, options) => {
     try {
       return await (runtime.fetch ?? (fetch as FetchLike))(url, options);
@@ -66,9 +60,5 @@ export function requestOptions(runtime: CoreRuntime, endpoint: string | URL | un
       throw err;
     }
   };
-  return {
-    ...httpOptions(endpoint),
-    signal: () => AbortSignal.timeout(timeout),
-    [oauth.customFetch]: send,
-  };
+  return requestOptions({ fetch: send, timeoutMs: runtime.timeoutMs }, endpoint);
 }

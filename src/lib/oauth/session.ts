@@ -2,8 +2,9 @@ import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { assertTokenType, requireDpopHandle, withNonceRetry } from './dpop.js';
 import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
+import { backoffDelay } from '../base/http.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { nowOf, requestOptionsOf, type CoreRuntime } from './runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts } from './pending.js';
 import { splitScopes } from './scopes.js';
@@ -68,13 +69,11 @@ const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_CAP_MS = 60_000;
 
 /**
- * How long to wait before the next refresh attempt after `failures` failures in a row: exponential
- * back-off with "equal jitter" (half fixed, half random), so tabs and devices do not retry in step.
+ * How long to wait before the next refresh attempt after `failures` failures in a row (see
+ * `backoffDelay`), so tabs and devices do not retry in step.
  */
-export function refreshRetryDelay(failures: number, random: () => number = Math.random): number {
-  if (failures <= 0) return 0;
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
+export function refreshRetryDelay(failures: number, random?: () => number): number {
+  return backoffDelay(failures, BACKOFF_BASE_MS, BACKOFF_CAP_MS, random);
 }
 
 /** Access tokens without `expires_in` are treated as living this long (RFC 6749 §5.1 makes it optional). */
@@ -274,7 +273,7 @@ async function refreshRequest(
   const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
   return withNonceRetry(async () => {
     const response = await oauth.refreshTokenGrantRequest(session.server, client, oauth.None(), refreshToken, {
-      ...requestOptions(runtime, session.server.token_endpoint),
+      ...requestOptionsOf(runtime, session.server.token_endpoint),
       DPoP,
     });
     const copy = response.status === 200 ? response.clone() : undefined;
@@ -325,7 +324,7 @@ interface PendingRevocation {
 async function revoke(runtime: CoreRuntime, { server, client_id, token, hint }: PendingRevocation): Promise<boolean> {
   try {
     const response = await oauth.revocationRequest(server, { client_id }, oauth.None(), token, {
-      ...requestOptions(runtime, server.revocation_endpoint),
+      ...requestOptionsOf(runtime, server.revocation_endpoint),
       additionalParameters: { token_type_hint: hint },
     });
     await oauth.processRevocationResponse(response);

@@ -1,8 +1,9 @@
 import type { ApiRequest, ApiResult } from '../oauth/api.js';
 import { asFieldpassError, FieldpassError, isFieldpassError } from '../base/errors.js';
+import { backoffDelay } from '../base/http.js';
 import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
 import { defaultLock } from '../base/lock.js';
-import { getSession, grantedScopes, refreshRetryDelay } from '../oauth/session.js';
+import { getSession, grantedScopes } from '../oauth/session.js';
 import type { RecordStore } from '../base/record-store.js';
 import { OUTBOX_LOCK, OUTBOX_PREFIX, offlineUserKey } from './cache.js';
 
@@ -114,6 +115,10 @@ export type AnyOutboxItem = OutboxItem | StatusChangeItem;
 
 /** Failed attempts (5xx, or the API refusing a fresh token) before an order stops holding up the queue. */
 export const STUCK_AFTER_ATTEMPTS = 5;
+
+/** Back-off between attempts at one item: 2 s doubling to at most 60 s. */
+const RETRY_BASE_MS = 2_000;
+const RETRY_CAP_MS = 60_000;
 
 /** Sent items stay listed this long, so the technician sees what went. */
 const SENT_KEPT_MS = 24 * 60 * 60 * 1000;
@@ -545,7 +550,7 @@ async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<St
     const failure = asFieldpassError(err);
     const attempts = next.attempts + 1;
     const at = nowOf(runtime);
-    const backoff = at + refreshRetryDelay(attempts, options.random);
+    const backoff = at + backoffDelay(attempts, RETRY_BASE_MS, RETRY_CAP_MS, options.random);
     const what = next.kind === 'status' ? 'change' : 'order';
     const waiting = (problem: OutboxProblem, lastError: string, extra: Partial<AnyOutboxItem> = {}) =>
       save({ ...next, status: 'pending', attempts, problem, lastError, retryAt: backoff, ...extra } as AnyOutboxItem);

@@ -1,7 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { httpOptions, isTimeout, type FetchLike } from '../base/http.js';
 import { splitScopes } from '../oauth/scopes.js';
 import type { CallerConfig } from './caller-config.js';
 import { CallerError, CallerUnavailableError } from './caller-errors.js';
@@ -58,8 +57,7 @@ const invalidToken = () => new CallerError(401, 'The access token is invalid or 
  * error (oauth4webapi keeps that answer as the cause). A token that is wrong is never this.
  */
 function keysUnreadable(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  if (err instanceof TypeError || name === 'TimeoutError' || name === 'AbortError') return true;
+  if (err instanceof TypeError || isTimeout(err)) return true;
   const cause = (err as { cause?: unknown })?.cause;
   return cause instanceof Response && !cause.ok;
 }

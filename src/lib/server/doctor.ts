@@ -1,7 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { DPOP_ALG } from '../oauth/dpop.js';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { httpOptions, type FetchLike } from '../base/http.js';
 import type { IntrospectionClient } from './caller-config.js';
 import { M2mError, requestClientCredentials, type M2mClient } from './m2m.js';
 import { configProblems, readSettings, type Environment, type Settings, type SharedStateSettings } from './settings.js';

@@ -5,7 +5,7 @@ import {
   type ClientConfig,
   type ClientEnv,
 } from '../oauth/config.js';
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../base/errors.js';
 import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, parseRateLimit, type M2mEnv, type M2mProvider, type RateLimit } from './m2m-config.js';
