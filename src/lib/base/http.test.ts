@@ -53,12 +53,33 @@ describe('httpOptions', () => {
 });
 
 describe('requestOptions', () => {
-  const fetch: FetchLike = async () => new Response(null, { status: 204 });
+  const send = (options: ReturnType<typeof requestOptions>, url: string) =>
+    options[oauth.customFetch](url, { method: 'GET', headers: {}, body: undefined, redirect: 'manual' });
 
-  it('passes the custom fetch on, and none when there is none', () => {
-    expect(requestOptions({ fetch }, 'https://as.example.com/token')[oauth.customFetch]).toBe(fetch);
-    expect(requestOptions({}, 'https://as.example.com/token')[oauth.customFetch]).toBeUndefined();
+  it('sends through the custom fetch when there is one, else the global fetch', async () => {
+    const custom = vi.fn<FetchLike>(async () => new Response(null, { status: 204 }));
+    expect((await send(requestOptions({ fetch: custom }), 'https://as.example.com/token')).status).toBe(204);
+    expect(custom).toHaveBeenCalledWith('https://as.example.com/token', expect.objectContaining({ method: 'GET' }));
+    const global = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 202 }));
+    try {
+      expect((await send(requestOptions({}), 'https://as.example.com/token')).status).toBe(202);
+    } finally {
+      global.mockRestore();
+    }
   });
+
+  it.each([
+    ['unreachable', new TypeError('fetch failed'), 'https://as.example.com/token'],
+    ['timed out', new DOMException('timed out', 'TimeoutError'), 'https://as.example.com/token'],
+    ['refused otherwise', new Error('other'), undefined],
+  ])(
+    'a request %s rejects with its address, without query or fragment, only when it got no answer',
+    async (_, err, url) => {
+      const options = requestOptions({ fetch: () => Promise.reject(err) });
+      await expect(send(options, 'https://as.example.com/token?code=secret#x')).rejects.toBe(err);
+      expect((err as { url?: string }).url).toBe(url);
+    },
+  );
 
   it('allows plain http for a loopback endpoint only', () => {
     expect(requestOptions({}, 'http://127.0.0.1:9000/token')[oauth.allowInsecureRequests]).toBe(true);
@@ -71,7 +92,7 @@ describe('requestOptions', () => {
       const { signal } = requestOptions({ timeoutMs: 2_500 }, 'https://as.example.com/token');
       expect(signal()).not.toBe(signal());
       expect(timeout).toHaveBeenLastCalledWith(2_500);
-      requestOptions({}, undefined).signal();
+      requestOptions({}).signal();
       expect(timeout).toHaveBeenLastCalledWith(15_000);
     } finally {
       timeout.mockRestore();

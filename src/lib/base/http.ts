@@ -3,10 +3,11 @@ import * as oauth from 'oauth4webapi';
 /** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
 export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
 
-/** How requests are sent: the fetch to use instead of the global one, and how long each may take. */
+/** How requests are sent. */
 export interface HttpSettings {
+  /** Replaces `fetch` for every request (oauth4webapi's `customFetch`). */
   fetch?: FetchLike;
-  /** 15 s when not given. */
+  /** How long one request may take: 15 s when not given. */
   timeoutMs?: number;
 }
 
@@ -32,14 +33,22 @@ export function httpOptions(endpoint: string | URL | undefined): { [oauth.allowI
 
 /**
  * oauth4webapi options for a request to `endpoint`: a timeout for each attempt, the custom fetch
- * if any, and plain http for a loopback endpoint.
+ * if any, and plain http for a loopback endpoint. A request that gets no answer rejects with its
+ * address in `url`, so the error can say which server failed.
  */
 export function requestOptions({ fetch, timeoutMs = DEFAULT_TIMEOUT_MS }: HttpSettings, endpoint?: string | URL) {
+  const send: FetchLike = async (url, options) => {
+    try {
+      return await (fetch ?? (globalThis.fetch as FetchLike))(url, options);
+    } catch (err) {
+      if (err instanceof TypeError || isTimeout(err)) Object.assign(err as Error, { url: url.split(/[?#]/)[0] });
+      throw err;
+    }
+  };
   return {
     ...httpOptions(endpoint),
     signal: () => AbortSignal.timeout(timeoutMs),
-    // oauth4webapi falls back to the global fetch when this is undefined.
-    [oauth.customFetch]: fetch,
+    [oauth.customFetch]: send,
   };
 }
 

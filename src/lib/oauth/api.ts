@@ -1,8 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { FieldpassError } from '../base/errors.js';
-import { retryAt } from '../base/http.js';
+import { requestOptions, retryAt } from '../base/http.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptionsOf, type CoreRuntime } from './runtime.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { requireDpopHandle } from './dpop.js';
 import { ensureFreshSession, type Session } from './session.js';
 
@@ -51,7 +51,7 @@ async function send(runtime: CoreRuntime, baseUrl: string, session: Session, req
   // A DPoP-bound token goes with a fresh proof for this method and URL (RFC 9449 §7).
   const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
   return oauth.protectedResourceRequest(session.access_token, request.method ?? 'GET', url, headers, body, {
-    ...requestOptionsOf(runtime, url),
+    ...requestOptions(runtime, url),
     DPoP,
   });
 }

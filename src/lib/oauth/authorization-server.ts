@@ -3,7 +3,8 @@ import type { ClientConfig } from './config.js';
 import { assertSecureEndpoint } from './endpoints.js';
 import { FieldpassError } from '../base/errors.js';
 import { toFieldpassError } from './failures.js';
-import { requestOptionsOf, type CoreRuntime } from './runtime.js';
+import { requestOptions } from '../base/http.js';
+import type { CoreRuntime } from './runtime.js';
 
 /**
  * The part of the server's metadata Fieldpass keeps with a pending sign-in and a session, so the
@@ -60,7 +61,7 @@ export async function resolveAuthorizationServer(config: ClientConfig, runtime: 
   let firstError: unknown;
   for (const algorithm of ['oidc', 'oauth2'] as const) {
     try {
-      const response = await oauth.discoveryRequest(issuer, { ...requestOptionsOf(runtime, issuer), algorithm });
+      const response = await oauth.discoveryRequest(issuer, { ...requestOptions(runtime, issuer), algorithm });
       return pick(await oauth.processDiscoveryResponse(issuer, response));
     } catch (err) {
       if (err instanceof FieldpassError) throw err;

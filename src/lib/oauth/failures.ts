@@ -39,7 +39,7 @@ function classify(err: unknown, context: FailureContext): FieldpassError {
   if (err instanceof FieldpassError) return err;
   const fail = (code: FieldpassErrorCode, message: string, details: FieldpassErrorDetails = {}) =>
     new FieldpassError(code, `${context}: ${message}`, details, err);
-  // The address of a request that got no answer (see requestOptionsOf), for whoever supports the user.
+  // The address of a request that got no answer (see requestOptions), for whoever supports the user.
   const url = (err as { url?: string })?.url;
   if (isTimeout(err)) return fail('TIMEOUT', 'timed out', { url });
   // fetch rejects with a TypeError when the server is unreachable or CORS blocks the response.

@@ -1,18 +1,14 @@
-import { requestOptions, type FetchLike } from '../base/http.js';
+import type { HttpSettings } from '../base/http.js';
 import type { Lock } from '../base/lock.js';
 import type { RecordStore } from '../base/record-store.js';
 
 /** What every core function is given instead of reaching for globals, so tests can substitute it. */
-export interface CoreRuntime {
+export interface CoreRuntime extends HttpSettings {
   store: RecordStore;
-  /** Replaces `fetch` for every protocol request (oauth4webapi's `customFetch`). */
-  fetch?: FetchLike;
   /** Milliseconds since the epoch. */
   now?: () => number;
   /** Cross-tab mutual exclusion; defaults to Web Locks, or an in-memory queue where they are missing. */
   lock?: Lock;
-  /** How long a request to the authorization server or API may take (15 s when not given). */
-  timeoutMs?: number;
   /** Told whenever the stored token set is written or removed, so other tabs can follow (no tokens in it). */
   onChange?: (change: SessionChange) => void;
   /**
@@ -44,21 +40,4 @@ export type SessionChange =
 
 export function nowOf(runtime: CoreRuntime): number {
   return runtime.now?.() ?? Date.now();
-}
-
-/**
- * oauth4webapi options for a request to `endpoint` with the runtime's fetch and timeout (see
- * `requestOptions`). A request that gets no answer rejects with its address in `url`, so the error
- * can say which server failed.
- */
-export function requestOptionsOf(runtime: CoreRuntime, endpoint: string | URL | undefined) {
-  const send: FetchLike = async (url, options) => {
-    try {
-      return await (runtime.fetch ?? (fetch as FetchLike))(url, options);
-    } catch (err) {
-      if (err instanceof Error) Object.assign(err, { url: url.split(/[?#]/)[0] });
-      throw err;
-    }
-  };
-  return requestOptions({ fetch: send, timeoutMs: runtime.timeoutMs }, endpoint);
 }

@@ -2,9 +2,9 @@ import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { assertTokenType, requireDpopHandle, withNonceRetry } from './dpop.js';
 import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
-import { backoffDelay } from '../base/http.js';
+import { backoffDelay, requestOptions } from '../base/http.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptionsOf, type CoreRuntime } from './runtime.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts } from './pending.js';
 import { splitScopes } from './scopes.js';
@@ -273,7 +273,7 @@ async function refreshRequest(
   const DPoP = session.dpop ? await requireDpopHandle(runtime) : undefined;
   return withNonceRetry(async () => {
     const response = await oauth.refreshTokenGrantRequest(session.server, client, oauth.None(), refreshToken, {
-      ...requestOptionsOf(runtime, session.server.token_endpoint),
+      ...requestOptions(runtime, session.server.token_endpoint),
       DPoP,
     });
     const copy = response.status === 200 ? response.clone() : undefined;
@@ -324,7 +324,7 @@ interface PendingRevocation {
 async function revoke(runtime: CoreRuntime, { server, client_id, token, hint }: PendingRevocation): Promise<boolean> {
   try {
     const response = await oauth.revocationRequest(server, { client_id }, oauth.None(), token, {
-      ...requestOptionsOf(runtime, server.revocation_endpoint),
+      ...requestOptions(runtime, server.revocation_endpoint),
       additionalParameters: { token_type_hint: hint },
     });
     await oauth.processRevocationResponse(response);

@@ -12,7 +12,8 @@ import {
   withNonceRetry,
 } from './dpop.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptionsOf, type CoreRuntime } from './runtime.js';
+import { requestOptions } from '../base/http.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
 import { getSession, SESSION_KEY, sessionFromTokenResponse, sessionLockName, type Session } from './session.js';
@@ -129,7 +130,7 @@ export async function startSignIn(
           input.server,
           client,
           await oauth.pushedAuthorizationRequest(input.server, client, oauth.None(), params, {
-            ...requestOptionsOf(runtime, push),
+            ...requestOptions(runtime, push),
             DPoP: proof,
           }),
         ),
@@ -232,7 +233,7 @@ async function finishAttempt(
         validated,
         pending.redirect_uri,
         pending.code_verifier,
-        { ...requestOptionsOf(runtime, pending.server.token_endpoint), DPoP },
+        { ...requestOptions(runtime, pending.server.token_endpoint), DPoP },
       );
       return oauth.processAuthorizationCodeResponse(pending.server, client, response, {
         expectedNonce: pending.nonce ?? oauth.expectNoNonce,
