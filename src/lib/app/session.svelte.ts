@@ -17,6 +17,7 @@ import {
 import { clearOfflineData } from '../offline/cache.js';
 import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
+import { grants } from '../oauth/scopes.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
 
@@ -134,7 +135,7 @@ class SessionState {
   /** Whether the session was granted `scope` (or `admin`, which covers every scope). */
   hasScope(scope: string): boolean {
     const granted = this.session ? grantedScopes(this.session) : [];
-    return granted.includes(scope) || granted.includes('admin');
+    return grants(granted, scope);
   }
 
   /** Calls the API, ending the session if the server says it is over. */

@@ -6,6 +6,7 @@
 import { isLoopbackHost } from '../base/http.js';
 import { FieldpassError } from '../base/errors.js';
 import type { RecordStore } from '../base/record-store.js';
+import { SCOPE_TOKEN, TENANT_ID } from '../oauth/scopes.js';
 import { TENANT_SCOPE_PLACEHOLDER, type ScopeKind } from './scope-builder.js';
 import { SECRET_FIELDS } from '../base/mask.js';
 
@@ -77,6 +78,7 @@ export const PROFILE_LIMITS = Object.freeze({
   redirectUris: 20,
   scopes: 100,
   scope: 256,
+  tenantId: 64,
   notes: 4000,
 });
 
@@ -312,8 +314,6 @@ const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-
 // eslint-disable-next-line no-control-regex
 const UNSAFE_NOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const VSCHAR = /^[\x20-\x7E]+$/; // RFC 6749 Appendix A.1 (client_id)
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3
-const TENANT_ID = /^[A-Za-z0-9-]{1,64}$/;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,63}$/; // the M2M_PROVIDERS name rule
 
 /** Field names that suggest a credential, compared lower-case with separators removed. */
@@ -529,8 +529,9 @@ export function validateProfile(input: unknown): ProfileCheck {
   }
 
   if (raw.tenantId !== undefined) {
-    if (typeof raw.tenantId === 'string' && TENANT_ID.test(raw.tenantId.trim())) profile.tenantId = raw.tenantId.trim();
-    else invalid('tenantId', 'is not 1 to 64 letters, digits and dashes');
+    const id = typeof raw.tenantId === 'string' ? raw.tenantId.trim() : '';
+    if (TENANT_ID.test(id) && id.length <= PROFILE_LIMITS.tenantId) profile.tenantId = id;
+    else invalid('tenantId', `is not 1 to ${PROFILE_LIMITS.tenantId} letters, digits and dashes`);
   }
   if (raw.m2mProvider !== undefined) {
     if (typeof raw.m2mProvider === 'string' && PROVIDER_NAME.test(raw.m2mProvider)) {

@@ -1,6 +1,6 @@
 import { collectProblems, FieldpassError } from '../base/errors.js';
 import { assertSecureEndpoint } from './endpoints.js';
-import { FENTU_SCOPE_DESCRIPTIONS, describeScope, type ScopeInfo } from './scopes.js';
+import { FENTU_SCOPE_DESCRIPTIONS, SCOPE_TOKEN, describeScope, type ScopeInfo } from './scopes.js';
 
 /** Endpoints typed in by hand, for authorization servers without a discovery document. */
 export interface ManualEndpoints {
@@ -50,8 +50,6 @@ const SANDBOX_ENV = {
   PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
   PUBLIC_FENTU_API_BASE_URL: 'http://127.0.0.1:9100',
 } as const;
-
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
   const value = env[name]?.trim();

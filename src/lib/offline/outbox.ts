@@ -3,6 +3,7 @@ import { asFieldpassError, FieldpassError, isFieldpassError } from '../base/erro
 import { backoffDelay } from '../base/http.js';
 import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
 import { defaultLock } from '../base/lock.js';
+import { grants } from '../oauth/scopes.js';
 import { getSession, grantedScopes } from '../oauth/session.js';
 import type { RecordStore } from '../base/record-store.js';
 import { OUTBOX_LOCK, OUTBOX_PREFIX, offlineUserKey } from './cache.js';
@@ -504,7 +505,7 @@ async function sendNext(runtime: CoreRuntime, options: DrainOptions): Promise<St
       item.status === 'failed' &&
       item.problem === 'permission' &&
       item.refusedWithScope !== session.scope &&
-      (granted.includes(item.missingScope ?? 'write:work-orders') || granted.includes('admin'))
+      grants(granted, item.missingScope ?? 'write:work-orders')
     ) {
       const again: AnyOutboxItem = { ...item, status: 'pending', problem: undefined, lastError: undefined };
       await save(again);

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
 import { httpOptions, isTimeout, type FetchLike } from '../base/http.js';
-import { splitScopes } from '../oauth/scopes.js';
+import { grants, splitScopes } from '../oauth/scopes.js';
 import type { CallerConfig } from './caller-config.js';
 import { CallerError, CallerUnavailableError } from './caller-errors.js';
 import { acceptProofOnce, proofClaims, verifyDpopProof, type ProofClaims } from './dpop-proof.js';
@@ -161,7 +161,7 @@ export async function verifyCaller(request: Request, deps: CallerDeps): Promise<
 
 /** True when the caller holds `scope`, or Fentu's `admin`, which allows everything. */
 export function hasScope(caller: Caller, scope: string): boolean {
-  return caller.scopes.includes(scope) || caller.scopes.includes('admin');
+  return grants(caller.scopes, scope);
 }
 
 /** Refuses a caller without `scope` (or Fentu's `admin`) with 403 insufficient_scope. */
