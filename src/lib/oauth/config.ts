@@ -44,6 +44,11 @@ export const CLIENT_VARIABLES = [
   'PUBLIC_FENTU_PAR',
 ] as const;
 
+/** The PUBLIC_FENTU_* values among `source`'s, e.g. SvelteKit's public environment or the process's. */
+export function clientEnvOf(source: ClientEnv): ClientEnv {
+  return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, source[name]]));
+}
+
 /** The local sandbox (`npm run dev`): used when none of the variables above is set. */
 const SANDBOX_ENV = {
   PUBLIC_FENTU_ISSUER: 'http://127.0.0.1:9000',
