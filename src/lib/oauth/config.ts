@@ -69,9 +69,45 @@ export function usesSandbox(env: ClientEnv): boolean {
   );
 }
 
+/** This app's own callback: no #fragment (RFC 6749 §3.1.2), or the response would not come back. */
+function redirectUriOf(env: ClientEnv, appOrigin: string): string {
+  const variable = 'PUBLIC_FENTU_REDIRECT_URI';
+  const url = assertSecureEndpoint(env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`, variable);
+  if (url.hash || url.href.includes('#')) {
+    throw new FieldpassError('CONFIG_INVALID', `${variable} must not contain a #fragment (RFC 6749 §3.1.2).`, {
+      variable,
+    });
+  }
+  if (url.origin !== appOrigin || url.pathname !== '/callback') {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `${variable} must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
+      { variable },
+    );
+  }
+  return url.href;
+}
+
+/** The scopes to offer, in order: scope-tokens separated by spaces, the Fentu scope table by default. */
+function scopeIdsOf(env: ClientEnv): string[] {
+  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
+    .split(/\s+/)
+    .filter(Boolean);
+  const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (badScope !== undefined || scopeIds.length === 0) {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
+      { variable: 'PUBLIC_FENTU_SCOPES' },
+    );
+  }
+  return scopeIds;
+}
+
 /**
  * Reads and validates the client configuration. Throws `CONFIG_INVALID` or `INSECURE_ENDPOINT`
- * naming the variable at fault. `appOrigin` is where the app is served, for the default redirect URI.
+ * naming the variable at fault, every one at once. `appOrigin` is where the app is served, for the
+ * default redirect URI.
  */
 export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientConfig {
   const trimmed = Object.fromEntries(
@@ -102,41 +138,8 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
       endpoints.revocation_endpoint = endpoint('PUBLIC_FENTU_REVOCATION_ENDPOINT');
   }
 
-  const redirectUri = problems.check(() => {
-    const url = assertSecureEndpoint(
-      env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`,
-      'PUBLIC_FENTU_REDIRECT_URI',
-    );
-    if (url.hash || url.href.includes('#')) {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).',
-        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
-      );
-    }
-    if (url.origin !== appOrigin || url.pathname !== '/callback') {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        `PUBLIC_FENTU_REDIRECT_URI must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
-        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
-      );
-    }
-    return url.href;
-  });
-
-  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
-    .split(/\s+/)
-    .filter(Boolean);
-  problems.check(() => {
-    const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
-    if (badScope !== undefined || scopeIds.length === 0) {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
-        { variable: 'PUBLIC_FENTU_SCOPES' },
-      );
-    }
-  });
+  const redirectUri = problems.check(() => redirectUriOf(env, appOrigin));
+  const scopeIds = problems.check(() => scopeIdsOf(env));
   const clientId = problems.check(() => required(env, 'PUBLIC_FENTU_CLIENT_ID', because));
   const apiBaseUrl = endpoint('PUBLIC_FENTU_API_BASE_URL');
   const par = env.PUBLIC_FENTU_PAR ?? 'auto';
