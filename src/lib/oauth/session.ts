@@ -222,21 +222,7 @@ export async function ensureFreshSession(
         return endSession(runtime, failure);
       }
       if (!TRANSIENT.includes(failure.code)) throw failure;
-      const failures = (session.refresh_failures ?? 0) + 1;
-      const backoffUntil = nowOf(runtime) + refreshRetryDelay(failures);
-      await runtime.store.set(SESSION_KEY, {
-        ...session,
-        // An answer that arrived but did not validate may still carry the rotated refresh token:
-        // keeping it is what stops the next try from presenting a spent one (reuse detection).
-        refresh_token: salvage.refreshToken ?? session.refresh_token,
-        refresh_failures: failures,
-        // Only a request that may have been processed with its answer lost leaves the token in doubt.
-        refresh_in_doubt: salvage.refreshToken ? false : inDoubtNow,
-        retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
-        refresh_error: failure.code,
-        server_retry_at: failure.details.retryAt,
-      } satisfies Session);
-      throw failure;
+      return keepForRetry(runtime, session, failure, salvage.refreshToken, inDoubtNow);
     }
     const next = sessionFromTokenResponse(tokens, {
       server: session.server,
@@ -249,6 +235,34 @@ export async function ensureFreshSession(
     runtime.onChange?.({ kind: 'stored' });
     return next;
   });
+}
+
+/**
+ * Keeps the token set after a refresh failure that may pass, counting it for the back-off, and
+ * throws it. `rotated` is a refresh token from an answer that arrived but did not validate.
+ */
+async function keepForRetry(
+  runtime: CoreRuntime,
+  session: Session,
+  failure: FieldpassError,
+  rotated: string | undefined,
+  inDoubtNow: boolean,
+): Promise<never> {
+  const failures = (session.refresh_failures ?? 0) + 1;
+  const backoffUntil = nowOf(runtime) + refreshRetryDelay(failures);
+  await runtime.store.set(SESSION_KEY, {
+    ...session,
+    // Keeping a rotated refresh token is what stops the next try from presenting a spent one
+    // (reuse detection).
+    refresh_token: rotated ?? session.refresh_token,
+    refresh_failures: failures,
+    // Only a request that may have been processed with its answer lost leaves the token in doubt.
+    refresh_in_doubt: rotated ? false : inDoubtNow,
+    retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
+    refresh_error: failure.code,
+    server_retry_at: failure.details.retryAt,
+  } satisfies Session);
+  throw failure;
 }
 
 /** True when a failed refresh may have been processed by the server and its answer lost. */
