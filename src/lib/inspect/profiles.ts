@@ -47,7 +47,7 @@ export interface Profile {
   notes?: string;
 }
 
-export const PROFILE_KINDS: readonly ProfileKind[] = ['authorization_code', 'client_credentials'];
+const PROFILE_KINDS: readonly ProfileKind[] = ['authorization_code', 'client_credentials'];
 export const PROFILE_TEMPLATE_IDS: readonly ProfileTemplateId[] = [
   'fentu',
   'fenergo-tm',
@@ -56,8 +56,8 @@ export const PROFILE_TEMPLATE_IDS: readonly ProfileTemplateId[] = [
   'sandbox',
   'custom',
 ];
-export const CLIENT_AUTH_METHODS: readonly ClientAuth[] = ['none', 'client_secret_post', 'client_secret_basic'];
-export const ENDPOINT_NAMES = [
+const CLIENT_AUTH_METHODS: readonly ClientAuth[] = ['none', 'client_secret_post', 'client_secret_basic'];
+const ENDPOINT_NAMES = [
   'authorization_endpoint',
   'token_endpoint',
   'revocation_endpoint',
@@ -66,10 +66,10 @@ export const ENDPOINT_NAMES = [
 ] as const satisfies readonly (keyof ProfileEndpoints)[];
 
 /** The path of the inspector's own callback; `sandboxProfile` and the templates point there. */
-export const INSPECT_CALLBACK_PATH = '/inspect/callback';
+const INSPECT_CALLBACK_PATH = '/inspect/callback';
 
 /** Limits on what a profile may hold, so an imported file cannot bloat storage or the page. */
-export const PROFILE_LIMITS = Object.freeze({
+const PROFILE_LIMITS = Object.freeze({
   profiles: 50,
   importChars: 256 * 1024,
   name: 100,
@@ -209,7 +209,7 @@ export const PROFILE_TEMPLATES: readonly ProfileTemplate[] = deepFreeze([
 ] satisfies ProfileTemplate[]);
 
 /** The template with this id. */
-export function profileTemplate(template: ProfileTemplateId): ProfileTemplate {
+function profileTemplate(template: ProfileTemplateId): ProfileTemplate {
   const found = PROFILE_TEMPLATES.find((t) => t.template === template);
   if (!found) throw new FieldpassError('CONFIG_INVALID', `There is no profile template "${String(template)}".`);
   return found;
@@ -571,8 +571,8 @@ export function findIssuerConflict(profiles: readonly Profile[], candidate: Prof
 // ---------------------------------------------------------------------------------------------
 // Export and import
 
-export const PROFILES_FORMAT = 'fieldpass-profiles';
-export const PROFILES_VERSION = 1;
+const PROFILES_FORMAT = 'fieldpass-profiles';
+const PROFILES_VERSION = 1;
 
 /**
  * Profiles as a JSON file (`format: 'fieldpass-profiles'`, `version: 1`). Every profile is rebuilt

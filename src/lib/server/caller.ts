@@ -11,7 +11,7 @@ import type { ReplayGuard, ShortCache } from './short-state.js';
 export { CallerError, CallerUnavailableError } from './caller-errors.js';
 
 /** How far past `exp` (or before `iat`/`nbf`) a caller's token is still accepted. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** The signed-in user behind a request. */
 export interface Caller {
