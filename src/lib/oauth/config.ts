@@ -1,4 +1,5 @@
 import { collectProblems, FieldpassError } from '../base/errors.js';
+import { SANDBOX_API_BASE_URL, SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../base/sandbox.js';
 import { assertSecureEndpoint } from './endpoints.js';
 import { FENTU_SCOPE_DESCRIPTIONS, SCOPE_TOKEN, describeScope, type ScopeInfo } from './scopes.js';
 
@@ -51,9 +52,9 @@ export function clientEnvOf(source: ClientEnv): ClientEnv {
 
 /** The local sandbox (`npm run dev`): used when none of the variables above is set. */
 const SANDBOX_ENV = {
-  PUBLIC_FENTU_ISSUER: 'http://127.0.0.1:9000',
-  PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
-  PUBLIC_FENTU_API_BASE_URL: 'http://127.0.0.1:9100',
+  PUBLIC_FENTU_ISSUER: SANDBOX_ISSUER,
+  PUBLIC_FENTU_CLIENT_ID: SANDBOX_CLIENT_ID,
+  PUBLIC_FENTU_API_BASE_URL: SANDBOX_API_BASE_URL,
 } as const;
 
 function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
