@@ -14,7 +14,7 @@ export function partOf(id) {
   if (/node_modules\/(oauth4webapi|idb-keyval)\//.test(path)) return 'OAuth core';
   if (
     /^src\/lib\/(oauth|storage)\//.test(path) ||
-    /^src\/lib\/(base\/(errors|lock|record-store)|app\/runtime)\.ts$/.test(path)
+    /^src\/lib\/(base\/(errors|http|lock|record-store)|app\/runtime)\.ts$/.test(path)
   ) {
     return 'OAuth core';
   }

@@ -6,8 +6,9 @@
 //                           rotation, revocation, DPoP (keys, proofs, nonces), the API client,
 //                           client config parsing, errors and their classification, scopes
 //   src/lib/storage/**      IndexedDB through idb-keyval, AES-GCM sealing
-//   src/lib/base/{errors,lock,record-store}.ts
-//                           the foundations below both: the error type, the lock, the store's shape
+//   src/lib/base/{errors,http,lock,record-store}.ts
+//                           the foundations below both: the error type, request options and
+//                           retry timing, the lock, the store's shape
 //   src/lib/app/runtime.ts
 //                           the browser wiring of those: Web Locks, the sealed store,
 //                           BroadcastChannel between tabs
@@ -31,8 +32,10 @@ export const CORE_FILES = [
   ...readdirSync(join(ROOT, 'src/lib/storage'))
     .filter(isSource)
     .map((f) => `src/lib/storage/${f}`),
-  // The foundations the core stands on: its error type, the lock, the record store's shape.
+  // The foundations the core stands on: its error type, request options and retry timing, the
+  // lock, the record store's shape.
   'src/lib/base/errors.ts',
+  'src/lib/base/http.ts',
   'src/lib/base/lock.ts',
   'src/lib/base/record-store.ts',
   'src/lib/app/runtime.ts',

@@ -3,7 +3,21 @@
 // in responses and CORS at run time
 // through the admin API (see admin.js); `resetSettings()` puts the environment's values back.
 
-const HOST = '127.0.0.1';
+import {
+  SANDBOX_API_BASE_URL,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_FENERGO_CLIENT_ID,
+  SANDBOX_FENERGO_SECRET,
+  SANDBOX_FENRIS_CLIENT_ID,
+  SANDBOX_FENRIS_SECRET,
+  SANDBOX_INTROSPECTION_CLIENT_ID,
+  SANDBOX_ISSUER,
+  SANDBOX_M2M_BASE_URL,
+  SANDBOX_TENANT_ID,
+} from '../src/lib/base/sandbox.js';
+
+const HOST = new URL(SANDBOX_ISSUER).hostname;
+const portOf = (url) => Number(new URL(url).port);
 
 function readInt(name, fallback) {
   const raw = process.env[name];
@@ -37,9 +51,9 @@ function readOrigins(name, fallback) {
     });
 }
 
-const issuerPort = readInt('SANDBOX_ISSUER_PORT', 9000);
-const apiPort = readInt('SANDBOX_API_PORT', 9100);
-const m2mPort = readInt('SANDBOX_M2M_PORT', 9200);
+const issuerPort = readInt('SANDBOX_ISSUER_PORT', portOf(SANDBOX_ISSUER));
+const apiPort = readInt('SANDBOX_API_PORT', portOf(SANDBOX_API_BASE_URL));
+const m2mPort = readInt('SANDBOX_M2M_PORT', portOf(SANDBOX_M2M_BASE_URL));
 
 export const SETTINGS = Object.freeze({
   host: HOST,
@@ -53,14 +67,14 @@ export const SETTINGS = Object.freeze({
   // their own through the environment so they can search for them.
   m2mClients: Object.freeze({
     fenergo: {
-      clientId: process.env.SANDBOX_FENERGO_CLIENT_ID || 'fenergo-sandbox',
-      secret: process.env.SANDBOX_FENERGO_SECRET || 'sandbox-fenergo-secret',
+      clientId: process.env.SANDBOX_FENERGO_CLIENT_ID || SANDBOX_FENERGO_CLIENT_ID,
+      secret: process.env.SANDBOX_FENERGO_SECRET || SANDBOX_FENERGO_SECRET,
       authMethod: 'client_secret_post',
       ttl: 900,
     },
     fenris: {
-      clientId: process.env.SANDBOX_FENRIS_CLIENT_ID || 'fenris-sandbox',
-      secret: process.env.SANDBOX_FENRIS_SECRET || 'sandbox-fenris-secret',
+      clientId: process.env.SANDBOX_FENRIS_CLIENT_ID || SANDBOX_FENRIS_CLIENT_ID,
+      secret: process.env.SANDBOX_FENRIS_SECRET || SANDBOX_FENRIS_SECRET,
       authMethod: 'client_secret_basic',
       ttl: 24 * 60 * 60,
     },
@@ -68,12 +82,12 @@ export const SETTINGS = Object.freeze({
   // A confidential client that may introspect any token (RFC 7662): Fieldpass's partner route uses
   // it to check opaque access tokens, and so does the sandbox's own Fentu API.
   introspectionClient: Object.freeze({
-    clientId: process.env.SANDBOX_INTROSPECTION_CLIENT_ID || 'fieldpass-route',
+    clientId: process.env.SANDBOX_INTROSPECTION_CLIENT_ID || SANDBOX_INTROSPECTION_CLIENT_ID,
     secret: process.env.SANDBOX_INTROSPECTION_SECRET || 'sandbox-introspection-secret',
   }),
-  tenantId: process.env.SANDBOX_TENANT_ID || '6f1c2d3e-0000-4000-8000-00000000f3n7',
+  tenantId: process.env.SANDBOX_TENANT_ID || SANDBOX_TENANT_ID,
   appOrigins: readOrigins('SANDBOX_APP_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173'),
-  clientId: process.env.SANDBOX_CLIENT_ID || 'fieldpass',
+  clientId: process.env.SANDBOX_CLIENT_ID || SANDBOX_CLIENT_ID,
   // A public client whose tokens are plain bearer tokens, as at servers without DPoP: for the
   // inspector against a server whose endpoints are entered by hand (no metadata says it takes DPoP).
   bearerClientId: process.env.SANDBOX_BEARER_CLIENT_ID || 'fieldpass-bearer',

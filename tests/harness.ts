@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
+import {
+  SANDBOX_FENERGO_CLIENT_ID,
+  SANDBOX_FENRIS_CLIENT_ID,
+  SANDBOX_INTROSPECTION_CLIENT_ID,
+  SANDBOX_TENANT_ID,
+} from '../src/lib/base/sandbox.js';
 
 // Where the end-to-end tests run the app and the sandbox: ports of their own, so a running
 // `npm run dev` (5173, 9000, 9100) does not get in the way.
@@ -13,7 +19,7 @@ export const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass', 
 /** The sandbox's second technician, for a tablet two people share. */
 export const SECOND = { email: 'ana.reyes@fentu.example', password: 'fieldpass', name: 'Ana Reyes' } as const;
 export const M2M_BASE_URL = `http://127.0.0.1:${SANDBOX_PORTS.m2m}`;
-export const TENANT_ID = '6f1c2d3e-0000-4000-8000-00000000f3n7';
+export const TENANT_ID = SANDBOX_TENANT_ID;
 
 /** Client secrets the tests give the sandbox, the app and its build, then search for where they must not be. */
 export const CANARY: {
@@ -32,7 +38,7 @@ export const M2M_ENV: Record<string, string> = {
   M2M_PROVIDERS: 'fenergo fenris',
   M2M_FENERGO_TOKEN_URL: `${ISSUER}/token`,
   M2M_FENERGO_AUTH_METHOD: 'client_secret_post',
-  M2M_FENERGO_CLIENT_ID: 'fenergo-sandbox',
+  M2M_FENERGO_CLIENT_ID: SANDBOX_FENERGO_CLIENT_ID,
   M2M_FENERGO_CLIENT_SECRET: CANARY.fenergoSecret,
   M2M_FENERGO_SCOPE: `fenx.entitydata.read fenx.journey.read tenant/${TENANT_ID}`,
   M2M_FENERGO_SCOPE_RULES: 'fenergo',
@@ -42,7 +48,7 @@ export const M2M_ENV: Record<string, string> = {
   M2M_FENERGO_USER_SCOPE: 'read:customers',
   M2M_FENRIS_TOKEN_URL: `${ISSUER}/token`,
   M2M_FENRIS_AUTH_METHOD: 'client_secret_basic',
-  M2M_FENRIS_CLIENT_ID: 'fenris-sandbox',
+  M2M_FENRIS_CLIENT_ID: SANDBOX_FENRIS_CLIENT_ID,
   M2M_FENRIS_CLIENT_SECRET: CANARY.fenrisSecret,
   M2M_FENRIS_API_BASE_URL: M2M_BASE_URL,
   M2M_FENRIS_ALLOW: 'GET /policies',
@@ -53,6 +59,6 @@ export const M2M_ENV: Record<string, string> = {
 
 /** The partner route's introspection client (RFC 7662) at the sandbox: opaque tokens are introspected, JWTs checked locally. */
 export const INTROSPECTION_ENV: Record<string, string> = {
-  FENTU_INTROSPECTION_CLIENT_ID: 'fieldpass-route',
+  FENTU_INTROSPECTION_CLIENT_ID: SANDBOX_INTROSPECTION_CLIENT_ID,
   FENTU_INTROSPECTION_CLIENT_SECRET: CANARY.introspectionSecret,
 };

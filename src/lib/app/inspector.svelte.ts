@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResult } from '../oauth/api.js';
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import { isFieldpassError } from '../base/errors.js';
 import { loadConnectPolicy } from '../inspect/connect-policy.js';

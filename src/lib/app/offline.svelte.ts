@@ -19,6 +19,7 @@ import {
   type WorkOrderVersion,
 } from '../offline/outbox.js';
 import type { Session } from '../oauth/session.js';
+import { userIdentity } from '../base/user.js';
 import { browserRuntime } from './runtime.js';
 import { sessionState } from './session.svelte.js';
 
@@ -31,7 +32,7 @@ const keys = new Map<string, Promise<string | undefined>>();
 
 /** The offline key of a session's user (see offlineUserKey), worked out once per user. */
 export function userKeyOf(session: Session): Promise<string | undefined> {
-  const id = `${session.server.issuer}\n${session.user?.sub ?? ''}`;
+  const id = userIdentity(session);
   let key = keys.get(id);
   if (!key) keys.set(id, (key = offlineUserKey(session)));
   return key;

@@ -17,6 +17,8 @@ import {
 import { clearOfflineData } from '../offline/cache.js';
 import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
+import { grants } from '../oauth/scopes.js';
+import { userIdentity } from '../base/user.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
 
@@ -62,7 +64,7 @@ class SessionState {
   /** The last session's server and scopes, so "Sign in again" can go straight to the server. */
   lastSignIn = $state.raw<LastSignIn | undefined>(undefined);
   /** Who is signed in (issuer and `sub`), '' when no one: what is shown and kept per user follows it. */
-  who = $derived(this.session ? `${this.session.server.issuer}\n${this.session.user?.sub}` : '');
+  who = $derived(this.session ? userIdentity(this.session) : '');
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
   /** True in the one tab that keeps the refresh timers; the others follow its broadcasts. */
@@ -134,7 +136,7 @@ class SessionState {
   /** Whether the session was granted `scope` (or `admin`, which covers every scope). */
   hasScope(scope: string): boolean {
     const granted = this.session ? grantedScopes(this.session) : [];
-    return granted.includes(scope) || granted.includes('admin');
+    return grants(granted, scope);
   }
 
   /** Calls the API, ending the session if the server says it is over. */

@@ -3,7 +3,7 @@
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** True when a string has the shape of a JWS: three base64url parts, the first two non-empty. */
-export function looksLikeJwt(token: string): boolean {
+function looksLikeJwt(token: string): boolean {
   const parts = token.split('.');
   return parts.length === 3 && parts[0] !== '' && parts[1] !== '' && parts.every((p) => BASE64URL.test(p));
 }

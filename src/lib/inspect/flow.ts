@@ -8,7 +8,8 @@
 // module holds discovery and the requests after the callback, and exports them all.
 import * as oauth from 'oauth4webapi';
 import { requireDpopHandle, withNonceRetry } from '../oauth/dpop.js';
-import { assertSecureEndpoint, httpOptions } from '../oauth/endpoints.js';
+import { assertSecureEndpoint } from '../oauth/endpoints.js';
+import { requestOptions } from '../base/http.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profile-model.js';
 import {
@@ -50,11 +51,7 @@ export {
 export { errorOf, type StepResult } from './step.js';
 
 function options(log: RecordedExchange[], label: string, endpoint: string, connect?: ConnectPolicy) {
-  return {
-    ...httpOptions(endpoint),
-    signal: () => AbortSignal.timeout(15_000),
-    [oauth.customFetch]: recordingFetch(log, label, connect),
-  };
+  return requestOptions({ fetch: recordingFetch(log, label, connect), timeoutMs: 15_000 }, endpoint);
 }
 
 const ENDPOINT_FIELDS = [

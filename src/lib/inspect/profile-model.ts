@@ -70,6 +70,7 @@ export const PROFILE_LIMITS = Object.freeze({
   redirectUris: 20,
   scopes: 100,
   scope: 256,
+  tenantId: 64,
   notes: 4000,
 });
 

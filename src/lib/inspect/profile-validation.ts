@@ -1,6 +1,7 @@
 // Profile validation: an untrusted profile rebuilt from the allow-listed fields, each checked by
 // its own rule, with anything that looks like a secret dropped. Framework-free.
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
+import { SCOPE_TOKEN, TENANT_ID } from '../oauth/scopes.js';
 import { SECRET_FIELDS } from '../base/mask.js';
 import {
   CLIENT_AUTH_METHODS,
@@ -67,8 +68,6 @@ const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-
 // eslint-disable-next-line no-control-regex
 const UNSAFE_NOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const VSCHAR = /^[\x20-\x7E]+$/; // RFC 6749 Appendix A.1 (client_id)
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3
-const TENANT_ID = /^[A-Za-z0-9-]{1,64}$/;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,63}$/; // the M2M_PROVIDERS name rule
 
 /** Field names that suggest a credential, compared lower-case with separators removed. */
@@ -241,8 +240,9 @@ function readScopes(value: unknown, report: FieldReport): string[] | undefined {
 }
 
 function readTenantId(value: unknown, report: FieldReport): string | undefined {
-  if (typeof value === 'string' && TENANT_ID.test(value.trim())) return value.trim();
-  report.invalid('tenantId', 'is not 1 to 64 letters, digits and dashes');
+  const id = typeof value === 'string' ? value.trim() : '';
+  if (TENANT_ID.test(id) && id.length <= PROFILE_LIMITS.tenantId) return id;
+  report.invalid('tenantId', `is not 1 to ${PROFILE_LIMITS.tenantId} letters, digits and dashes`);
   return undefined;
 }
 

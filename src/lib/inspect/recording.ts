@@ -2,6 +2,7 @@
 // credentials masked, and names what stopped a request that got no answer the page could read.
 // Framework-free: no svelte, $app or $env imports.
 import type * as oauth from 'oauth4webapi';
+import { isTimeout } from '../base/http.js';
 import { SECRET_FIELDS, maskMembers, maskToken } from '../base/mask.js';
 
 /**
@@ -217,9 +218,8 @@ export function recordingFetch(log: RecordedExchange[], label: string, connect?:
       };
       return response;
     } catch (err) {
-      const name = (err as Error)?.name;
       let failure: TransportFailure;
-      if (name === 'TimeoutError' || name === 'AbortError') failure = 'timeout';
+      if (isTimeout(err)) failure = 'timeout';
       else if (err instanceof TypeError) {
         // Violation events are queued tasks: let them arrive before deciding whether to probe.
         await new Promise((resolve) => setTimeout(resolve, 20));

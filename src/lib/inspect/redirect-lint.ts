@@ -1,6 +1,6 @@
 // The redirect-URI linter: one redirect URI checked against the rules servers apply, as a list of
 // small named checks run in order. Framework-free: no svelte, $app or $env imports.
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 import { DEFAULT_PORTS, LOWERCASE_HEX, parseUrl, splitUri, type UriParts } from './uri-parts.js';
 
 /** How bad a finding is: `error` means the server will refuse the URI (or should). */

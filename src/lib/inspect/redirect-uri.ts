@@ -2,7 +2,7 @@
 // registered, the way an authorization server does (simple string comparison, RFC 3986 §6.2.1).
 // The linter's rules are in redirect-lint.ts, exported from here too. Framework-free: no svelte,
 // $app or $env imports.
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { isLoopbackHost } from '../base/http.js';
 import { DEFAULT_PORTS, LOWERCASE_HEX, parseUrl, splitUri, type UriParts } from './uri-parts.js';
 
 export { lintRedirectUri, type RedirectFinding, type RedirectRule, type RedirectSeverity } from './redirect-lint.js';

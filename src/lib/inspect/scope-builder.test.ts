@@ -67,7 +67,7 @@ describe('tenantScope', () => {
     ['a/b', undefined],
     ['a b', undefined],
     ['<tenant-id>', undefined],
-    ['x'.repeat(65), undefined],
+    ['x'.repeat(65), `tenant/${'x'.repeat(65)}`],
   ])('%j → %j', (id, scope) => {
     expect(tenantScope(id)).toBe(scope);
   });

@@ -2,7 +2,14 @@
 // a selection with the warnings a developer should see before sending it. Framework-free.
 
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
-import { FENTU_SCOPE_DESCRIPTIONS, IDENTITY_SCOPE_DESCRIPTIONS, describeScope } from '../oauth/scopes.js';
+import {
+  FENTU_SCOPE_DESCRIPTIONS,
+  IDENTITY_SCOPE_DESCRIPTIONS,
+  SCOPE_TOKEN,
+  TENANT_ID,
+  TENANT_SCOPE,
+  describeScope,
+} from '../oauth/scopes.js';
 
 /** Which provider's scope rules apply. */
 export type ScopeKind = 'fentu' | 'fenergo' | 'fenris' | 'none';
@@ -22,10 +29,6 @@ export interface ScopeEntry {
 /** The Fenergo Transaction Monitoring tenant scope pattern (fenergo-transaction-monitoring-authentication.txt). */
 export const TENANT_SCOPE_PLACEHOLDER = 'tenant/<tenant-id>';
 
-const TENANT_ID = /^[A-Za-z0-9-]{1,64}$/;
-const TENANT_SCOPE = /^tenant\/[A-Za-z0-9-]{1,64}$/;
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
-
 /** Scopes that grant far more than one task needs, with the reason (Fentu and Fenergo documents). */
 const BROAD_SCOPES: Readonly<Record<string, string>> = {
   admin:
@@ -36,7 +39,7 @@ const BROAD_SCOPES: Readonly<Record<string, string>> = {
 
 /**
  * The Fenergo tenant scope for a tenant id: `tenant/<tenant-id>`, or undefined when the id is not
- * letters, digits and dashes (the rule the server configuration applies).
+ * letters, digits and dashes (`TENANT_ID`, the rule the server configuration applies too).
  */
 export function tenantScope(tenantId: string): string | undefined {
   const id = tenantId.trim();

@@ -4,7 +4,7 @@ import { SECRET_FIELDS, maskMembers, maskToken } from '../base/mask.js';
 // Framework-free: no svelte, $app or $env imports.
 
 /** The JWT claims that hold a time (RFC 7519 §4.1.4–§4.1.6; OIDC Core §2 for `auth_time`). */
-export const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time'] as const;
+const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time'] as const;
 export type TimeClaim = (typeof TIME_CLAIMS)[number];
 
 /** One time claim, made readable. */
@@ -109,7 +109,7 @@ export function formatRelative(deltaSeconds: number): string {
  * The time claims of a claims set, readable, relative to `now` (epoch milliseconds). A claim that is
  * not a number, or that no `Date` can hold (beyond ±8.64e12 s), is left out: it is not a NumericDate.
  */
-export function jwtTimes(claims: Record<string, unknown>, now: number = Date.now()): JwtTime[] {
+function jwtTimes(claims: Record<string, unknown>, now: number = Date.now()): JwtTime[] {
   const times: JwtTime[] = [];
   for (const claim of TIME_CLAIMS) {
     const value = claims[claim];

@@ -1,7 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { FieldpassError } from '../base/errors.js';
-import { retryAtFrom, toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { requestOptions, retryAt } from '../base/http.js';
+import { toFieldpassError } from './failures.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { requireDpopHandle } from './dpop.js';
 import { ensureFreshSession, type Session } from './session.js';
 
@@ -99,7 +100,7 @@ export async function callApi<T>(baseUrl: string, request: ApiRequest, runtime: 
     if (status === 429) {
       throw new FieldpassError('RATE_LIMITED', 'The API is rate limited', {
         status,
-        retryAt: retryAtFrom(headers, nowOf(runtime)),
+        retryAt: retryAt(headers, nowOf(runtime)),
       });
     }
     let body: unknown;

@@ -3,7 +3,8 @@ import type { ClientConfig } from './config.js';
 import { assertSecureEndpoint } from './endpoints.js';
 import { FieldpassError } from '../base/errors.js';
 import { toFieldpassError } from './failures.js';
-import { requestOptions, type CoreRuntime } from './runtime.js';
+import { requestOptions } from '../base/http.js';
+import type { CoreRuntime } from './runtime.js';
 
 /**
  * The part of the server's metadata Fieldpass keeps with a pending sign-in and a session, so the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientConfig, type ClientEnv } from './config.js';
+import { CLIENT_VARIABLES, clientEnvOf, parseClientConfig, type ClientEnv } from './config.js';
 import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { FENTU_SCOPE_DESCRIPTIONS } from './scopes.js';
 
@@ -322,5 +322,21 @@ describe('parseClientConfig: PUBLIC_FENTU_PAR', () => {
       'PUBLIC_FENTU_API_BASE_URL',
       'PUBLIC_FENTU_PAR',
     ]);
+  });
+});
+
+describe('clientEnvOf', () => {
+  it('keeps the PUBLIC_FENTU_* variables as given, every one named, and nothing else', () => {
+    const env = clientEnvOf({
+      PUBLIC_FENTU_ISSUER: ' https://as.example.com ',
+      PUBLIC_FENTU_PAR: 'off',
+      M2M_PROVIDERS: 'fenergo',
+      FENTU_INTROSPECTION_CLIENT_SECRET: 'secret',
+    } as ClientEnv);
+    expect(Object.keys(env)).toEqual([...CLIENT_VARIABLES]);
+    expect(env.PUBLIC_FENTU_ISSUER).toBe(' https://as.example.com ');
+    expect(env.PUBLIC_FENTU_PAR).toBe('off');
+    expect(env.PUBLIC_FENTU_CLIENT_ID).toBeUndefined();
+    expect(JSON.stringify(env)).not.toContain('secret');
   });
 });

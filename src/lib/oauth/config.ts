@@ -1,6 +1,7 @@
 import { collectProblems, FieldpassError } from '../base/errors.js';
+import { SANDBOX_API_BASE_URL, SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../base/sandbox.js';
 import { assertSecureEndpoint } from './endpoints.js';
-import { FENTU_SCOPE_DESCRIPTIONS, describeScope, type ScopeInfo } from './scopes.js';
+import { FENTU_SCOPE_DESCRIPTIONS, SCOPE_TOKEN, describeScope, type ScopeInfo } from './scopes.js';
 
 /** Endpoints typed in by hand, for authorization servers without a discovery document. */
 export interface ManualEndpoints {
@@ -44,14 +45,17 @@ export const CLIENT_VARIABLES = [
   'PUBLIC_FENTU_PAR',
 ] as const;
 
+/** The PUBLIC_FENTU_* values among `source`'s, e.g. SvelteKit's public environment or the process's. */
+export function clientEnvOf(source: ClientEnv): ClientEnv {
+  return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, source[name]]));
+}
+
 /** The local sandbox (`npm run dev`): used when none of the variables above is set. */
 const SANDBOX_ENV = {
-  PUBLIC_FENTU_ISSUER: 'http://127.0.0.1:9000',
-  PUBLIC_FENTU_CLIENT_ID: 'fieldpass',
-  PUBLIC_FENTU_API_BASE_URL: 'http://127.0.0.1:9100',
+  PUBLIC_FENTU_ISSUER: SANDBOX_ISSUER,
+  PUBLIC_FENTU_CLIENT_ID: SANDBOX_CLIENT_ID,
+  PUBLIC_FENTU_API_BASE_URL: SANDBOX_API_BASE_URL,
 } as const;
-
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 function required(env: ClientEnv, name: keyof ClientEnv, why: string): string {
   const value = env[name]?.trim();
@@ -66,9 +70,45 @@ export function usesSandbox(env: ClientEnv): boolean {
   );
 }
 
+/** This app's own callback: no #fragment (RFC 6749 §3.1.2), or the response would not come back. */
+function redirectUriOf(env: ClientEnv, appOrigin: string): string {
+  const variable = 'PUBLIC_FENTU_REDIRECT_URI';
+  const url = assertSecureEndpoint(env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`, variable);
+  if (url.hash || url.href.includes('#')) {
+    throw new FieldpassError('CONFIG_INVALID', `${variable} must not contain a #fragment (RFC 6749 §3.1.2).`, {
+      variable,
+    });
+  }
+  if (url.origin !== appOrigin || url.pathname !== '/callback') {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `${variable} must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
+      { variable },
+    );
+  }
+  return url.href;
+}
+
+/** The scopes to offer, in order: scope-tokens separated by spaces, the Fentu scope table by default. */
+function scopeIdsOf(env: ClientEnv): string[] {
+  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
+    .split(/\s+/)
+    .filter(Boolean);
+  const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (badScope !== undefined || scopeIds.length === 0) {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
+      { variable: 'PUBLIC_FENTU_SCOPES' },
+    );
+  }
+  return scopeIds;
+}
+
 /**
  * Reads and validates the client configuration. Throws `CONFIG_INVALID` or `INSECURE_ENDPOINT`
- * naming the variable at fault. `appOrigin` is where the app is served, for the default redirect URI.
+ * naming the variable at fault, every one at once. `appOrigin` is where the app is served, for the
+ * default redirect URI.
  */
 export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientConfig {
   const trimmed = Object.fromEntries(
@@ -99,41 +139,8 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
       endpoints.revocation_endpoint = endpoint('PUBLIC_FENTU_REVOCATION_ENDPOINT');
   }
 
-  const redirectUri = problems.check(() => {
-    const url = assertSecureEndpoint(
-      env.PUBLIC_FENTU_REDIRECT_URI ?? `${appOrigin}/callback`,
-      'PUBLIC_FENTU_REDIRECT_URI',
-    );
-    if (url.hash || url.href.includes('#')) {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        'PUBLIC_FENTU_REDIRECT_URI must not contain a #fragment (RFC 6749 §3.1.2).',
-        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
-      );
-    }
-    if (url.origin !== appOrigin || url.pathname !== '/callback') {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        `PUBLIC_FENTU_REDIRECT_URI must be this app's callback, ${appOrigin}/callback, or the sign-in response will not come back here.`,
-        { variable: 'PUBLIC_FENTU_REDIRECT_URI' },
-      );
-    }
-    return url.href;
-  });
-
-  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
-    .split(/\s+/)
-    .filter(Boolean);
-  problems.check(() => {
-    const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
-    if (badScope !== undefined || scopeIds.length === 0) {
-      throw new FieldpassError(
-        'CONFIG_INVALID',
-        `PUBLIC_FENTU_SCOPES must be scope names separated by spaces${badScope ? `; "${badScope}" has a character scopes cannot contain` : ''}.`,
-        { variable: 'PUBLIC_FENTU_SCOPES' },
-      );
-    }
-  });
+  const redirectUri = problems.check(() => redirectUriOf(env, appOrigin));
+  const scopeIds = problems.check(() => scopeIdsOf(env));
   const clientId = problems.check(() => required(env, 'PUBLIC_FENTU_CLIENT_ID', because));
   const apiBaseUrl = endpoint('PUBLIC_FENTU_API_BASE_URL');
   const par = env.PUBLIC_FENTU_PAR ?? 'auto';

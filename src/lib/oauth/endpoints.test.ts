@@ -1,6 +1,5 @@
-import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
-import { assertSecureEndpoint, httpOptions, isLoopbackHost } from './endpoints.js';
+import { assertSecureEndpoint } from './endpoints.js';
 import { FieldpassError } from '../base/errors.js';
 
 /** The FieldpassError `run` throws; fails the test when it throws nothing or something else. */
@@ -13,24 +12,6 @@ function thrownBy(run: () => unknown): FieldpassError {
   }
   throw new Error('expected a FieldpassError, nothing was thrown');
 }
-
-describe('isLoopbackHost', () => {
-  it.each([
-    ['127.0.0.1', true],
-    ['127.1.2.3', true],
-    ['[::1]', true],
-    ['localhost', true],
-    ['128.0.0.1', false],
-    ['192.168.1.5', false],
-    ['10.0.0.1', false],
-    ['127.0.0.1.evil.example', false],
-    ['localhost.evil.example', false],
-    ['evil127.0.0.1', false],
-    ['as.example.com', false],
-  ])('%s → %s', (hostname, expected) => {
-    expect(isLoopbackHost(hostname)).toBe(expected);
-  });
-});
 
 describe('assertSecureEndpoint (#4)', () => {
   it.each([
@@ -62,29 +43,5 @@ describe('assertSecureEndpoint (#4)', () => {
     const err = thrownBy(() => assertSecureEndpoint(value, 'PUBLIC_FENTU_ISSUER'));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.details.variable).toBe('PUBLIC_FENTU_ISSUER');
-  });
-});
-
-describe('httpOptions', () => {
-  it.each([
-    ['http://127.0.0.1:9000/token', true],
-    ['http://[::1]:9000/token', true],
-    ['http://localhost:9000/token', true],
-    ['https://127.0.0.1:9000/token', false],
-    ['https://as.example.com/token', false],
-    ['http://as.example.com/token', false],
-    ['http://192.168.1.5/token', false],
-  ])('%s → allowInsecureRequests %s', (endpoint, insecure) => {
-    const options = httpOptions(endpoint);
-    expect(options[oauth.allowInsecureRequests] === true).toBe(insecure);
-    expect(Object.getOwnPropertySymbols(options)).toHaveLength(insecure ? 1 : 0);
-  });
-
-  it('sets nothing without an endpoint', () => {
-    expect(Object.getOwnPropertySymbols(httpOptions(undefined))).toHaveLength(0);
-  });
-
-  it('accepts a URL object', () => {
-    expect(httpOptions(new URL('http://127.0.0.1:9000'))[oauth.allowInsecureRequests]).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { FieldpassError, type FieldpassErrorCode, type FieldpassErrorDetails } from '../base/errors.js';
+import { isTimeout, retryAt } from '../base/http.js';
 
 /** Where a failure happened, which decides how an OAuth error code is read. */
 export type FailureContext = 'discovery' | 'pushed-authorization' | 'code-exchange' | 'refresh' | 'revocation' | 'api';
@@ -21,22 +22,6 @@ function responseOf(err: unknown): Response | undefined {
 }
 
 /**
- * When a refused request may be made again: `Retry-After` in seconds or as an HTTP date
- * (RFC 9110 §10.2.3), else the Fentu API's `X-RateLimit-Reset` (epoch seconds).
- */
-export function retryAtFrom(headers: Headers | undefined, now: number): number | undefined {
-  const retryAfter = headers?.get('retry-after');
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return now + seconds * 1000;
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return date;
-  }
-  const reset = Number(headers?.get('x-ratelimit-reset') ?? Number.NaN);
-  return Number.isFinite(reset) ? reset * 1000 : undefined;
-}
-
-/**
  * Sorts whatever oauth4webapi, fetch or the server threw into one FieldpassError. Transient kinds
  * (NETWORK, TIMEOUT, SERVER_ERROR) leave stored state alone; the caller decides what else to do.
  */
@@ -45,7 +30,7 @@ export function toFieldpassError(err: unknown, context: FailureContext, now = Da
   const details = failure.details;
   // A 429, and a 503 too, may say when to come back (RFC 9110 §10.2.3); a refresh waits at least that long.
   if ((details.status === 429 || details.status === 503) && details.retryAt === undefined) {
-    details.retryAt = retryAtFrom(responseOf(err)?.headers, now);
+    details.retryAt = retryAt(responseOf(err)?.headers, now);
   }
   return failure;
 }
@@ -54,10 +39,9 @@ function classify(err: unknown, context: FailureContext): FieldpassError {
   if (err instanceof FieldpassError) return err;
   const fail = (code: FieldpassErrorCode, message: string, details: FieldpassErrorDetails = {}) =>
     new FieldpassError(code, `${context}: ${message}`, details, err);
-  const name = (err as { name?: string })?.name;
   // The address of a request that got no answer (see requestOptions), for whoever supports the user.
   const url = (err as { url?: string })?.url;
-  if (name === 'TimeoutError' || name === 'AbortError') return fail('TIMEOUT', 'timed out', { url });
+  if (isTimeout(err)) return fail('TIMEOUT', 'timed out', { url });
   // fetch rejects with a TypeError when the server is unreachable or CORS blocks the response.
   if (err instanceof TypeError) return fail('NETWORK', 'unreachable', { url });
   const status = responseOf(err)?.status;

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { ServerEndpoints } from './authorization-server.js';
 import { FieldpassError } from '../base/errors.js';
-import type { FetchLike } from './runtime.js';
+import type { FetchLike } from '../base/http.js';
 
 /** An authorization server that advertises RFC 9207 `iss`, with a revocation endpoint. */
 export const TEST_SERVER: ServerEndpoints = {

@@ -1,22 +1,14 @@
-import * as oauth from 'oauth4webapi';
+import type { HttpSettings } from '../base/http.js';
 import type { Lock } from '../base/lock.js';
 import type { RecordStore } from '../base/record-store.js';
-import { httpOptions } from './endpoints.js';
-
-/** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
-export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
 
 /** What every core function is given instead of reaching for globals, so tests can substitute it. */
-export interface CoreRuntime {
+export interface CoreRuntime extends HttpSettings {
   store: RecordStore;
-  /** Replaces `fetch` for every protocol request (oauth4webapi's `customFetch`). */
-  fetch?: FetchLike;
   /** Milliseconds since the epoch. */
   now?: () => number;
   /** Cross-tab mutual exclusion; defaults to Web Locks, or an in-memory queue where they are missing. */
   lock?: Lock;
-  /** How long a request to the authorization server or API may take. */
-  timeoutMs?: number;
   /** Told whenever the stored token set is written or removed, so other tabs can follow (no tokens in it). */
   onChange?: (change: SessionChange) => void;
   /**
@@ -46,29 +38,6 @@ export type SessionChange =
   /** The server ended the session; `code` and `reason` say why, for the other tabs' message. */
   | { kind: 'ended'; code: string; reason?: string };
 
-const DEFAULT_TIMEOUT_MS = 15_000;
-
 export function nowOf(runtime: CoreRuntime): number {
   return runtime.now?.() ?? Date.now();
-}
-
-/**
- * oauth4webapi options for a request to `endpoint`: timeout, custom fetch, loopback http. A request
- * that gets no answer rejects with its address in `url`, so the error can say which server failed.
- */
-export function requestOptions(runtime: CoreRuntime, endpoint: string | URL | undefined) {
-  const timeout = runtime.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const send: FetchLike = async (url, options) => {
-    try {
-      return await (runtime.fetch ?? (fetch as FetchLike))(url, options);
-    } catch (err) {
-      if (err instanceof Error) Object.assign(err, { url: url.split(/[?#]/)[0] });
-      throw err;
-    }
-  };
-  return {
-    ...httpOptions(endpoint),
-    signal: () => AbortSignal.timeout(timeout),
-    [oauth.customFetch]: send,
-  };
 }

@@ -29,6 +29,20 @@ export const IDENTITY_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   email: 'See your email address',
 };
 
+/** A scope-token (RFC 6749 §3.3): printable ASCII but space, `"` and `\`. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** A Fenergo tenant id: letters, digits and dashes. */
+export const TENANT_ID = /^[A-Za-z0-9-]+$/;
+
+/** The Fenergo Transaction Monitoring tenant scope, `tenant/<tenant-id>`. */
+export const TENANT_SCOPE = /^tenant\/[A-Za-z0-9-]+$/;
+
+/** True when `scopes` hold `scope`, or Fentu's `admin`, which grants every scope. */
+export function grants(scopes: readonly string[], scope: string): boolean {
+  return scopes.includes(scope) || scopes.includes('admin');
+}
+
 function titleCase(resource: string): string {
   const words = resource.replace(/[-_]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);

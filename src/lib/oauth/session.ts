@@ -2,8 +2,9 @@ import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from './authorization-server.js';
 import { assertTokenType, requireDpopHandle, withNonceRetry } from './dpop.js';
 import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
+import { backoffDelay, requestOptions } from '../base/http.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts } from './pending.js';
 import { splitScopes } from './scopes.js';
@@ -68,13 +69,11 @@ const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_CAP_MS = 60_000;
 
 /**
- * How long to wait before the next refresh attempt after `failures` failures in a row: exponential
- * back-off with "equal jitter" (half fixed, half random), so tabs and devices do not retry in step.
+ * How long to wait before the next refresh attempt after `failures` failures in a row (see
+ * `backoffDelay`), so tabs and devices do not retry in step.
  */
-export function refreshRetryDelay(failures: number, random: () => number = Math.random): number {
-  if (failures <= 0) return 0;
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
+export function refreshRetryDelay(failures: number, random?: () => number): number {
+  return backoffDelay(failures, BACKOFF_BASE_MS, BACKOFF_CAP_MS, random);
 }
 
 /** Access tokens without `expires_in` are treated as living this long (RFC 6749 §5.1 makes it optional). */
@@ -223,21 +222,7 @@ export async function ensureFreshSession(
         return endSession(runtime, failure);
       }
       if (!TRANSIENT.includes(failure.code)) throw failure;
-      const failures = (session.refresh_failures ?? 0) + 1;
-      const backoffUntil = nowOf(runtime) + refreshRetryDelay(failures);
-      await runtime.store.set(SESSION_KEY, {
-        ...session,
-        // An answer that arrived but did not validate may still carry the rotated refresh token:
-        // keeping it is what stops the next try from presenting a spent one (reuse detection).
-        refresh_token: salvage.refreshToken ?? session.refresh_token,
-        refresh_failures: failures,
-        // Only a request that may have been processed with its answer lost leaves the token in doubt.
-        refresh_in_doubt: salvage.refreshToken ? false : inDoubtNow,
-        retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
-        refresh_error: failure.code,
-        server_retry_at: failure.details.retryAt,
-      } satisfies Session);
-      throw failure;
+      return keepForRetry(runtime, session, failure, salvage.refreshToken, inDoubtNow);
     }
     const next = sessionFromTokenResponse(tokens, {
       server: session.server,
@@ -250,6 +235,34 @@ export async function ensureFreshSession(
     runtime.onChange?.({ kind: 'stored' });
     return next;
   });
+}
+
+/**
+ * Keeps the token set after a refresh failure that may pass, counting it for the back-off, and
+ * throws it. `rotated` is a refresh token from an answer that arrived but did not validate.
+ */
+async function keepForRetry(
+  runtime: CoreRuntime,
+  session: Session,
+  failure: FieldpassError,
+  rotated: string | undefined,
+  inDoubtNow: boolean,
+): Promise<never> {
+  const failures = (session.refresh_failures ?? 0) + 1;
+  const backoffUntil = nowOf(runtime) + refreshRetryDelay(failures);
+  await runtime.store.set(SESSION_KEY, {
+    ...session,
+    // Keeping a rotated refresh token is what stops the next try from presenting a spent one
+    // (reuse detection).
+    refresh_token: rotated ?? session.refresh_token,
+    refresh_failures: failures,
+    // Only a request that may have been processed with its answer lost leaves the token in doubt.
+    refresh_in_doubt: rotated ? false : inDoubtNow,
+    retry_not_before: Math.max(backoffUntil, failure.details.retryAt ?? 0),
+    refresh_error: failure.code,
+    server_retry_at: failure.details.retryAt,
+  } satisfies Session);
+  throw failure;
 }
 
 /** True when a failed refresh may have been processed by the server and its answer lost. */

@@ -12,7 +12,8 @@ import {
   withNonceRetry,
 } from './dpop.js';
 import { toFieldpassError } from './failures.js';
-import { nowOf, requestOptions, type CoreRuntime } from './runtime.js';
+import { requestOptions } from '../base/http.js';
+import { nowOf, type CoreRuntime } from './runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { discardPendingAttempts, PENDING_PREFIX } from './pending.js';
 import { getSession, SESSION_KEY, sessionFromTokenResponse, sessionLockName, type Session } from './session.js';

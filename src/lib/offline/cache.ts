@@ -2,6 +2,7 @@ import { type CoreRuntime } from '../oauth/runtime.js';
 import { defaultLock } from '../base/lock.js';
 import { getSession, type Session } from '../oauth/session.js';
 import type { RecordStore } from '../base/record-store.js';
+import { userIdentity } from '../base/user.js';
 
 /** Record names of saved lists start with this, then the user key, then the API path. */
 const SAVED_LIST_PREFIX = 'cache:';
@@ -25,9 +26,8 @@ export interface CachedList<Row> {
  * (no ID token): then nothing is kept offline, because users could not be told apart.
  */
 export async function offlineUserKey(session: Pick<Session, 'server' | 'user'>): Promise<string | undefined> {
-  const sub = session.user?.sub;
-  if (!sub) return undefined;
-  const bytes = new TextEncoder().encode(`${session.server.issuer}\n${sub}`);
+  if (!session.user?.sub) return undefined;
+  const bytes = new TextEncoder().encode(userIdentity(session));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest.slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }

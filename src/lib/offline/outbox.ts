@@ -5,7 +5,9 @@ import type { ApiRequest } from '../oauth/api.js';
 import { asFieldpassError, type FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
 import { defaultLock } from '../base/lock.js';
-import { getSession, grantedScopes, refreshRetryDelay } from '../oauth/session.js';
+import { backoffDelay } from '../base/http.js';
+import { grants } from '../oauth/scopes.js';
+import { getSession, grantedScopes } from '../oauth/session.js';
 import type { Session } from '../oauth/session.js';
 import { OUTBOX_LOCK, offlineUserKey } from './cache.js';
 import {
@@ -46,6 +48,10 @@ export {
   versionOf,
   type SendStatusChange,
 } from './status-changes.js';
+
+/** Back-off between attempts at one item: 2 s doubling to at most 60 s. */
+const RETRY_BASE_MS = 2_000;
+const RETRY_CAP_MS = 60_000;
 
 /** Failed attempts (5xx, or the API refusing a fresh token) before an order stops holding up the queue. */
 export const STUCK_AFTER_ATTEMPTS = 5;
@@ -265,7 +271,7 @@ async function pruneAndRequeue({ runtime, options, session, save }: Turn, now: n
       item.status === 'failed' &&
       item.problem === 'permission' &&
       item.refusedWithScope !== session.scope &&
-      (granted.includes(item.missingScope ?? 'write:work-orders') || granted.includes('admin'))
+      grants(granted, item.missingScope ?? 'write:work-orders')
     ) {
       const again: AnyOutboxItem = { ...item, status: 'pending', problem: undefined, lastError: undefined };
       await save(again);
@@ -427,7 +433,7 @@ async function recordFailure(turn: Turn, next: AnyOutboxItem, failure: Fieldpass
   const { runtime, options, session, save } = turn;
   const attempts = next.attempts + 1;
   const at = nowOf(runtime);
-  const backoff = at + refreshRetryDelay(attempts, options.random);
+  const backoff = at + backoffDelay(attempts, RETRY_BASE_MS, RETRY_CAP_MS, options.random);
   if (failure.code === 'STORAGE_UNAVAILABLE') throw failure;
   const outcome = outcomeOf(failure, next, attempts);
   const lastError = typeof outcome.text === 'string' ? outcome.text : outcome.text(failure, next);

@@ -1,8 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
-import { splitScopes } from '../oauth/scopes.js';
+import { httpOptions, isTimeout, type FetchLike } from '../base/http.js';
+import { grants, splitScopes } from '../oauth/scopes.js';
 import type { CallerConfig } from './caller-config.js';
 import { CallerError, CallerUnavailableError } from './caller-errors.js';
 import { acceptProofOnce, proofClaims, verifyDpopProof, type ProofClaims } from './dpop-proof.js';
@@ -12,7 +11,7 @@ import type { ReplayGuard, ShortCache } from './short-state.js';
 export { CallerError, CallerUnavailableError } from './caller-errors.js';
 
 /** How far past `exp` (or before `iat`/`nbf`) a caller's token is still accepted. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** The signed-in user behind a request. */
 export interface Caller {
@@ -58,8 +57,7 @@ const invalidToken = () => new CallerError(401, 'The access token is invalid or 
  * error (oauth4webapi keeps that answer as the cause). A token that is wrong is never this.
  */
 function keysUnreadable(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  if (err instanceof TypeError || name === 'TimeoutError' || name === 'AbortError') return true;
+  if (err instanceof TypeError || isTimeout(err)) return true;
   const cause = (err as { cause?: unknown })?.cause;
   return cause instanceof Response && !cause.ok;
 }
@@ -163,7 +161,7 @@ export async function verifyCaller(request: Request, deps: CallerDeps): Promise<
 
 /** True when the caller holds `scope`, or Fentu's `admin`, which allows everything. */
 export function hasScope(caller: Caller, scope: string): boolean {
-  return caller.scopes.includes(scope) || caller.scopes.includes('admin');
+  return grants(caller.scopes, scope);
 }
 
 /** Refuses a caller without `scope` (or Fentu's `admin`) with 403 insufficient_scope. */

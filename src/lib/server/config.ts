@@ -10,10 +10,10 @@ import {
   M2M_PROVIDERS,
   REDIS_URL,
 } from '$app/env/private';
+import * as publicEnv from '$app/env/public';
 import { dev } from '$app/env';
-import { clientEnv } from '../app/config.js';
 import { resolveAuthorizationServer, type ServerEndpoints } from '../oauth/authorization-server.js';
-import type { ClientConfig } from '../oauth/config.js';
+import { clientEnvOf, type ClientConfig } from '../oauth/config.js';
 import type { CallerDeps } from './caller.js';
 import { createCallerProblems } from './caller-errors.js';
 import { createMemoryStore } from '../base/memory-store.js';
@@ -63,7 +63,7 @@ let ops: OpsSettings | undefined;
 export function serverEnvironment(): Environment {
   return {
     ...process.env,
-    ...clientEnv(),
+    ...clientEnvOf(publicEnv),
     M2M_PROVIDERS,
     INSPECT_CONNECT_ORIGINS,
     INSPECT_ENABLED,

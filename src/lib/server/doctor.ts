@@ -1,7 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { DPOP_ALG } from '../oauth/dpop.js';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { httpOptions, isTimeout, type FetchLike } from '../base/http.js';
 import type { IntrospectionClient } from './caller-config.js';
 import { M2mError, requestClientCredentials, type M2mClient } from './m2m.js';
 import type { M2mProvider } from './m2m-config.js';
@@ -42,8 +41,7 @@ const TOKEN_HEADERS = ['dpop'];
 const API_HEADERS = ['authorization', 'dpop', 'content-type', 'idempotency-key'];
 
 function describe(err: unknown): string {
-  const name = (err as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'no answer in time';
+  if (isTimeout(err)) return 'no answer in time';
   if (err instanceof oauth.ResponseBodyError) return `HTTP ${err.status}, error "${err.error}"`;
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const challenge = err.cause[0];

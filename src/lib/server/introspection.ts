@@ -1,7 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { isTimeout, requestOptions, type FetchLike } from '../base/http.js';
 import { CallerUnavailableError } from './caller-errors.js';
 import type { IntrospectionClient } from './caller-config.js';
 import type { ShortCache } from './short-state.js';
@@ -68,9 +67,7 @@ function operatorCause(err: unknown, endpoint: string): string {
       return `the introspection endpoint ${endpoint} refused our client credentials (HTTP ${status}): ${check}`;
     return `the introspection endpoint ${endpoint} gave an unusable answer${status ? ` (HTTP ${status})` : ''}`;
   }
-  const name = (err as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError')
-    return `the introspection endpoint ${endpoint} did not answer in time`;
+  if (isTimeout(err)) return `the introspection endpoint ${endpoint} did not answer in time`;
   const code = (err as { cause?: { code?: string } })?.cause?.code;
   return `the introspection endpoint ${endpoint} could not be reached${code ? ` (${code})` : ''}`;
 }
@@ -121,10 +118,8 @@ async function ask(token: string, key: string, deps: IntrospectionDeps): Promise
   let answer: IntrospectionAnswer;
   try {
     const response = await oauth.introspectionRequest(as, client, auth, token, {
-      ...httpOptions(endpoint),
+      ...requestOptions({ fetch: deps.fetch, timeoutMs: INTROSPECTION_TIMEOUT_MS }, endpoint),
       additionalParameters: { token_type_hint: 'access_token' },
-      signal: AbortSignal.timeout(INTROSPECTION_TIMEOUT_MS),
-      ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
     });
     answer = keep(await oauth.processIntrospectionResponse(as, client, response));
   } catch (err) {

@@ -1,6 +1,7 @@
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
 import { collectProblems, FieldpassError } from '../base/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
+import { SCOPE_TOKEN, TENANT_ID, TENANT_SCOPE } from '../oauth/scopes.js';
 
 /** How the server authenticates to a provider's token endpoint (RFC 6749 §2.3.1), or a static key. */
 export type M2mAuth =
@@ -43,8 +44,6 @@ export interface M2mProvider {
 export type M2mEnv = Record<string, string | undefined>;
 
 const KNOWN_FENERGO = new Set(FENERGO_SCOPES.map((s) => s.scope));
-const TENANT_SCOPE = /^tenant\/[A-Za-z0-9-]+$/;
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3
 
 function fail(variable: string, message: string): never {
   throw new FieldpassError('CONFIG_INVALID', `${variable} ${message}`, { variable });
@@ -165,7 +164,7 @@ function readProvider(name: string, env: M2mEnv, check: Check): M2mProvider | un
     check(() => fail(prefix + 'MODE', 'must be client_credentials or api_key'));
   }
   const tenantId = read('TENANT_ID');
-  if (tenantId !== undefined && !/^[A-Za-z0-9-]+$/.test(tenantId)) {
+  if (tenantId !== undefined && !TENANT_ID.test(tenantId)) {
     check(() => fail(prefix + 'TENANT_ID', 'must be letters, digits and dashes'));
   }
   const userScope = check(() => {

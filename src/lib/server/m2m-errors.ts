@@ -1,3 +1,4 @@
+import { isTimeout, retryAt } from '../base/http.js';
 import { ServerError } from './errors.js';
 
 /** What the route tells its caller when a call cannot be made; never carries a secret or a token. */
@@ -65,23 +66,12 @@ const MAX_RETRY_AFTER_SECONDS = 300;
 
 /** `Retry-After` (seconds or HTTP date, RFC 9110 §10.2.3), else `X-RateLimit-Reset`; 1 s to 5 min. */
 export function retryAfterSeconds(headers: Headers, now: number): number | undefined {
-  const clamp = (seconds: number) => Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
-  const value = headers.get('retry-after');
-  if (value) {
-    const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0) return clamp(seconds);
-    const date = Date.parse(value);
-    if (!Number.isNaN(date)) return clamp((date - now) / 1000);
-  }
-  const reset = Number(headers.get('x-ratelimit-reset'));
-  if (headers.has('x-ratelimit-reset') && Number.isFinite(reset)) return clamp(reset - now / 1000);
-  return undefined;
+  const at = retryAt(headers, now);
+  if (at === undefined) return undefined;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
 }
 
 /** A failed fetch as the caller sees it: a timeout or an unreachable provider. */
 export function transportError(err: unknown): M2mError {
-  const name = (err as { name?: string })?.name;
-  return new M2mError(name === 'TimeoutError' || name === 'AbortError' ? 'upstream_timeout' : 'upstream_unavailable', {
-    cause: err,
-  });
+  return new M2mError(isTimeout(err) ? 'upstream_timeout' : 'upstream_unavailable', { cause: err });
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { backoffDelay, requestOptions, type FetchLike } from '../base/http.js';
 import type { M2mProvider } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
 import type { SharedState } from './shared-state.js';
@@ -40,11 +39,13 @@ export async function requestClientCredentials(
   const client: oauth.Client = { client_id: clientId };
   const clientAuth =
     method === 'client_secret_post' ? oauth.ClientSecretPost(clientSecret) : oauth.ClientSecretBasic(clientSecret);
-  const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, scope ? { scope } : {}, {
-    ...httpOptions(tokenUrl),
-    signal: () => AbortSignal.timeout(TIMEOUT_MS),
-    ...(fetch ? { [oauth.customFetch]: fetch } : {}),
-  });
+  const response = await oauth.clientCredentialsGrantRequest(
+    as,
+    client,
+    clientAuth,
+    scope ? { scope } : {},
+    requestOptions({ fetch, timeoutMs: TIMEOUT_MS }, tokenUrl),
+  );
   return { response, process: () => oauth.processClientCredentialsResponse(as, client, response) };
 }
 
@@ -98,7 +99,7 @@ async function throwIfHeld({ state, now }: TokenDeps, key: string): Promise<void
 /** After a failed token request: wait 1 s, 2 s, 4 s … up to 60 s, with jitter, before the next. */
 async function backOff({ state, now }: TokenDeps, local: LocalState, key: string, err: M2mError): Promise<M2mError> {
   local.failures += 1;
-  const ms = Math.min(60_000, 1000 * 2 ** (local.failures - 1)) * (0.5 + Math.random() / 2);
+  const ms = backoffDelay(local.failures, 1000, 60_000);
   await state.setHold(tokenHold(key), { until: now() + ms, code: 'upstream_unavailable' });
   return err;
 }

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import type { FetchLike } from '../base/http.js';
 import { createM2mClient, M2mError, resolveOperation, tokenMargin, type M2mClient, type M2mErrorCode } from './m2m.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
 

@@ -1,6 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { httpOptions } from '../oauth/endpoints.js';
-import type { FetchLike } from '../oauth/runtime.js';
+import { requestOptions, type FetchLike } from '../base/http.js';
 import type { M2mProvider, RateLimit } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
 import { createServiceTokens, TIMEOUT_MS, type ServiceTokens } from './m2m-tokens.js';
@@ -62,11 +61,7 @@ async function send(
   const headers = new Headers({ accept: 'application/json' });
   if (body !== undefined) headers.set('content-type', 'application/json');
   if (provider.tenantId) headers.set('x-tenant-id', provider.tenantId);
-  const options = {
-    ...httpOptions(url),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-    ...(fetch ? { [oauth.customFetch]: fetch } : {}),
-  };
+  const options = requestOptions({ fetch, timeoutMs: TIMEOUT_MS }, url);
   try {
     if (token !== undefined) {
       // Challenges are read below from the status; oauth4webapi's throw on them is not wanted here.
@@ -81,7 +76,7 @@ async function send(
       headers: Object.fromEntries(headers),
       body,
       redirect: 'manual' as const,
-      signal: options.signal,
+      signal: options.signal(),
     };
     return await (fetch ?? (globalThis.fetch as unknown as FetchLike))(url.href, init);
   } catch (err) {

@@ -1,11 +1,5 @@
-import {
-  CLIENT_VARIABLES,
-  parseClientConfig,
-  usesSandbox,
-  type ClientConfig,
-  type ClientEnv,
-} from '../oauth/config.js';
-import { isLoopbackHost } from '../oauth/endpoints.js';
+import { clientEnvOf, parseClientConfig, usesSandbox, type ClientConfig } from '../oauth/config.js';
+import { isLoopbackHost } from '../base/http.js';
 import { collectProblems, FieldpassError, isFieldpassError, type ConfigProblem } from '../base/errors.js';
 import { CALLER_VARIABLES, parseCallerConfig, type CallerConfig } from './caller-config.js';
 import { parseM2mProviders, parseRateLimit, type M2mEnv, type M2mProvider, type RateLimit } from './m2m-config.js';
@@ -63,10 +57,6 @@ export const MIN_METRICS_TOKEN_LENGTH = 32;
 
 /** The address the dev server listens on (vite.config.ts), assumed when ORIGIN is not set. */
 export const DEV_ORIGIN = 'http://127.0.0.1:5173';
-
-export function clientEnvOf(env: Environment): ClientEnv {
-  return Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, env[name]]));
-}
 
 /** M2M_* from the environment; the sandbox's providers when neither they nor a Fentu server are set. */
 export function m2mEnvOf(env: Environment): M2mEnv {
