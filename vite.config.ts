@@ -94,5 +94,7 @@ export default defineConfig(({ command }) => ({
   test: {
     include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js'],
     environment: 'node',
+    // A test in which no assertion ran fails: it could not have failed either.
+    expect: { requireAssertions: true },
   },
 }));
