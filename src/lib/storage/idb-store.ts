@@ -3,8 +3,8 @@ import { FieldpassError } from '../base/errors.js';
 import type { RecordStore } from '../base/record-store.js';
 
 /** The database and object store Fieldpass keeps its records in. */
-const DATABASE_NAME = 'fieldpass';
-const STORE_NAME = 'records';
+export const DATABASE_NAME = 'fieldpass';
+export const STORE_NAME = 'records';
 
 function unavailable(cause: unknown): never {
   throw new FieldpassError('STORAGE_UNAVAILABLE', 'IndexedDB refused', {}, cause);

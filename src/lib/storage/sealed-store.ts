@@ -5,7 +5,10 @@ import type { RecordStore } from '../base/record-store.js';
 export const SEALING_KEY = 'key:aes';
 
 /** Records under this prefix are keys themselves (CryptoKeys IndexedDB keeps as they are). */
-const KEY_PREFIX = 'key:';
+export const KEY_PREFIX = 'key:';
+
+/** A sealed record's additional data is this prefix followed by its name. */
+export const AAD_PREFIX = 'fieldpass:';
 
 /** A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. */
 export interface SealedRecord {
@@ -52,7 +55,7 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
         throw err;
       }));
 
-  const additionalData = (name: string) => new TextEncoder().encode(`fieldpass:${name}`);
+  const additionalData = (name: string) => new TextEncoder().encode(`${AAD_PREFIX}${name}`);
 
   async function seal(name: string, value: unknown): Promise<SealedRecord> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
