@@ -373,6 +373,26 @@ export async function signIn(page: Page, options: SignInOptions = {}): Promise<v
   await page.waitForURL(`${APP_ORIGIN}/**`);
 }
 
+/** The home page's heading while the demo account is signed in. */
+export function signedInHeading(page: Page): Locator {
+  return page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
+}
+
+/** `signIn`'s options, and the sandbox's settings for the test (see `configureSandbox`). */
+export interface HomeOptions extends SignInOptions {
+  sandbox?: Record<string, number>;
+}
+
+/**
+ * The start most tests share: the sandbox's settings for the test when given, the whole sign-in
+ * (see `signIn`), then the home page showing the seeded work order, fetched from the API.
+ */
+export async function signInToHome(page: Page, { sandbox, ...options }: HomeOptions = {}): Promise<void> {
+  if (sandbox) await configureSandbox(page.request, sandbox);
+  await signIn(page, options);
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+}
+
 export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: void }>({
   resetSandbox: [
     async ({ request }, use) => {
