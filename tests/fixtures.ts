@@ -393,6 +393,29 @@ export async function signInToHome(page: Page, { sandbox, ...options }: HomeOpti
   await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 }
 
+/**
+ * Runs `check` again and again for `ms` and fails at the first time it fails: for what must stay
+ * true for a while, such as nothing more reaching the sandbox once a session has ended.
+ */
+export async function holdsFor(ms: number, check: () => Promise<void> | void): Promise<void> {
+  const until = Date.now() + ms;
+  await check();
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
+    await check();
+  }
+}
+
+/** Fails if `pick` of the sandbox's counters moves from its present value within `ms`. */
+export async function expectSandboxSteady(
+  request: APIRequestContext,
+  pick: (stats: SandboxStats) => unknown,
+  ms: number,
+): Promise<void> {
+  const settled = pick(await sandboxStats(request));
+  await holdsFor(ms, async () => expect(pick(await sandboxStats(request))).toEqual(settled));
+}
+
 export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: void }>({
   resetSandbox: [
     async ({ request }, use) => {
