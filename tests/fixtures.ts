@@ -1,8 +1,8 @@
 import { expect, test as base, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 import type { Locator, Request } from '@playwright/test';
 import { DPOP_KEY } from '#lib/oauth/dpop.ts';
-import { DATABASE_NAME, STORE_NAME } from '#lib/storage/idb-store.ts';
-import { AAD_PREFIX, KEY_PREFIX, SEALING_KEY } from '#lib/storage/sealed-store.ts';
+import { AAD_PREFIX, DATABASE_NAME, KEY_PREFIX, STORE_NAME } from '#lib/base/record-names.ts';
+import { SEALING_KEY } from '#lib/storage/sealed-store.ts';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */

@@ -3,7 +3,7 @@
 
 import type { Page } from '@playwright/test';
 import { DPOP_KEY } from '#lib/oauth/dpop.ts';
-import { DATABASE_NAME, STORE_NAME } from '#lib/storage/idb-store.ts';
+import { DATABASE_NAME, STORE_NAME } from '#lib/base/record-names.ts';
 import { SEALING_KEY } from '#lib/storage/sealed-store.ts';
 import {
   configureSandbox,

@@ -1,14 +1,9 @@
 import type { Lock } from '../base/lock.js';
+import { AAD_PREFIX, KEY_PREFIX } from '../base/record-names.js';
 import type { RecordStore } from '../base/record-store.js';
 
 /** Where the AES-GCM key lives: in the same store, as a non-extractable CryptoKey. */
 export const SEALING_KEY = 'key:aes';
-
-/** Records under this prefix are keys themselves (CryptoKeys IndexedDB keeps as they are). */
-export const KEY_PREFIX = 'key:';
-
-/** A sealed record's additional data is this prefix followed by its name. */
-export const AAD_PREFIX = 'fieldpass:';
 
 /** A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. */
 export interface SealedRecord {
@@ -55,7 +50,7 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
         throw err;
       }));
 
-  const additionalData = (name: string) => new TextEncoder().encode(`${AAD_PREFIX}${name}`);
+  const additionalData = (name: string) => new TextEncoder().encode(AAD_PREFIX + name);
 
   async function seal(name: string, value: unknown): Promise<SealedRecord> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
