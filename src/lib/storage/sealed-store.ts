@@ -5,7 +5,10 @@ import type { RecordStore } from '../base/record-store.js';
 /** Where the AES-GCM key lives: in the same store, as a non-extractable CryptoKey. */
 export const SEALING_KEY = 'key:aes';
 
-/** A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. */
+/**
+ * A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. The
+ * end-to-end tests read and write this format in the page (tests/fixtures.ts): change both together.
+ */
 export interface SealedRecord {
   sealed: 1;
   iv: Uint8Array<ArrayBuffer>;
