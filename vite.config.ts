@@ -92,7 +92,9 @@ export default defineConfig(({ command }) => ({
   ],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   test: {
-    include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js'],
+    include: ['src/**/*.test.ts', 'sandbox/**/*.test.js', 'bench/**/*.test.js', 'scripts/**/*.test.js'],
     environment: 'node',
+    // A test in which no assertion ran fails: it could not have failed either.
+    expect: { requireAssertions: true },
   },
 }));

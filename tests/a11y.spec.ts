@@ -7,12 +7,10 @@
 
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { answerAtSandbox, expect, signIn, test } from './fixtures';
+import { answerAtSandbox, expect, signIn, signedInHeading, test } from './fixtures';
 import { APP_ORIGIN, DEMO, ISSUER } from './harness';
 
 const MIN_TARGET = 44;
-
-const signedInHeading = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
 
 /** A job of the test's own, created at the sandbox as the office would; its id. */
 async function officeCreatesJob(page: Page, title: string): Promise<string> {

@@ -1,16 +1,7 @@
 // Bad input and server limits: each ends on a plain message with a way forward, nothing stored.
 
 import { APP_ORIGIN, ISSUER } from './harness';
-import {
-  appRecords,
-  configureSandbox,
-  expect,
-  idbRecords,
-  nextAuthorizationParams,
-  sandboxStats,
-  signIn,
-  test,
-} from './fixtures';
+import { appRecords, expect, idbRecords, nextAuthorizationParams, sandboxStats, signInToHome, test } from './fixtures';
 
 test('pages carry a strict CSP header, cannot be framed, send no referrer; the callback is not cached (#67, #70, #32)', async ({
   request,
@@ -52,9 +43,7 @@ test('the API rate limit: a clear message with the time to retry, and the sessio
   request,
 }) => {
   // The home page's three lists use up the limit; the next call is refused.
-  await configureSandbox(request, { rateLimit: 3 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { rateLimit: 3 } });
   const before = await sandboxStats(request);
 
   await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();

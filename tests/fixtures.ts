@@ -1,5 +1,8 @@
 import { expect, test as base, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 import type { Locator, Request } from '@playwright/test';
+import { DPOP_KEY } from '#lib/oauth/dpop.ts';
+import { AAD_PREFIX, DATABASE_NAME, KEY_PREFIX, STORE_NAME } from '#lib/base/record-names.ts';
+import { SEALING_KEY } from '#lib/storage/sealed-store.ts';
 import { APP_ORIGIN, CANARY, DEMO, ISSUER } from './harness';
 
 /** The sandbox's counters (sandbox/stats.js), read through its admin API. */
@@ -88,47 +91,51 @@ interface ProofRequest {
  * access token's `ath` and the server's `nonce` when given.
  */
 export async function dpopProof(page: Page, request: Omit<ProofRequest, 'form'> & { nonce?: string }): Promise<string> {
-  return page.evaluate(async ({ url, method, accessToken, otherKey, nonce }) => {
-    const b64u = (bytes: ArrayBuffer | Uint8Array) =>
-      btoa(String.fromCharCode(...new Uint8Array(bytes)))
-        .replace(/\+/g, '-')
-        .replace(/\//g, '_')
-        .replace(/=+$/, '');
-    const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
-    const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
-      const open = indexedDB.open('fieldpass');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const get = open.result.transaction('records').objectStore('records').get('key:dpop');
-        get.onsuccess = () => resolve(get.result as CryptoKeyPair);
-        get.onerror = () => reject(get.error);
+  const storage = { database: DATABASE_NAME, store: STORE_NAME, dpopKey: DPOP_KEY };
+  return page.evaluate(
+    async ({ url, method, accessToken, otherKey, nonce, storage }) => {
+      const b64u = (bytes: ArrayBuffer | Uint8Array) =>
+        btoa(String.fromCharCode(...new Uint8Array(bytes)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
+      const text = (value: unknown) => b64u(new TextEncoder().encode(JSON.stringify(value)));
+      const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
+        const open = indexedDB.open(storage.database);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction(storage.store).objectStore(storage.store).get(storage.dpopKey);
+          get.onsuccess = () => resolve(get.result as CryptoKeyPair);
+          get.onerror = () => reject(get.error);
+        };
+      });
+      const signer = otherKey
+        ? await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+        : pair;
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', signer.publicKey);
+      const ath = accessToken
+        ? b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)))
+        : undefined;
+      const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
+      const target = new URL(url);
+      const claims = {
+        jti: crypto.randomUUID(),
+        htm: method,
+        htu: `${target.origin}${target.pathname}`,
+        iat: Math.floor(Date.now() / 1000),
+        nonce,
+        ath,
       };
-    });
-    const signer = otherKey
-      ? await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
-      : pair;
-    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', signer.publicKey);
-    const ath = accessToken
-      ? b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)))
-      : undefined;
-    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
-    const target = new URL(url);
-    const claims = {
-      jti: crypto.randomUUID(),
-      htm: method,
-      htu: `${target.origin}${target.pathname}`,
-      iat: Math.floor(Date.now() / 1000),
-      nonce,
-      ath,
-    };
-    const input = `${text(header)}.${text(claims)}`;
-    const signature = await crypto.subtle.sign(
-      { name: 'ECDSA', hash: 'SHA-256' },
-      signer.privateKey,
-      new TextEncoder().encode(input),
-    );
-    return `${input}.${b64u(signature)}`;
-  }, request);
+      const input = `${text(header)}.${text(claims)}`;
+      const signature = await crypto.subtle.sign(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        signer.privateKey,
+        new TextEncoder().encode(input),
+      );
+      return `${input}.${b64u(signature)}`;
+    },
+    { ...request, storage },
+  );
 }
 
 /**
@@ -174,46 +181,50 @@ export async function presentRefreshTokenFromApp(
  * `fieldpass-inspector`), keyed by record name; `{}` when the app has not created it (opening it
  * here would create an empty one the app could then not set up).
  */
-export async function idbRecords(page: Page, database = 'fieldpass'): Promise<Record<string, unknown>> {
-  return page.evaluate(async (database) => {
-    if (!(await indexedDB.databases()).some((d) => d.name === database)) return {};
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const open = indexedDB.open(database);
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('records')) return resolve({});
-        const out: Record<string, unknown> = {};
-        const cursor = db.transaction('records').objectStore('records').openCursor();
-        cursor.onsuccess = () => {
-          const c = cursor.result;
-          if (!c) return resolve(out);
-          out[String(c.key)] = c.value;
-          c.continue();
+export async function idbRecords(page: Page, database = DATABASE_NAME): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    async ({ database, store }) => {
+      if (!(await indexedDB.databases()).some((d) => d.name === database)) return {};
+      return new Promise<Record<string, unknown>>((resolve, reject) => {
+        const open = indexedDB.open(database);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains(store)) return resolve({});
+          const out: Record<string, unknown> = {};
+          const cursor = db.transaction(store).objectStore(store).openCursor();
+          cursor.onsuccess = () => {
+            const c = cursor.result;
+            if (!c) return resolve(out);
+            out[String(c.key)] = c.value;
+            c.continue();
+          };
         };
-      };
-    });
-  }, database);
+      });
+    },
+    { database, store: STORE_NAME },
+  );
 }
 
 /** The app's records without its keys (`key:aes`, `key:dpop`), which stay on the device across sign-outs. */
 export async function appRecords(page: Page): Promise<Record<string, unknown>> {
   const records = await idbRecords(page);
-  return Object.fromEntries(Object.entries(records).filter(([name]) => !name.startsWith('key:')));
+  return Object.fromEntries(Object.entries(records).filter(([name]) => !name.startsWith(KEY_PREFIX)));
 }
 
 /**
- * A sealed record, opened in the page with the app's own AES-GCM key (which cannot be exported,
- * only used there); from `database`, with that database's key. Undefined when there is none.
+ * Opens (or, with `seal`, writes) one sealed record in the page, with the database's own AES-GCM
+ * key, which cannot be exported, only used there. The format is the twin of `createSealedStore` in
+ * src/lib/storage/sealed-store.ts: `{ sealed: 1, iv, data }`, AES-GCM over the record's JSON with a
+ * 12-byte IV and `AAD_PREFIX` + the record's name as additional data. A change to one is a change
+ * to both.
  */
-export async function openRecord(
+async function sealedRecordInPage(
   page: Page,
-  name: string,
-  database = 'fieldpass',
+  record: { database: string; name: string; seal?: { value: unknown } },
 ): Promise<Record<string, unknown> | undefined> {
-  if (!(await idbRecords(page, database))[name]) return undefined;
   return page.evaluate(
-    async ({ name, database }) => {
+    async ({ database, name, seal, store, sealingKey, aadPrefix }) => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const open = indexedDB.open(database);
         open.onsuccess = () => resolve(open.result);
@@ -221,55 +232,59 @@ export async function openRecord(
       });
       const read = (key: string) =>
         new Promise<unknown>((resolve, reject) => {
-          const get = db.transaction('records').objectStore('records').get(key);
+          const get = db.transaction(store).objectStore(store).get(key);
           get.onsuccess = () => resolve(get.result);
           get.onerror = () => reject(get.error);
         });
-      const sealed = (await read(name)) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
-      const plain = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: sealed.iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
-        (await read('key:aes')) as CryptoKey,
-        sealed.data,
+      const key = (await read(sealingKey)) as CryptoKey;
+      const algorithm = (iv: Uint8Array<ArrayBuffer>) => ({
+        name: 'AES-GCM',
+        iv,
+        additionalData: new TextEncoder().encode(`${aadPrefix}${name}`),
+      });
+      if (!seal) {
+        const sealed = (await read(name)) as { iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
+        const plain = await crypto.subtle.decrypt(algorithm(sealed.iv), key, sealed.data);
+        return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+      }
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const data = await crypto.subtle.encrypt(
+        algorithm(iv),
+        key,
+        new TextEncoder().encode(JSON.stringify(seal.value)),
       );
-      return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+      await new Promise<void>((resolve, reject) => {
+        const transaction = db.transaction(store, 'readwrite');
+        transaction.objectStore(store).put({ sealed: 1, iv, data }, name);
+        transaction.oncomplete = () => resolve();
+        transaction.onerror = () => reject(transaction.error);
+      });
+      return undefined;
     },
-    { name, database },
+    { ...record, store: STORE_NAME, sealingKey: SEALING_KEY, aadPrefix: AAD_PREFIX },
   );
 }
 
 /**
+ * A sealed record, opened in the page with the app's own AES-GCM key; from `database`, with that
+ * database's key. Undefined when there is none.
+ */
+export async function openRecord(
+  page: Page,
+  name: string,
+  database = DATABASE_NAME,
+): Promise<Record<string, unknown> | undefined> {
+  if (!(await idbRecords(page, database))[name]) return undefined;
+  return sealedRecordInPage(page, { database, name });
+}
+
+/**
  * Writes `value` as a sealed record, sealed in the page with the app's own AES-GCM key the way
- * the app seals it (src/lib/storage/sealed-store.ts): to stage what an earlier version or another
- * configuration of the app left on the device.
+ * the app seals it: to stage what an earlier version or another configuration of the app left on
+ * the device.
  */
 export async function sealRecord(page: Page, name: string, value: unknown): Promise<void> {
-  await page.evaluate(
-    async ({ name, value }) => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const open = indexedDB.open('fieldpass');
-        open.onsuccess = () => resolve(open.result);
-        open.onerror = () => reject(open.error);
-      });
-      const key = await new Promise<CryptoKey>((resolve, reject) => {
-        const get = db.transaction('records').objectStore('records').get('key:aes');
-        get.onsuccess = () => resolve(get.result as CryptoKey);
-        get.onerror = () => reject(get.error);
-      });
-      const iv = crypto.getRandomValues(new Uint8Array(12));
-      const data = await crypto.subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(`fieldpass:${name}`) },
-        key,
-        new TextEncoder().encode(JSON.stringify(value)),
-      );
-      await new Promise<void>((resolve, reject) => {
-        const transaction = db.transaction('records', 'readwrite');
-        transaction.objectStore('records').put({ sealed: 1, iv, data }, name);
-        transaction.oncomplete = () => resolve();
-        transaction.onerror = () => reject(transaction.error);
-      });
-    },
-    { name, value },
-  );
+  await sealedRecordInPage(page, { database: DATABASE_NAME, name, seal: { value } });
 }
 
 /** The stored token set, opened (see `openRecord`). */
@@ -356,6 +371,49 @@ export async function signIn(page: Page, options: SignInOptions = {}): Promise<v
   for (const scope of options.refuseAtServer ?? []) await page.getByRole('checkbox', { name: scope }).uncheck();
   await press(page.getByRole('button', { name: options.deny ? 'Deny' : 'Allow' }));
   await page.waitForURL(`${APP_ORIGIN}/**`);
+}
+
+/** The home page's heading while the demo account is signed in. */
+export function signedInHeading(page: Page): Locator {
+  return page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
+}
+
+/** `signIn`'s options, and the sandbox's settings for the test (see `configureSandbox`). */
+export interface HomeOptions extends SignInOptions {
+  sandbox?: Record<string, number>;
+}
+
+/**
+ * The start most tests share: the sandbox's settings for the test when given, the whole sign-in
+ * (see `signIn`), then the home page showing the seeded work order, fetched from the API.
+ */
+export async function signInToHome(page: Page, { sandbox, ...options }: HomeOptions = {}): Promise<void> {
+  if (sandbox) await configureSandbox(page.request, sandbox);
+  await signIn(page, options);
+  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+}
+
+/**
+ * Runs `check` again and again for `ms` and fails at the first time it fails: for what must stay
+ * true for a while, such as nothing more reaching the sandbox once a session has ended.
+ */
+export async function holdsFor(ms: number, check: () => Promise<void> | void): Promise<void> {
+  const until = Date.now() + ms;
+  await check();
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
+    await check();
+  }
+}
+
+/** Fails if `pick` of the sandbox's counters moves from its present value within `ms`. */
+export async function expectSandboxSteady(
+  request: APIRequestContext,
+  pick: (stats: SandboxStats) => unknown,
+  ms: number,
+): Promise<void> {
+  const settled = pick(await sandboxStats(request));
+  await holdsFor(ms, async () => expect(pick(await sandboxStats(request))).toEqual(settled));
 }
 
 export const test = base.extend<{ resetSandbox: void; noSecretsReachTheBrowser: void }>({

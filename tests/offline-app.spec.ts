@@ -12,6 +12,7 @@ import {
   sandboxStats,
   sealRecord,
   signIn,
+  signInToHome,
   storedSession,
   test,
 } from './fixtures';
@@ -116,8 +117,7 @@ test('the cache holds the app only: no callback, /api or other-origin URL, no to
   // Fentu calls all pass through it.
   await page.goto('/');
   await serviceWorkerInControl(page);
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page);
   await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === DEVICE_COOKIE)).toBe(true);
   await page.reload();
   await freshWorkOrders(page);

@@ -14,6 +14,7 @@ import {
   recordTokenResponses,
   sandboxStats,
   signIn,
+  signInToHome,
   test,
 } from './fixtures';
 import { API_BASE_URL, ISSUER, SECOND } from './harness';
@@ -48,8 +49,7 @@ const recordNames = async (page: Page, prefix: string) =>
   Object.keys(await idbRecords(page)).filter((name) => name.startsWith(prefix));
 
 async function signInReady(page: Page) {
-  await signIn(page, { tick: ['write:work-orders'] });
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { tick: ['write:work-orders'] });
   // The customer list feeds the form's customer choice.
   await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
 }

@@ -2,11 +2,16 @@
 // rate limits and missing permissions — observed in the browser and at the sandbox.
 
 import type { Page } from '@playwright/test';
+import { DPOP_KEY } from '#lib/oauth/dpop.ts';
+import { DATABASE_NAME, STORE_NAME } from '#lib/base/record-names.ts';
+import { SEALING_KEY } from '#lib/storage/sealed-store.ts';
 import {
   configureSandbox,
   expect,
+  expectSandboxSteady,
   fetchWithProof,
   freshWorkOrders,
+  holdsFor,
   idbRecords,
   nextAuthorizationParams,
   presentRefreshToken,
@@ -14,12 +19,15 @@ import {
   recordTokenResponses,
   sandboxStats,
   signIn,
+  signInToHome,
+  signedInHeading,
   storedSession,
   test,
 } from './fixtures';
-import { API_BASE_URL, DEMO, ISSUER } from './harness';
+import { API_BASE_URL, ISSUER } from './harness';
 
-const signedIn = (page: Page) => page.getByRole('heading', { name: `Signed in as ${DEMO.name}` });
+/** Where the app keeps its records, passed to code that runs in the page. */
+const STORAGE = { database: DATABASE_NAME, store: STORE_NAME };
 const isRefresh = (body: string | null) => new URLSearchParams(body ?? '').get('grant_type') === 'refresh_token';
 
 test('sign-in and sign-out reach every open tab within a second (#47)', async ({ context, page }) => {
@@ -28,8 +36,8 @@ test('sign-in and sign-out reach every open tab within a second (#47)', async ({
   await expect(other.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
 
   await signIn(page);
-  await expect(signedIn(page)).toBeVisible();
-  await expect(signedIn(other)).toBeVisible({ timeout: 1_000 });
+  await expect(signedInHeading(page)).toBeVisible();
+  await expect(signedInHeading(other)).toBeVisible({ timeout: 1_000 });
 
   await other.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible({ timeout: 1_000 });
@@ -41,13 +49,12 @@ test('invalid_grant ends the session in every tab, once, with a plain message (#
   page,
   request,
 }) => {
-  await configureSandbox(request, { accessTokenTtl: 4 });
   // Every tab's token responses: whichever tab refreshes, the first refresh token is rotated out.
   const tokens = recordTokenResponses(context);
-  await signIn(page);
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4 } });
   const other = await context.newPage();
   await other.goto('/');
-  await expect(signedIn(other)).toBeVisible();
+  await expect(signedInHeading(other)).toBeVisible();
   // Another holder of the key replays a rotated-out token: the server revokes the grant.
   await expect.poll(() => tokens.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
   const replay = await presentRefreshTokenFromApp(page, tokens[0].refresh_token);
@@ -58,10 +65,10 @@ test('invalid_grant ends the session in every tab, once, with a plain message (#
     await expect(tab.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
     await expect(tab.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
   }
-  await page.waitForTimeout(5_000);
-  const after = await sandboxStats(request);
   // One tab's refresh met invalid_grant; the other followed it without asking the server again.
-  expect(after.token.refresh.rejected - before.token.refresh.rejected).toBe(1);
+  const rejected = async () => (await sandboxStats(request)).token.refresh.rejected - before.token.refresh.rejected;
+  await expect.poll(rejected).toBe(1);
+  await holdsFor(5_000, async () => expect(await rejected()).toBe(1));
   expect(await storedSession(page)).toBeUndefined();
 });
 
@@ -69,20 +76,25 @@ test('reopened after the refresh token expired: back to Sign in with the reason,
   page,
   request,
 }) => {
+  // The refresh tokens the sandbox still holds: this test's expire together (a rotated one keeps
+  // the time left of the one it replaced), every other test's live for days.
+  const liveRefreshTokens = async () => {
+    const { active, consumed } = (await sandboxStats(request)).refreshTokens;
+    return active + consumed;
+  };
+  const othersLive = await liveRefreshTokens();
   await configureSandbox(request, { accessTokenTtl: 2, refreshTokenTtl: 8 });
   await signIn(page);
-  await expect(signedIn(page)).toBeVisible();
+  await expect(signedInHeading(page)).toBeVisible();
   await page.goto('about:blank');
-  await page.waitForTimeout(9_000);
+  await expect.poll(liveRefreshTokens, { timeout: 15_000 }).toBeLessThanOrEqual(othersLive);
 
   await page.goto('/');
 
   await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible();
   await expect(page.getByText('Your sign-in expired or was revoked.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Sign in again' })).toBeVisible();
-  const settled = (await sandboxStats(request)).token.refresh.rejected;
-  await page.waitForTimeout(3_000);
-  expect((await sandboxStats(request)).token.refresh.rejected).toBe(settled);
+  await expectSandboxSteady(request, (stats) => stats.token.refresh.rejected, 3_000);
 });
 
 test('tokens are DPoP-bound: the refresh token and access token are refused without the app key (#75, #79)', async ({
@@ -90,8 +102,7 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
   request,
 }) => {
   const tokens = recordTokenResponses(page);
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page);
   const issued = tokens.at(-1)!;
   expect(issued.token_type).toBe('DPoP');
   const before = await sandboxStats(request);
@@ -132,28 +143,31 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
   await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 
   // The private key cannot be exported, and the stored token set is ciphertext (#61, #75).
-  const keys = await page.evaluate(async () => {
-    const open = indexedDB.open('fieldpass');
-    const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
-    const get = (name: string) =>
-      new Promise<unknown>((resolve) => {
-        const request = db.transaction('records').objectStore('records').get(name);
-        request.onsuccess = () => resolve(request.result);
-      });
-    const dpop = (await get('key:dpop')) as CryptoKeyPair;
-    const aes = (await get('key:aes')) as CryptoKey;
-    const refuses = (key: CryptoKey) =>
-      crypto.subtle.exportKey('jwk', key).then(
-        () => false,
-        () => true,
-      );
-    return {
-      dpopExtractable: dpop.privateKey.extractable,
-      dpopExportRefused: await refuses(dpop.privateKey),
-      aesExtractable: aes.extractable,
-      aesExportRefused: await refuses(aes),
-    };
-  });
+  const keys = await page.evaluate(
+    async ({ database, store, dpopKey, sealingKey }) => {
+      const open = indexedDB.open(database);
+      const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
+      const get = (name: string) =>
+        new Promise<unknown>((resolve) => {
+          const request = db.transaction(store).objectStore(store).get(name);
+          request.onsuccess = () => resolve(request.result);
+        });
+      const dpop = (await get(dpopKey)) as CryptoKeyPair;
+      const aes = (await get(sealingKey)) as CryptoKey;
+      const refuses = (key: CryptoKey) =>
+        crypto.subtle.exportKey('jwk', key).then(
+          () => false,
+          () => true,
+        );
+      return {
+        dpopExtractable: dpop.privateKey.extractable,
+        dpopExportRefused: await refuses(dpop.privateKey),
+        aesExtractable: aes.extractable,
+        aesExportRefused: await refuses(aes),
+      };
+    },
+    { ...STORAGE, dpopKey: DPOP_KEY, sealingKey: SEALING_KEY },
+  );
   expect(keys).toEqual({
     dpopExtractable: false,
     dpopExportRefused: true,
@@ -163,15 +177,15 @@ test('tokens are DPoP-bound: the refresh token and access token are refused with
   const raw = JSON.stringify(await idbRecords(page), (_key, value: unknown) =>
     value instanceof Object && 'byteLength' in value ? '[bytes]' : value,
   );
-  const rawBytes = await page.evaluate(async () => {
-    const open = indexedDB.open('fieldpass');
+  const rawBytes = await page.evaluate(async ({ database, store }) => {
+    const open = indexedDB.open(database);
     const db = await new Promise<IDBDatabase>((resolve) => (open.onsuccess = () => resolve(open.result)));
     const record = await new Promise<{ data: ArrayBuffer }>((resolve) => {
-      const request = db.transaction('records').objectStore('records').get('session');
+      const request = db.transaction(store).objectStore(store).get('session');
       request.onsuccess = () => resolve(request.result);
     });
     return new TextDecoder('latin1').decode(record.data);
-  });
+  }, STORAGE);
   for (const token of [issued.access_token, issued.refresh_token]) {
     expect(raw).not.toContain(token);
     expect(rawBytes).not.toContain(token);
@@ -195,9 +209,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   page,
   request,
 }) => {
-  await configureSandbox(request, { accessTokenTtl: 4 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4 } });
   const before = await sandboxStats(request);
 
   await dropNextRefreshAnswer(page);
@@ -210,8 +222,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   expect(ended.token.refresh.reuseDetected - before.token.refresh.reuseDetected).toBe(1);
   expect(await storedSession(page)).toBeUndefined();
   // No loop: nothing more is sent once the session has ended.
-  await page.waitForTimeout(5_000);
-  expect((await sandboxStats(request)).token.refresh.rejected).toBe(ended.token.refresh.rejected);
+  await expectSandboxSteady(request, (stats) => stats.token.refresh.rejected, 5_000);
 
   // Tap one: Sign in again goes straight to Fentu with the same permissions. Tap two: Allow
   // (the grant was revoked, so Fentu asks again; the login itself is remembered).
@@ -219,7 +230,7 @@ test('a refresh whose answer was lost: one reuse detection, a plain message, bac
   await page.waitForURL(`${ISSUER}/**`);
   await expect(page.getByLabel('Password')).toHaveCount(0);
   await page.getByRole('button', { name: 'Allow' }).click();
-  await expect(signedIn(page)).toBeVisible();
+  await expect(signedInHeading(page)).toBeVisible();
   await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
 });
 
@@ -228,9 +239,7 @@ test('a refresh whose answer was lost, on a server with a reuse grace window: re
   request,
 }) => {
   // A one-second window: only a retry made at once, not one after the back-off, falls inside it.
-  await configureSandbox(request, { accessTokenTtl: 4, refreshGrace: 1 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4, refreshGrace: 1 } });
   const before = await sandboxStats(request);
 
   await dropNextRefreshAnswer(page);
@@ -240,7 +249,7 @@ test('a refresh whose answer was lost, on a server with a reuse grace window: re
     .toBe(before.token.refresh.graceReplays + 1);
   const after = await sandboxStats(request);
   expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
-  await expect(signedIn(page)).toBeVisible();
+  await expect(signedInHeading(page)).toBeVisible();
   await page.getByRole('region', { name: 'Work orders' }).getByRole('button', { name: 'Reload' }).click();
   await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
   expect((await sandboxStats(request)).api.byStatus['401'] ?? 0).toBe(before.api.byStatus['401'] ?? 0);
@@ -250,9 +259,7 @@ test('refresh fails while the server is down: the session stays, a quiet line sa
   page,
   request,
 }) => {
-  await configureSandbox(request, { accessTokenTtl: 4 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4 } });
   const refreshToken = (await storedSession(page))?.refresh_token;
   let down = true;
   const refused: number[] = [];
@@ -271,8 +278,7 @@ test('refresh fails while the server is down: the session stays, a quiet line sa
   for (const panel of ['Work orders', 'Customers', 'Assets']) {
     await page.getByRole('region', { name: panel }).getByRole('button', { name: 'Reload' }).click();
   }
-  await page.waitForTimeout(500);
-  expect(refused.length - beforeCalls).toBeLessThanOrEqual(1);
+  await holdsFor(500, () => expect(refused.length - beforeCalls).toBeLessThanOrEqual(1));
   await expect.poll(() => refused.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
   // Back-off with jitter grows: at least 1 s, then at least 2 s (the lower bounds of 1–2 s and 2–4 s).
   expect(refused[1] - refused[0]).toBeGreaterThanOrEqual(1_000);
@@ -293,12 +299,12 @@ test('offline: the app says so, keeps the session, and refreshes as soon as the 
   page,
   request,
 }) => {
-  await configureSandbox(request, { accessTokenTtl: 4 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4 } });
   await context.setOffline(true);
   await expect(page.getByTestId('connection')).toContainText('Offline');
-  await page.waitForTimeout(6_000);
+  // Offline past the access token's expiry, so its refresh was due and could not be made.
+  const expiresAt = Number((await storedSession(page))?.expires_at);
+  await expect.poll(() => page.evaluate(() => Date.now()), { timeout: 10_000 }).toBeGreaterThan(expiresAt);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   const before = await sandboxStats(request);
 
@@ -318,9 +324,7 @@ test('the API rate limit: a countdown to Retry-After, then exactly one retry tha
   request,
 }) => {
   // Three lists on the home page use up the limit of 3; the window resets after 5 s.
-  await configureSandbox(request, { rateLimit: 3, rateLimitWindow: 5 });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { rateLimit: 3, rateLimitWindow: 5 } });
   const before = await sandboxStats(request);
 
   await page.getByRole('button', { name: 'Reload' }).first().click();
@@ -347,7 +351,7 @@ test('403 insufficient_scope offers consent for exactly the missing scope, and t
     return route.fulfill({ response, json: body });
   });
   await signIn(page, { refuseAtServer: ['read:customers'] });
-  await expect(signedIn(page)).toBeVisible();
+  await expect(signedInHeading(page)).toBeVisible();
   await page.unroute(`${ISSUER}/token`);
 
   // The API refuses the customer list: the app names the permission and offers exactly it.
@@ -380,9 +384,7 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
 }) => {
   test.setTimeout(120_000);
   const ttl = 6;
-  await configureSandbox(request, { accessTokenTtl: ttl });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: ttl } });
   const tabs = [page];
   for (let i = 1; i < 5; i += 1) {
     const tab = await context.newPage();
@@ -401,6 +403,7 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
         );
         await tab.getByRole('button', { name: 'Reload' }).first().click();
         expect((await answered).status(), `tab ${index} call ${call}`).toBe(200);
+        // A person's pace between taps, different in each tab: the calls spread over several expiries.
         await tab.waitForTimeout(700 + ((index * 137 + call * 71) % 400));
       }
     }),
@@ -417,5 +420,5 @@ test('five tabs, twenty API calls each, across several expiries: one refresh per
   expect(after.token.refresh.reuseDetected).toBe(before.token.refresh.reuseDetected);
   expect(after.token.refresh.rejected).toBe(before.token.refresh.rejected);
   expect((after.api.byStatus['401'] ?? 0) - (before.api.byStatus['401'] ?? 0)).toBe(0);
-  for (const tab of tabs) await expect(signedIn(tab)).toBeVisible();
+  for (const tab of tabs) await expect(signedInHeading(tab)).toBeVisible();
 });

@@ -2,15 +2,15 @@
 
 import {
   appRecords,
-  configureSandbox,
   expect,
+  expectSandboxSteady,
   freshWorkOrders,
   idbRecords,
   presentRefreshTokenFromApp,
   press,
   recordTokenResponses,
   sandboxStats,
-  signIn,
+  signInToHome,
   storedSession,
   test,
 } from './fixtures';
@@ -20,10 +20,8 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
   page,
   request,
 }) => {
-  await configureSandbox(request, { accessTokenTtl: 4 });
   const tokens = recordTokenResponses(page);
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page, { sandbox: { accessTokenTtl: 4 } });
   const before = await sandboxStats(request);
   const firstRefreshToken = tokens[0].refresh_token;
 
@@ -56,20 +54,18 @@ test('a short-lived access token is refreshed, and the rotated-out refresh token
   await expect(page.getByRole('heading', { name: 'Your session has ended' })).toBeVisible({ timeout: 15_000 });
   await expect(page.getByRole('link', { name: 'Sign in' }).first()).toBeVisible();
   expect(await idbRecords(page)).not.toHaveProperty('session');
-  const settled = (await sandboxStats(request)).token.refresh.rejected;
-  await page.waitForTimeout(5_000);
-  expect((await sandboxStats(request)).token.refresh.rejected).toBe(settled);
+  await expectSandboxSteady(request, (stats) => stats.token.refresh.rejected, 5_000);
 });
 
 test(
   'reopened after the access token expired: refreshed silently, no redirect',
   { tag: '@device' },
   async ({ page, request }) => {
-    await configureSandbox(request, { accessTokenTtl: 3 });
-    await signIn(page);
-    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+    await signInToHome(page, { sandbox: { accessTokenTtl: 3 } });
+    const expiresAt = Number((await storedSession(page))?.expires_at);
     await page.goto('about:blank');
-    await page.waitForTimeout(4_000);
+    // Away until the access token the app holds has expired.
+    await expect.poll(() => Date.now(), { timeout: 10_000 }).toBeGreaterThan(expiresAt);
     const before = await sandboxStats(request);
 
     await page.goto('/');
@@ -87,8 +83,7 @@ test(
   { tag: '@device' },
   async ({ page, request }) => {
     const tokens = recordTokenResponses(page);
-    await signIn(page);
-    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+    await signInToHome(page);
     const refreshToken = tokens.at(-1)!.refresh_token;
     const before = await sandboxStats(request);
 
@@ -118,8 +113,7 @@ test('signed out with no connection: signed out here at once, and Fentu is told 
   request,
 }) => {
   const tokens = recordTokenResponses(page);
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page);
   const refreshToken = tokens.at(-1)!.refresh_token;
   const before = await sandboxStats(request);
 

@@ -16,6 +16,7 @@ import {
   recordTokenResponses,
   sandboxStats,
   signIn,
+  signInToHome,
   storedSession,
   test,
 } from './fixtures';
@@ -284,8 +285,7 @@ test('tokens are kept in IndexedDB only: not in web storage, cookies or any URL 
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   const tokens = recordTokenResponses(page);
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page);
 
   const { access_token, refresh_token } = tokens[0];
   expect(access_token).toBeTruthy();
@@ -371,8 +371,7 @@ test(
   'a reload keeps the user signed in without another sign-in or token request',
   { tag: '@device' },
   async ({ page, request }) => {
-    await signIn(page);
-    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+    await signInToHome(page);
     const before = await sandboxStats(request);
 
     await page.reload();
@@ -406,8 +405,7 @@ test('the same callback URL opened again is refused and makes no second exchange
   page.on('request', (r) => {
     if (r.isNavigationRequest() && r.url().startsWith(`${APP_ORIGIN}/callback?`)) callbackUrl = r.url();
   });
-  await signIn(page);
-  await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+  await signInToHome(page);
   expect(new URL(callbackUrl).searchParams.get('code')).toBeTruthy();
 
   // Back and reload never land on the code-bearing URL: it was replaced in history.
@@ -428,8 +426,7 @@ test(
   'closed and opened again later: still signed in from the stored session, no trip to Fentu',
   { tag: '@device' },
   async ({ context, page, request }) => {
-    await signIn(page);
-    await expect(page.getByRole('link', { name: 'Quarterly chiller service' })).toBeVisible();
+    await signInToHome(page);
     await page.close();
     const before = await sandboxStats(request);
 

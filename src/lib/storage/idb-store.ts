@@ -1,10 +1,7 @@
 import { createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
 import { FieldpassError } from '../base/errors.js';
+import { DATABASE_NAME, STORE_NAME } from '../base/record-names.js';
 import type { RecordStore } from '../base/record-store.js';
-
-/** The database and object store Fieldpass keeps its records in. */
-const DATABASE_NAME = 'fieldpass';
-const STORE_NAME = 'records';
 
 function unavailable(cause: unknown): never {
   throw new FieldpassError('STORAGE_UNAVAILABLE', 'IndexedDB refused', {}, cause);

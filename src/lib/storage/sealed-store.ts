@@ -1,13 +1,14 @@
 import type { Lock } from '../base/lock.js';
+import { AAD_PREFIX, KEY_PREFIX } from '../base/record-names.js';
 import type { RecordStore } from '../base/record-store.js';
 
 /** Where the AES-GCM key lives: in the same store, as a non-extractable CryptoKey. */
 export const SEALING_KEY = 'key:aes';
 
-/** Records under this prefix are keys themselves (CryptoKeys IndexedDB keeps as they are). */
-const KEY_PREFIX = 'key:';
-
-/** A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. */
+/**
+ * A record as it sits in IndexedDB: AES-GCM ciphertext of its JSON, bound to its record key. The
+ * end-to-end tests read and write this format in the page (tests/fixtures.ts): change both together.
+ */
 export interface SealedRecord {
   sealed: 1;
   iv: Uint8Array<ArrayBuffer>;
@@ -52,7 +53,7 @@ export function createSealedStore(inner: RecordStore, lock: Lock): RecordStore {
         throw err;
       }));
 
-  const additionalData = (name: string) => new TextEncoder().encode(`fieldpass:${name}`);
+  const additionalData = (name: string) => new TextEncoder().encode(AAD_PREFIX + name);
 
   async function seal(name: string, value: unknown): Promise<SealedRecord> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
