@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
-import { FENTU_SCOPE_DESCRIPTIONS } from '../oauth/scopes.js';
+import { FENTU_SCOPE_DESCRIPTIONS } from '../catalogs/fentu-scopes.js';
+import { FENTU_SCOPES } from '../oauth/scopes.js';
 import {
   TENANT_SCOPE_PLACEHOLDER,
   buildScope,
@@ -169,5 +170,11 @@ describe('buildScope', () => {
       expect(buildScope(long, { kind: 'none' })).toMatchObject({ limit: undefined, over: false });
       expect(buildScope(long, { kind: 'none', limit: 100 })).toMatchObject({ limit: 100, over: true });
     });
+  });
+});
+
+describe('FENTU_SCOPES and the Fentu scope table', () => {
+  it('are the scopes the Fentu scope table describes, in its order', () => {
+    expect(FENTU_SCOPES).toEqual(Object.keys(FENTU_SCOPE_DESCRIPTIONS));
   });
 });

@@ -2,14 +2,8 @@
 // a selection with the warnings a developer should see before sending it. Framework-free.
 
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
-import {
-  FENTU_SCOPE_DESCRIPTIONS,
-  IDENTITY_SCOPE_DESCRIPTIONS,
-  SCOPE_TOKEN,
-  TENANT_ID,
-  TENANT_SCOPE,
-  describeScope,
-} from '../oauth/scopes.js';
+import { SCOPE_TOKEN, TENANT_ID, TENANT_SCOPE } from '../oauth/scopes.js';
+import { FENTU_SCOPE_DESCRIPTIONS, IDENTITY_SCOPE_DESCRIPTIONS, describeScope } from '../catalogs/fentu-scopes.js';
 
 /** Which provider's scope rules apply. */
 export type ScopeKind = 'fentu' | 'fenergo' | 'fenris' | 'none';

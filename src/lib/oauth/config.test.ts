@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLIENT_VARIABLES, clientEnvOf, parseClientConfig, type ClientEnv } from './config.js';
 import { FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
-import { FENTU_SCOPE_DESCRIPTIONS } from './scopes.js';
+import { FENTU_SCOPES } from './scopes.js';
 
 const APP = 'http://127.0.0.1:4173';
 
@@ -31,7 +31,7 @@ describe('parseClientConfig: sandbox defaults', () => {
     expect(config.apiBaseUrl).toBe('http://127.0.0.1:9100');
     expect(config.redirectUri).toBe(`${APP}/callback`);
     expect(config.endpoints).toBeUndefined();
-    expect(config.scopeCatalog.map((s) => s.scope)).toEqual([
+    expect(config.scopes).toEqual([
       'read:work-orders',
       'write:work-orders',
       'read:customers',
@@ -63,7 +63,7 @@ describe('parseClientConfig: a configured server', () => {
       apiBaseUrl: 'https://api.example.com',
       redirectUri: `${APP}/callback`,
     });
-    expect(config.scopeCatalog.map((s) => s.scope)).toEqual(['read:work-orders', 'read:customers']);
+    expect(config.scopes).toEqual(['read:work-orders', 'read:customers']);
   });
 
   // #1: the issuer is compared character for character, so it is kept exactly as written.
@@ -250,20 +250,17 @@ describe('parseClientConfig: refused configurations', () => {
 });
 
 describe('parseClientConfig: scopes', () => {
-  it('keeps unknown scope ids, marked unknown, and drops repeats', () => {
+  it('keeps unknown scope ids and drops repeats', () => {
     const config = parseClientConfig(
       { ...CONFIGURED, PUBLIC_FENTU_SCOPES: ' read:work-orders  tenant.audit\tread:work-orders ' },
       APP,
     );
-    expect(config.scopeCatalog.map((s) => [s.scope, s.access])).toEqual([
-      ['read:work-orders', 'read'],
-      ['tenant.audit', 'unknown'],
-    ]);
+    expect(config.scopes).toEqual(['read:work-orders', 'tenant.audit']);
   });
 
   it('offers every Fentu scope when none are configured', () => {
     const config = parseClientConfig(CONFIGURED, APP);
-    expect(config.scopeCatalog.map((s) => s.scope)).toEqual(Object.keys(FENTU_SCOPE_DESCRIPTIONS));
+    expect(config.scopes).toEqual(FENTU_SCOPES);
   });
 });
 

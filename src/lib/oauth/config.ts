@@ -1,7 +1,7 @@
 import { collectProblems, FieldpassError } from '../base/errors.js';
 import { SANDBOX_API_BASE_URL, SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../base/sandbox.js';
 import { assertSecureEndpoint } from './endpoints.js';
-import { FENTU_SCOPE_DESCRIPTIONS, SCOPE_TOKEN, describeScope, type ScopeInfo } from './scopes.js';
+import { FENTU_SCOPES, SCOPE_TOKEN } from './scopes.js';
 
 /** Endpoints typed in by hand, for authorization servers without a discovery document. */
 export interface ManualEndpoints {
@@ -21,8 +21,8 @@ export interface ClientConfig {
   endpoints?: ManualEndpoints;
   clientId: string;
   redirectUri: string;
-  /** Every scope the app may request, in display order. */
-  scopeCatalog: ScopeInfo[];
+  /** The scopes to offer, in order, each once. */
+  scopes: string[];
   apiBaseUrl: string;
   /** `auto`: push the authorization request when the server offers it; `off`: never. */
   par: ParSetting;
@@ -91,9 +91,7 @@ function redirectUriOf(env: ClientEnv, appOrigin: string): string {
 
 /** The scopes to offer, in order: scope-tokens separated by spaces, the Fentu scope table by default. */
 function scopeIdsOf(env: ClientEnv): string[] {
-  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? Object.keys(FENTU_SCOPE_DESCRIPTIONS).join(' '))
-    .split(/\s+/)
-    .filter(Boolean);
+  const scopeIds = (env.PUBLIC_FENTU_SCOPES ?? FENTU_SCOPES.join(' ')).split(/\s+/).filter(Boolean);
   const badScope = scopeIds.find((scope) => !SCOPE_TOKEN.test(scope));
   if (badScope !== undefined || scopeIds.length === 0) {
     throw new FieldpassError(
@@ -158,7 +156,7 @@ export function parseClientConfig(rawEnv: ClientEnv, appOrigin: string): ClientC
     endpoints,
     clientId: clientId!,
     redirectUri: redirectUri!,
-    scopeCatalog: [...new Set(scopeIds)].map(describeScope),
+    scopes: [...new Set(scopeIds)],
     apiBaseUrl: apiBaseUrl!.replace(/\/$/, ''),
     par: par as ParSetting,
     sandbox: !configured,

@@ -1,33 +1,17 @@
-/** How much a scope lets the app do; the consent screen preselects `read` and `identity` only. */
-export type ScopeAccess = 'identity' | 'read' | 'write' | 'admin' | 'unknown';
+// Scope rules shared by the browser, the server and the inspector: the scope-token syntax, the
+// Fenergo tenant scope, and Fentu's `admin`, which grants every scope. What each scope means to a
+// user is in src/lib/catalogs/fentu-scopes.ts.
 
-export interface ScopeInfo {
-  /** The scope exactly as sent on the wire (RFC 6749 §3.3). */
-  scope: string;
-  /** What it allows, in the words of the Fentu scope table. */
-  description: string;
-  /** The resource it belongs to, for grouping on the consent screen. */
-  group: string;
-  access: ScopeAccess;
-}
-
-/** The Fentu FSM scope table (fentu-fsm-authentication.txt, "Available Scopes"). */
-export const FENTU_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  'read:work-orders': 'View work orders',
-  'write:work-orders': 'Create/update work orders',
-  'read:customers': 'View customers',
-  'write:customers': 'Create/update customers',
-  'read:assets': 'View assets',
-  'write:assets': 'Create/update assets',
-  admin: 'Full administrative access',
-};
-
-/** OpenID Connect scopes, requested only when the server lists them in `scopes_supported`. */
-export const IDENTITY_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  openid: 'Confirm who you are',
-  profile: 'See your name',
-  email: 'See your email address',
-};
+/** The Fentu FSM scopes (fentu-fsm-authentication.txt, "Available Scopes"): what the app asks for by default. */
+export const FENTU_SCOPES: readonly string[] = [
+  'read:work-orders',
+  'write:work-orders',
+  'read:customers',
+  'write:customers',
+  'read:assets',
+  'write:assets',
+  'admin',
+];
 
 /** A scope-token (RFC 6749 §3.3): printable ASCII but space, `"` and `\`. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -43,57 +27,7 @@ export function grants(scopes: readonly string[], scope: string): boolean {
   return scopes.includes(scope) || scopes.includes('admin');
 }
 
-function titleCase(resource: string): string {
-  const words = resource.replace(/[-_]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-/** Describes one scope id: its group, access level and description (unknown ids stay visible). */
-export function describeScope(scope: string): ScopeInfo {
-  if (Object.hasOwn(IDENTITY_SCOPE_DESCRIPTIONS, scope)) {
-    return { scope, description: IDENTITY_SCOPE_DESCRIPTIONS[scope], group: 'Your identity', access: 'identity' };
-  }
-  if (scope === 'admin') {
-    return { scope, description: FENTU_SCOPE_DESCRIPTIONS.admin, group: 'Administration', access: 'admin' };
-  }
-  const match = /^(read|write):(.+)$/.exec(scope);
-  if (match) {
-    const [, verb, resource] = match;
-    return {
-      scope,
-      description:
-        FENTU_SCOPE_DESCRIPTIONS[scope] ??
-        `${verb === 'read' ? 'View' : 'Create/update'} ${resource.replace(/-/g, ' ')}`,
-      group: titleCase(resource),
-      access: verb as 'read' | 'write',
-    };
-  }
-  return { scope, description: `Unknown scope: ${scope}`, group: 'Other', access: 'unknown' };
-}
-
-/** The scopes preselected on the consent screen: least privilege, so reads and identity only. */
-export function defaultSelection(catalog: readonly ScopeInfo[]): string[] {
-  return catalog.filter((s) => s.access === 'read' || s.access === 'identity').map((s) => s.scope);
-}
-
 /** Splits a space-delimited scope string (RFC 6749 §3.3) into its distinct values. */
 export function splitScopes(value: string | undefined | null): string[] {
   return [...new Set((value ?? '').split(' ').filter(Boolean))];
-}
-
-/**
- * The scopes the consent screen offers: the configured catalog, preceded by the OpenID Connect
- * identity scopes the server lists in `scopes_supported` (RFC 8414 §2), if it is an OpenID provider.
- */
-export function offeredScopes(
-  catalog: readonly ScopeInfo[],
-  scopesSupported: readonly string[] | undefined,
-): ScopeInfo[] {
-  const supported = scopesSupported ?? [];
-  const identity = supported.includes('openid')
-    ? Object.keys(IDENTITY_SCOPE_DESCRIPTIONS)
-        .filter((scope) => supported.includes(scope))
-        .map(describeScope)
-    : [];
-  return [...identity, ...catalog];
 }
