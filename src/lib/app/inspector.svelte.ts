@@ -229,8 +229,15 @@ export class Inspector {
   }
 
   async remove(): Promise<void> {
-    await this.#profiles.remove(this.profile.id);
-    this.saved = await this.#profiles.list();
+    this.problem = undefined;
+    try {
+      await this.#profiles.remove(this.profile.id);
+      this.saved = await this.#profiles.list();
+    } catch (err) {
+      console.error('The inspector could not delete a profile:', err);
+      this.problem = `Not deleted: ${codeMessage(err)}`;
+      return;
+    }
     this.importNotice = undefined;
     this.notice = `Deleted “${this.profile.name}”.`;
   }
@@ -331,9 +338,12 @@ export class Inspector {
       );
       this.request = { url, parameters, attempt, verifier: attempt.code_verifier, challenge: attempt.code_challenge };
     } catch (err) {
-      if (!(err instanceof StepProblemError)) throw err;
       this.request = undefined;
-      this.buildProblem = err.problem;
+      if (err instanceof StepProblemError) this.buildProblem = err.problem;
+      else {
+        console.error('The inspector could not build the request:', err);
+        this.problem = `The request was not built: ${codeMessage(err)}`;
+      }
     } finally {
       this.pushed = undefined;
       this.busy = undefined;

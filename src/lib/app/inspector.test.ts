@@ -117,3 +117,14 @@ describe('the client-credentials tester', () => {
     expect(inspector.ccProblem).toBeUndefined();
   });
 });
+
+test('a delete the store refuses: the profile stays listed, and the page says so in the words for its code', async () => {
+  const store = createMemoryStore();
+  const inspector = inspectorOver(store);
+  await inspector.save();
+  store.del = () => Promise.reject(new Error(RAW));
+  await inspector.remove();
+  expect(inspector.problem).toBe(`Not deleted: ${lineFor('UNEXPECTED')}`);
+  expect(inspector.notice).not.toMatch(/^Deleted/);
+  expect(inspector.saved.map((p) => p.id)).toEqual([inspector.profile.id]);
+});
