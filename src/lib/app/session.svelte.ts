@@ -1,6 +1,6 @@
 import { callApi, type ApiRequest, type ApiResult } from '../oauth/api.js';
 import type { ServerEndpoints } from '../oauth/authorization-server.js';
-import type { ParSetting } from '../oauth/config.js';
+import type { ClientConfig } from '../oauth/config.js';
 import { asFieldpassError, FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import type { SessionChange } from '../oauth/runtime.js';
 import {
@@ -15,6 +15,7 @@ import {
   type SignOutResult,
 } from '../oauth/session.js';
 import { clearOfflineData } from '../offline/cache.js';
+import { clientConfig } from './config.js';
 import { forgetSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
@@ -59,6 +60,8 @@ class SessionState {
   retryAt = $state<number | undefined>(undefined);
   /** What the browser says about the network. */
   online = $state(true);
+  /** The scopes the session was granted; empty when signed out. */
+  granted = $derived(this.session ? grantedScopes(this.session) : []);
   /** The last session's server and scopes, so "Sign in again" can go straight to the server. */
   lastSignIn = $state.raw<LastSignIn | undefined>(undefined);
   /** Who is signed in (issuer and `sub`), '' when no one: what is shown and kept per user follows it. */
@@ -95,12 +98,17 @@ class SessionState {
     }
   }
 
-  /** Takes a session that sign-in just stored. */
-  adopt(session: Session): void {
+  /**
+   * Finishes a sign-in once the callback's code exchange has stored its session (see
+   * beginCallback): shows it, so the next page has the user signed in from its first frame (and
+   * screen readers announce that page). Returns the page to go back to.
+   */
+  finishSignIn(signedIn: { session: Session; returnTo: string }): string {
     this.#listen();
-    this.#show(session);
+    this.#show(signedIn.session);
     this.problem = undefined;
     this.#schedule();
+    return signedIn.returnTo;
   }
 
   /**
@@ -153,29 +161,33 @@ class SessionState {
   }
 
   /**
+   * Starts a sign-in from the consent screen: an authorization request at `server` (see
+   * authorizationServer in consent.ts) for `scopes`, which comes back to `returnTo` (a path on this
+   * origin; anything else goes home).
+   */
+  async beginSignIn(options: { server: ServerEndpoints; scopes: string[]; returnTo: string | null }): Promise<void> {
+    await this.#redirect(options.server, configured().clientId, options.scopes, options.returnTo);
+  }
+
+  /**
    * Starts a new authorization request straight at the server, without the consent screen: for
    * one more scope (incremental consent: what is granted plus `scope`), or to sign in again with
    * the same scopes after the session ended. Goes back to `returnTo` afterwards.
    */
-  async authorizeAgain(options: {
-    redirectUri: string;
-    returnTo: string;
-    scope?: string;
-    par: ParSetting;
-  }): Promise<void> {
+  async authorizeAgain(options: { returnTo: string; scope?: string }): Promise<void> {
     // Set from the session whenever one is shown, and kept after it ends.
     const last = this.lastSignIn;
     if (!last) throw new FieldpassError('NOT_SIGNED_IN', 'There is no earlier sign-in to repeat');
-    const scopes = last.scopes;
+    const scopes = options.scope ? [...last.scopes, options.scope] : last.scopes;
+    await this.#redirect(last.server, last.clientId, scopes, options.returnTo);
+  }
+
+  /** Stores a new sign-in attempt and sends the browser to the authorization server for it. */
+  async #redirect(server: ServerEndpoints, clientId: string, scopes: string[], returnTo: string | null): Promise<void> {
+    const { redirectUri, par } = configured();
+    const origin = window.location.origin;
     const { url } = await startSignIn(
-      {
-        server: last.server,
-        clientId: last.clientId,
-        redirectUri: options.redirectUri,
-        scopes: options.scope ? [...scopes, options.scope] : scopes,
-        returnTo: safeReturnTo(options.returnTo, window.location.origin),
-        par: options.par,
-      },
+      { server, clientId, redirectUri, scopes, returnTo: safeReturnTo(returnTo, origin), par },
       browserRuntime(),
     );
     window.location.assign(url);
@@ -272,6 +284,13 @@ class SessionState {
     const delay = this.session.expires_at - refreshMargin(this.session) - Date.now();
     this.#timer = setTimeout(() => void this.keepFresh(), Math.max(delay, 1_000));
   }
+}
+
+/** The configured client, or the configuration problem thrown. */
+function configured(): ClientConfig {
+  const loaded = clientConfig();
+  if ('error' in loaded) throw loaded.error;
+  return loaded.config;
 }
 
 export const sessionState = new SessionState();
