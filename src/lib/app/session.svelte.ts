@@ -23,6 +23,9 @@ import { browserRuntime, onSessionChange } from './runtime.js';
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
 
+/** Why the app looks again: the device came back online, or the tab to the front. */
+export type Wake = 'online' | 'visible';
+
 const ENDED: readonly FieldpassErrorCode[] = ['SESSION_ENDED', 'NOT_SIGNED_IN'];
 
 /** What a new authorization request needs when the session is gone: where it was, and what it asked for. */
@@ -68,6 +71,7 @@ class SessionState {
   who = $derived(this.session ? `${this.session.server.issuer}\n${this.session.user?.sub}` : '');
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
+  #wakeListeners = new Set<(wake: Wake) => void>();
   /** True in the one tab that keeps the refresh timers; the others follow its broadcasts. */
   #leader = false;
   /** Counts sign-outs and ends, so a read that started before one cannot bring the session back. */
@@ -127,11 +131,25 @@ class SessionState {
     }
   }
 
-  /** The device is back online or the tab is visible again: timers may have died, so check now. */
-  wake(): void {
+  /**
+   * The network came or went, or the tab was shown or hidden: timers stall in sleeping tabs and on
+   * sleeping tablets, so the token is checked now, and whoever listens (the outbox) is told.
+   */
+  #wake(event: Event): void {
     this.online = navigator.onLine;
     if (this.online) this.#sendRevocations();
-    if (this.online && document.visibilityState === 'visible') void this.keepFresh(true);
+    const visible = document.visibilityState === 'visible';
+    if (this.online && visible) void this.keepFresh(true);
+    const wake =
+      event.type === 'online' ? 'online' : event.type === 'visibilitychange' && visible ? 'visible' : undefined;
+    if (wake) this.#wakeListeners.forEach((listener) => listener(wake));
+  }
+
+  /** Calls `listener` whenever the device comes back online or the tab to the front. Returns the unsubscribe. */
+  onWake(listener: (wake: Wake) => void): () => void {
+    this.#listen();
+    this.#wakeListeners.add(listener);
+    return () => this.#wakeListeners.delete(listener);
   }
 
   /** Tells the server about sign-outs it could not be reached for. */
@@ -210,6 +228,9 @@ class SessionState {
     if (this.#listening) return;
     this.#listening = true;
     this.online = navigator.onLine;
+    window.addEventListener('online', (event) => this.#wake(event));
+    window.addEventListener('offline', (event) => this.#wake(event));
+    document.addEventListener('visibilitychange', (event) => this.#wake(event));
     onSessionChange((change) => void this.#follow(change));
     whenTimerLeader(() => {
       this.#leader = true;
@@ -280,7 +301,7 @@ class SessionState {
     if (this.retryAt !== undefined) return;
     clearTimeout(this.#timer);
     if (!this.session || !this.#leader) return;
-    // Timers stall in sleeping tabs; wake() also checks the token when the tab comes back.
+    // Timers stall in sleeping tabs; #wake also checks the token when the tab comes back.
     const delay = this.session.expires_at - refreshMargin(this.session) - Date.now();
     this.#timer = setTimeout(() => void this.keepFresh(), Math.max(delay, 1_000));
   }
