@@ -12,14 +12,14 @@ import {
   retryRevocations,
   signOut,
   type Session,
-  type SignOutResult,
 } from '../oauth/session.js';
 import { clearOfflineData } from '../offline/cache.js';
 import { clientConfig } from './config.js';
-import { forgetSignIn } from './device.js';
+import { forgetSignIn, recordSignIn } from './device.js';
 import { safeReturnTo } from '../oauth/return-to.js';
 import { startSignIn } from '../oauth/sign-in.js';
 import { browserRuntime, onSessionChange } from './runtime.js';
+import { countUnsent, signOutNotice, type Unsent } from './sign-out.js';
 
 type Status = 'loading' | 'signed-out' | 'signed-in';
 
@@ -52,7 +52,8 @@ function whenTimerLeader(lead: () => void): void {
 /**
  * The session as the UI sees it: loaded from IndexedDB, kept fresh on a timer and whenever the
  * tab wakes or the device comes back online, retried with back-off while the server cannot be
- * reached, and ended — in every tab, once — when the server says it is over.
+ * reached, and ended — in every tab, once — when the server says it is over. It owns the flows
+ * that change it: signing in, signing out, and the device's note that a sign-in is stored here.
  */
 class SessionState {
   status = $state<Status>('loading');
@@ -63,6 +64,8 @@ class SessionState {
   retryAt = $state<number | undefined>(undefined);
   /** What the browser says about the network. */
   online = $state(true);
+  /** True from the moment a sign-out is confirmed until it is done. */
+  signingOut = $state(false);
   /** The scopes the session was granted; empty when signed out. */
   granted = $derived(this.session ? grantedScopes(this.session) : []);
   /** The last session's server and scopes, so "Sign in again" can go straight to the server. */
@@ -72,6 +75,14 @@ class SessionState {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #listening = false;
   #wakeListeners = new Set<(wake: Wake) => void>();
+  /**
+   * Whether this page load noted on the device that a sign-in is stored here (see device.ts). Set
+   * once a session is shown; cleared whenever the app removes the session itself. A session the
+   * browser deleted is never shown, so its note stays and the eviction notice can say so.
+   */
+  #noted = false;
+  /** The last request clearing that note, for a sign-out to wait for. */
+  #forgetting: Promise<unknown> = Promise.resolve();
   /** True in the one tab that keeps the refresh timers; the others follow its broadcasts. */
   #leader = false;
   /** Counts sign-outs and ends, so a read that started before one cannot bring the session back. */
@@ -83,14 +94,14 @@ class SessionState {
    * the device's sign-in note is cleared before the page learns it is signed out, so that is not
    * taken for storage the browser deleted.
    */
-  async load(expected?: { issuer: string; clientId: string }): Promise<void> {
+  async load(): Promise<void> {
     this.#listen();
     this.#sendRevocations();
     try {
       const stored = await getSession(browserRuntime());
       if (!stored) return this.#end(this.status === 'signed-out' ? this.problem : undefined);
-      if (expected && (stored.server.issuer !== expected.issuer || stored.client_id !== expected.clientId)) {
-        await forgetSignIn();
+      if (!madeForConfig(stored)) {
+        await this.#forget();
         await signOut(browserRuntime());
         return this.#end(undefined);
       }
@@ -211,17 +222,29 @@ class SessionState {
     window.location.assign(url);
   }
 
-  async signOut(): Promise<SignOutResult> {
-    clearTimeout(this.#timer);
-    // Saved lists and queued work orders go too (every user's): the device is handed back clean.
-    // They go before the server is told, so closing the app mid-sign-out cannot leave them behind.
-    // A session the server ends keeps them, so the same user signing in again loses nothing.
-    const result = await signOut(browserRuntime(), () =>
-      clearOfflineData(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err)),
-    );
-    this.lastSignIn = undefined;
-    this.#end(undefined);
-    return result;
+  /**
+   * Signs out on this device and at the server. `confirm` is asked first, with what is still
+   * unsent (it is deleted too); resolves undefined when the person stays signed in, else to the
+   * notice for the start page, once the device's sign-in note is cleared.
+   */
+  async signOut(confirm: (unsent: Unsent | undefined) => Promise<boolean>): Promise<string | undefined> {
+    if (!(await confirm(await countUnsent(this.session)))) return undefined;
+    this.signingOut = true;
+    try {
+      clearTimeout(this.#timer);
+      // Saved lists and queued work orders go too (every user's): the device is handed back clean.
+      // They go before the server is told, so closing the app mid-sign-out cannot leave them behind.
+      // A session the server ends keeps them, so the same user signing in again loses nothing.
+      const result = await signOut(browserRuntime(), () =>
+        clearOfflineData(browserRuntime()).catch((err: unknown) => console.warn('[fieldpass]', err)),
+      );
+      this.lastSignIn = undefined;
+      this.#end(undefined);
+      await this.#forgetting;
+      return signOutNotice(result);
+    } finally {
+      this.signingOut = false;
+    }
   }
 
   #listen(): void {
@@ -279,6 +302,9 @@ class SessionState {
     this.session = session;
     this.status = 'signed-in';
     this.lastSignIn = this.#lastSignInOf(session);
+    if (this.#noted) return;
+    this.#noted = true;
+    void recordSignIn();
   }
 
   #lastSignInOf(session: Session): LastSignIn {
@@ -294,6 +320,14 @@ class SessionState {
     this.status = 'signed-out';
     this.problem = reason;
     this.retryAt = undefined;
+    if (this.#noted) void this.#forget();
+  }
+
+  /** The app removed the session itself: the device's note goes, so this is not taken for an eviction. */
+  #forget(): Promise<unknown> {
+    this.#noted = false;
+    this.#forgetting = forgetSignIn();
+    return this.#forgetting;
   }
 
   #schedule(): void {
@@ -305,6 +339,13 @@ class SessionState {
     const delay = this.session.expires_at - refreshMargin(this.session) - Date.now();
     this.#timer = setTimeout(() => void this.keepFresh(), Math.max(delay, 1_000));
   }
+}
+
+/** Whether a session is for the configured issuer and client; without a usable configuration, it is kept. */
+function madeForConfig(session: Session): boolean {
+  const loaded = clientConfig();
+  if ('error' in loaded) return true;
+  return session.server.issuer === loaded.config.issuer && session.client_id === loaded.config.clientId;
 }
 
 /** The configured client, or the configuration problem thrown. */
