@@ -55,7 +55,6 @@ class OfflineState {
   lists = $state.raw<Record<string, unknown[]>>({});
   /** Goes up whenever an order is seen going from unsent to sent (in any tab): the work orders list reloads. */
   sentCount = $state(0);
-  online = $state(true);
   #apiBaseUrl = '';
   #listening = false;
   #channel: BroadcastChannel | undefined;
@@ -91,6 +90,11 @@ class OfflineState {
     this.ready = true;
     await this.refresh();
     void this.drain();
+  }
+
+  /** What the browser says about the network (kept by the session state, which watches it). */
+  get online(): boolean {
+    return sessionState.online;
   }
 
   /** Publishes a list's rows for the form. */
@@ -212,20 +216,13 @@ class OfflineState {
   #listen(): void {
     if (this.#listening || typeof window === 'undefined') return;
     this.#listening = true;
-    this.online = navigator.onLine;
     if (typeof BroadcastChannel !== 'undefined') {
       this.#channel = new BroadcastChannel(CHANNEL_NAME);
       this.#channel.onmessage = () => void this.refresh();
     }
-    window.addEventListener('online', () => {
-      this.online = true;
-      void this.drain(true);
-    });
-    window.addEventListener('offline', () => (this.online = false));
-    // Timers stall in sleeping tabs and on sleeping tablets: look again when the page is back.
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') void this.drain();
-    });
+    // Back online: send at once, back-off or not. Timers stall in sleeping tabs and on sleeping
+    // tablets: look again when the page is back.
+    sessionState.onWake((wake) => void this.drain(wake === 'online'));
   }
 }
 
