@@ -11,9 +11,6 @@ import { chromium } from '@playwright/test';
 import { CHROMIUM_LAUNCH as LAUNCH } from '../tests/chromium.js';
 import { gzipSize } from './bundle.js';
 
-// The same browser and flags as the end-to-end tests.
-export { LAUNCH };
-
 const ROOT = resolve(import.meta.dirname, '..');
 const DEMO = { email: 'sam.okafor@fentu.example', password: 'fieldpass' };
 /** The User Timing mark the callback page sets once the token set is stored (no token in it). */

@@ -5,7 +5,7 @@
 // at the server, and forced sign-outs.
 
 import { chromium } from '@playwright/test';
-import { LAUNCH } from './browser.js';
+import { CHROMIUM_LAUNCH as LAUNCH } from '../tests/chromium.js';
 
 const TABS = 5;
 const ACCESS_TOKEN_TTL = 8;

@@ -5,7 +5,8 @@
 import type { APIRequestContext, Page } from '@playwright/test';
 import { ISSUER, SECOND } from './harness';
 import { dpopProof, expect, sandboxStats, signIn, storedSession, test } from './fixtures';
-import { sharedEnvironment, startInstances, startRedis } from './instances';
+import { startInstances, startRedis } from './cluster.js';
+import { sharedEnvironment } from './instances';
 
 /** The one address users and proofs name; each instance is reached on its own port behind it. */
 const PUBLIC_ORIGIN = 'https://fieldpass.test';

@@ -4,8 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { API_BASE_URL, ISSUER, M2M_ENV } from './harness';
 
-export { startInstances, startRedis } from './cluster.js';
-
 /** The environment every instance shares: the e2e app's, with Redis and one sealing key. */
 export function sharedEnvironment(redisUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -12,8 +12,6 @@
 
 import { DEVICE_HEADER, type DeviceMarker } from '../base/device-marker.js';
 
-export type { DeviceMarker };
-
 const DEVICE_ENDPOINT = '/api/device';
 
 type Fetch = typeof fetch;

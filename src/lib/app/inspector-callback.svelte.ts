@@ -4,17 +4,14 @@ import type { ErrorWhere } from '../inspect/explain.js';
 import {
   exchangeCode,
   introspectInspected,
-  readCallback,
   refreshInspected,
   revokeInspected,
   userInfoInspected,
-  type ConnectPolicy,
   type InspectedTokens,
-  type ReceivedCallback,
-  type RecordedExchange,
-  type StepProblem,
-  type StepResult,
 } from '../inspect/flow.js';
+import { readCallback, type ReceivedCallback } from '../inspect/callback.js';
+import type { ConnectPolicy, RecordedExchange, StepProblem } from '../inspect/recording.js';
+import type { StepResult } from '../inspect/step.js';
 import { inspectorRuntime } from './inspector-runtime.js';
 
 /** One step the developer ran after the callback: its exchanges, its outcome and any explanation. */

@@ -1,5 +1,6 @@
 import { asFieldpassError } from '../base/errors.js';
-import type { ClashChoice, ImportClash, Profile } from '../inspect/profiles.js';
+import type { ClashChoice, ImportClash } from '../inspect/profiles.js';
+import type { Profile } from '../inspect/profile-model.js';
 import { messageFor } from './messages.js';
 
 /** The name of the file "Export profiles" downloads. */

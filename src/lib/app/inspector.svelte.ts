@@ -3,35 +3,29 @@ import { isLoopbackHost } from '../base/http.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import { isFieldpassError } from '../base/errors.js';
 import { loadConnectPolicy } from '../inspect/connect-policy.js';
+import { discoverServer, pushInspection, type PushedRequest } from '../inspect/flow.js';
 import {
-  discoverServer,
-  pushInspection,
   startInspection,
-  StepProblemError,
-  type ConnectPolicy,
   type ExplainedParameter,
   type InspectedServer,
   type InspectionAttempt,
-  type PushedRequest,
-  type StepProblem,
-  type StepResult,
-} from '../inspect/flow.js';
+} from '../inspect/attempt.js';
+import { StepProblemError, type ConnectPolicy, type StepProblem } from '../inspect/recording.js';
+import type { StepResult } from '../inspect/step.js';
 import {
   createProfileStore,
   exportProfiles,
   findImportClashes,
   importProfiles,
-  profileFromTemplate,
   resolveImportClashes,
-  sandboxProfile,
-  scopeKindOf,
   type ClashChoice,
   type ImportClash,
-  type Profile,
   type ProfileStore,
-  type ProfileTemplateId,
 } from '../inspect/profiles.js';
-import { compareRedirectUris, lintRedirectUri } from '../inspect/redirect-uri.js';
+import { profileFromTemplate, sandboxProfile, scopeKindOf } from '../inspect/profile-templates.js';
+import type { Profile, ProfileTemplateId } from '../inspect/profile-model.js';
+import { compareRedirectUris } from '../inspect/redirect-uri.js';
+import { lintRedirectUri } from '../inspect/redirect-lint.js';
 import { buildScope, scopeCatalog } from '../inspect/scope-builder.js';
 import { loadClientConfig } from './config.js';
 import { inspectorRuntime } from './inspector-runtime.js';

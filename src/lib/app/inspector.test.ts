@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { FieldpassError } from '../base/errors.js';
 import { createMemoryStore } from '../base/memory-store.js';
-import { createProfileStore, exportProfiles, sandboxProfile } from '../inspect/profiles.js';
+import { createProfileStore, exportProfiles } from '../inspect/profiles.js';
+import { sandboxProfile } from '../inspect/profile-templates.js';
 import { Inspector, type RouteCall } from './inspector.svelte.js';
 import { messageFor } from './messages.js';
 

@@ -4,20 +4,20 @@ import {
   createdIdOf,
   discardOutboxItem,
   drainOutbox,
-  enqueueStatusChange,
   enqueueWorkOrder,
+  retryOutboxItem,
+  workOrderRequest,
+} from '../offline/outbox.js';
+import { enqueueStatusChange, resolveConflict, statusChangeSender } from '../offline/status-changes.js';
+import {
   listOutbox,
   listStatusChanges,
-  resolveConflict,
-  retryOutboxItem,
-  statusChangeSender,
-  workOrderRequest,
   type OutboxItem,
   type StatusChange,
   type StatusChangeItem,
   type WorkOrderDraft,
   type WorkOrderVersion,
-} from '../offline/outbox.js';
+} from '../offline/outbox-items.js';
 import type { Session } from '../oauth/session.js';
 import { userIdentity } from '../base/user.js';
 import { browserRuntime } from './runtime.js';

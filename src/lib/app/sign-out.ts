@@ -23,7 +23,7 @@ export interface Unsent {
 export async function countUnsent(session: Session | undefined): Promise<Unsent | undefined> {
   const user = session ? await offlineUserKey(session) : undefined;
   // Loaded only at sign-out: pages without the outbox (consent, callback) do not carry its code.
-  return import('../offline/outbox.js')
+  return import('../offline/outbox-items.js')
     .then(async ({ countUnsent: count }) => {
       const store = browserRuntime().store;
       const [orders, changes] = await Promise.all([count(store), count(store, undefined, 'status')]);

@@ -9,7 +9,7 @@ import {
   type ErrorWhere,
   type Explanation,
 } from './explain.js';
-import { errorOf } from './flow.js';
+import { errorOf } from './step.js';
 
 const WHERE: (ErrorWhere | undefined)[] = [
   undefined,

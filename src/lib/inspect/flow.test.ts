@@ -19,28 +19,31 @@ import {
 import type { CoreRuntime } from '../oauth/runtime.js';
 import { createMemoryStore } from '../base/memory-store.js';
 import {
-  INSPECT_KEY_PREFIX,
-  INSPECT_PREFIX,
   discoverServer,
-  errorOf,
   exchangeCode,
   introspectInspected,
   pushInspection,
-  readCallback,
-  recordingFetch,
   refreshInspected,
   revokeInspected,
-  StepProblemError,
-  connectProblem,
-  startInspection,
   userInfoInspected,
-  type ConnectPolicy,
+} from './flow.js';
+import {
+  INSPECT_KEY_PREFIX,
+  INSPECT_PREFIX,
+  startInspection,
   type InspectedServer,
   type InspectionAttempt,
-  type ReceivedCallback,
+} from './attempt.js';
+import { errorOf } from './step.js';
+import { readCallback, type ReceivedCallback } from './callback.js';
+import {
+  recordingFetch,
+  StepProblemError,
+  connectProblem,
+  type ConnectPolicy,
   type RecordedExchange,
-} from './flow.js';
-import type { Profile } from './profiles.js';
+} from './recording.js';
+import type { Profile } from './profile-model.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:5173/inspect/callback';
 const ISSUER = TEST_SERVER.issuer;

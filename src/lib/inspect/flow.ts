@@ -5,7 +5,7 @@
 //
 // The attempt and its authorization request are in attempt.ts, the callback checks in
 // callback.ts, the recording and masking in recording.ts and a step's outcome in step.ts; this
-// module holds discovery and the requests after the callback, and exports them all.
+// module holds discovery and the requests after the callback.
 import * as oauth from 'oauth4webapi';
 import { requireDpopHandle, withNonceRetry } from '../oauth/dpop.js';
 import { assertSecureEndpoint } from '../oauth/endpoints.js';
@@ -28,27 +28,6 @@ import {
   type RecordedExchange,
 } from './recording.js';
 import { step, type StepResult } from './step.js';
-
-export {
-  INSPECT_KEY_PREFIX,
-  INSPECT_PREFIX,
-  startInspection,
-  type ExplainedParameter,
-  type InspectedServer,
-  type InspectionAttempt,
-} from './attempt.js';
-export { readCallback, type CallbackCheck, type ReceivedCallback } from './callback.js';
-export {
-  StepProblemError,
-  addToConnectOrigins,
-  connectProblem,
-  recordingFetch,
-  type ConnectPolicy,
-  type RecordedExchange,
-  type StepProblem,
-  type TransportFailure,
-} from './recording.js';
-export { errorOf, type StepResult } from './step.js';
 
 function options(log: RecordedExchange[], label: string, endpoint: string, connect?: ConnectPolicy) {
   return requestOptions({ fetch: recordingFetch(log, label, connect), timeoutMs: 15_000 }, endpoint);

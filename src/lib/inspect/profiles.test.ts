@@ -3,23 +3,20 @@ import { isFieldpassError } from '../base/errors.js';
 import { createMemoryStore } from '../base/memory-store.js';
 import {
   PROFILE_KEY_PREFIX,
-  PROFILE_TEMPLATES,
-  PROFILE_TEMPLATE_IDS,
-  SECRETS_NEVER_IMPORTED,
   createProfileStore,
   exportProfiles,
   findImportClashes,
-  findIssuerConflict,
   importProfiles,
-  newProfileId,
-  profileFromTemplate,
   resolveImportClashes,
-  sandboxProfile,
-  scopeKindOf,
-  validateProfile,
-  type Profile,
-  type ProfileIssueCode,
 } from './profiles.js';
+import { PROFILE_TEMPLATES, profileFromTemplate, sandboxProfile, scopeKindOf } from './profile-templates.js';
+import { PROFILE_TEMPLATE_IDS, newProfileId, type Profile } from './profile-model.js';
+import {
+  SECRETS_NEVER_IMPORTED,
+  findIssuerConflict,
+  validateProfile,
+  type ProfileIssueCode,
+} from './profile-validation.js';
 
 const APP = 'http://127.0.0.1:5173';
 const CANARY = 'canary-7f3e9a1c';

@@ -4,7 +4,7 @@
 // configuration of the client-credentials route (checklist #64, #81). Framework-free.
 //
 // The profile itself is in profile-model.ts, the templates in profile-templates.ts and the
-// validation in profile-validation.ts; this module holds files and storage, and exports them all.
+// validation in profile-validation.ts; this module holds files and storage.
 
 import { FieldpassError } from '../base/errors.js';
 import type { RecordStore } from '../base/record-store.js';
@@ -18,37 +18,6 @@ import {
   looksLikeSecretValue,
   validateProfile,
   type ProfileIssue,
-} from './profile-validation.js';
-
-export {
-  CLIENT_AUTH_METHODS,
-  ENDPOINT_NAMES,
-  INSPECT_CALLBACK_PATH,
-  PROFILE_KINDS,
-  PROFILE_LIMITS,
-  PROFILE_TEMPLATE_IDS,
-  newProfileId,
-  type ClientAuth,
-  type Profile,
-  type ProfileEndpoints,
-  type ProfileKind,
-  type ProfileTemplateId,
-} from './profile-model.js';
-export {
-  PROFILE_TEMPLATES,
-  profileFromTemplate,
-  profileTemplate,
-  sandboxProfile,
-  scopeKindOf,
-  type ProfileTemplate,
-} from './profile-templates.js';
-export {
-  SECRETS_NEVER_IMPORTED,
-  findIssuerConflict,
-  validateProfile,
-  type ProfileCheck,
-  type ProfileIssue,
-  type ProfileIssueCode,
 } from './profile-validation.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareRedirectUris,
-  diffCharacters,
-  lintRedirectUri,
-  type DiffSegment,
-  type RedirectRule,
-  type RedirectSeverity,
-} from './redirect-uri.js';
+import { compareRedirectUris, diffCharacters, type DiffSegment } from './redirect-uri.js';
+import { lintRedirectUri, type RedirectRule, type RedirectSeverity } from './redirect-lint.js';
 
 const rulesOf = (uri: string) => lintRedirectUri(uri).map((f) => f.rule);
 const problemsOf = (uri: string) => lintRedirectUri(uri).filter((f) => f.severity !== 'info');

@@ -1,11 +1,8 @@
 // The redirect-URI lab: lints one redirect URI and compares it with the URIs a developer says are
 // registered, the way an authorization server does (simple string comparison, RFC 3986 §6.2.1).
-// The linter's rules are in redirect-lint.ts, exported from here too. Framework-free: no svelte,
-// $app or $env imports.
+// The linter's rules are in redirect-lint.ts. Framework-free: no svelte, $app or $env imports.
 import { isLoopbackHost } from '../base/http.js';
 import { DEFAULT_PORTS, LOWERCASE_HEX, parseUrl, splitUri, type UriParts } from './uri-parts.js';
-
-export { lintRedirectUri, type RedirectFinding, type RedirectRule, type RedirectSeverity } from './redirect-lint.js';
 
 /** The ways a candidate redirect URI can differ from a registered one. */
 export type RedirectDifferenceKind =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupJobs, jobState, mapsLink, telLink } from './jobs.js';
-import type { StatusChangeItem } from './outbox.js';
+import type { StatusChangeItem } from './outbox-items.js';
 
 const row = { id: 'WO-3001', status: 'scheduled', version: 1, etag: '"WO-3001.v1"', holdReason: null };
 

@@ -1,4 +1,5 @@
-import { isUnsent, versionOf, type StatusChangeItem, type WorkOrderStatus, type WorkOrderVersion } from './outbox.js';
+import { isUnsent, type StatusChangeItem, type WorkOrderStatus, type WorkOrderVersion } from './outbox-items.js';
+import { versionOf } from './status-changes.js';
 
 /** The words a technician reads for each status. */
 export const STATUS_LABELS: Record<WorkOrderStatus, string> = {

@@ -8,18 +8,16 @@ import { createMemoryStore } from '../base/memory-store.js';
 import { offlineUserKey } from './cache.js';
 import { outboxSession, WRITE } from './outbox.test-util.js';
 import {
-  countUnsent,
   createdIdOf,
   discardOutboxItem,
   drainOutbox,
   enqueueWorkOrder,
-  listOutbox,
   retryOutboxItem,
   STUCK_AFTER_ATTEMPTS,
   workOrderRequest,
-  type OutboxItem,
   type SendWorkOrder,
 } from './outbox.js';
+import { countUnsent, listOutbox, type OutboxItem } from './outbox-items.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 42);
 const API = 'https://api.example';

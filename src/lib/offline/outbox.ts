@@ -1,6 +1,6 @@
 // The work-order outbox: new work orders and status changes made on this device, kept until Fentu has
-// them and sent in order under a Web Lock. Records and status changes have modules of their own; their
-// exports are repeated here, so callers import the outbox from one place.
+// them and sent in order under a Web Lock. Records are in outbox-items.ts, status changes in
+// status-changes.ts.
 import type { ApiRequest } from '../oauth/api.js';
 import { asFieldpassError, type FieldpassError, type FieldpassErrorCode } from '../base/errors.js';
 import { nowOf, type CoreRuntime } from '../oauth/runtime.js';
@@ -24,30 +24,6 @@ import {
   type WorkOrderDraft,
 } from './outbox-items.js';
 import { versionOf, type SendStatusChange } from './status-changes.js';
-
-export {
-  countUnsent,
-  isUnsent,
-  listOutbox,
-  listStatusChanges,
-  type AnyOutboxItem,
-  type OutboxItem,
-  type OutboxProblem,
-  type OutboxStatus,
-  type StatusChange,
-  type StatusChangeItem,
-  type WorkOrderDraft,
-  type WorkOrderStatus,
-  type WorkOrderVersion,
-} from './outbox-items.js';
-export {
-  enqueueStatusChange,
-  resolveConflict,
-  statusChangeRequest,
-  statusChangeSender,
-  versionOf,
-  type SendStatusChange,
-} from './status-changes.js';
 
 /** Back-off between attempts at one item: 2 s doubling to at most 60 s. */
 const RETRY_BASE_MS = 2_000;

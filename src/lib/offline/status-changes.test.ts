@@ -7,22 +7,15 @@ import { SESSION_KEY, type Session } from '../oauth/session.js';
 import { createMemoryStore } from '../base/memory-store.js';
 import { offlineUserKey } from './cache.js';
 import { outboxSession } from './outbox.test-util.js';
+import { createdIdOf, discardOutboxItem, drainOutbox, enqueueWorkOrder, workOrderRequest } from './outbox.js';
 import {
   countUnsent,
-  createdIdOf,
-  discardOutboxItem,
-  drainOutbox,
-  enqueueStatusChange,
-  enqueueWorkOrder,
   listOutbox,
   listStatusChanges,
-  resolveConflict,
-  statusChangeSender,
-  versionOf,
-  workOrderRequest,
   type StatusChange,
   type WorkOrderVersion,
-} from './outbox.js';
+} from './outbox-items.js';
+import { enqueueStatusChange, resolveConflict, statusChangeSender, versionOf } from './status-changes.js';
 
 const T0 = Date.UTC(2026, 11, 7, 9, 0);
 const API = 'https://api.example';

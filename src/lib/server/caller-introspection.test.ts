@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonResponse } from '../oauth/fake-fetch.test-util.js';
-import { CallerError, CallerUnavailableError, verifyCaller } from './caller.js';
+import { verifyCaller } from './caller.js';
+import { CallerError, CallerUnavailableError } from './caller-errors.js';
 import {
   activeAnswer,
   callerSetup,

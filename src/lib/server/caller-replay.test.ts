@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonResponse } from '../oauth/fake-fetch.test-util.js';
-import { CallerError, CallerUnavailableError, verifyCaller } from './caller.js';
+import { verifyCaller } from './caller.js';
+import { CallerError, CallerUnavailableError } from './caller-errors.js';
 import { activeAnswer, callerSetup, dpopKey, fakeClock, issuerKey, routeRequest } from './caller-fixtures.test-util.js';
 import { DPOP_PROOF_WINDOW_SECONDS } from './dpop-proof.js';
 import type { ReplayGuard } from './short-state.js';

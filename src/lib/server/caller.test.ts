@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_SERVER } from '../oauth/fake-fetch.test-util.js';
-import { CallerError, requireScope, verifyCaller, type Caller } from './caller.js';
-import { CallerUnavailableError, createCallerProblems, createOperatorWarning } from './caller-errors.js';
+import { requireScope, verifyCaller, type Caller } from './caller.js';
+import { CallerError, CallerUnavailableError, createCallerProblems, createOperatorWarning } from './caller-errors.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 const caller = (scopes: string[]): Caller => ({ sub: 'user-1', scopes });

@@ -8,8 +8,6 @@ import { acceptProofOnce, proofClaims, verifyDpopProof, type ProofClaims } from 
 import { introspect } from './introspection.js';
 import type { ReplayGuard, ShortCache } from './short-state.js';
 
-export { CallerError, CallerUnavailableError } from './caller-errors.js';
-
 /** How far past `exp` (or before `iat`/`nbf`) a caller's token is still accepted. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 

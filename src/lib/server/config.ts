@@ -27,7 +27,9 @@ import {
   type OpsSettings,
   type Settings,
 } from './settings.js';
-import { createMemoryState, createRedisState, type SharedState } from './shared-state.js';
+import { createMemoryState } from './shared/memory-state.js';
+import { createRedisState } from './shared/redis-state.js';
+import type { SharedState } from './shared/state.js';
 import { createMemoryReplayGuard, createMemoryShortCache } from './short-state.js';
 
 /** Everything the server side needs, built once from the environment. */

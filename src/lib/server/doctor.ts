@@ -2,10 +2,12 @@ import * as oauth from 'oauth4webapi';
 import { DPOP_ALG } from '../oauth/dpop.js';
 import { httpOptions, isTimeout, type FetchLike } from '../base/http.js';
 import type { IntrospectionClient } from './caller-config.js';
-import { M2mError, requestClientCredentials, type M2mClient } from './m2m.js';
+import type { M2mClient } from './m2m.js';
+import { M2mError } from './m2m-errors.js';
+import { requestClientCredentials } from './m2m-tokens.js';
 import type { M2mProvider } from './m2m-config.js';
 import { configProblems, readSettings, type Environment, type Settings, type SharedStateSettings } from './settings.js';
-import { createRedisState } from './shared-state.js';
+import { createRedisState } from './shared/redis-state.js';
 
 // What a browser (and the server) will meet at the configured authorization server, API and
 // partner providers, asked of the servers themselves: `npm run doctor`, and once at start-up.

@@ -6,7 +6,8 @@ import { opsSettings, serverContext } from './config.js';
 import { errorResponse, ServerError } from './errors.js';
 import { maskToken } from '../base/mask.js';
 import { log } from './log.js';
-import { enforceRateLimit, M2mError } from './m2m.js';
+import { enforceRateLimit } from './m2m.js';
+import { M2mError } from './m2m-errors.js';
 
 function noStore(headers: Record<string, string> = {}): Headers {
   return new Headers({ 'cache-control': 'no-store', ...headers });

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeFetch, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
-import { createM2mClient, M2mError, type M2mClient } from './m2m.js';
+import { createM2mClient, type M2mClient } from './m2m.js';
+import { M2mError } from './m2m-errors.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
 import { tokenKey } from './m2m-tokens.js';
-import { createRedisState, type SharedState } from './shared-state.js';
+import { createRedisState } from './shared/redis-state.js';
+import type { SharedState } from './shared/state.js';
 import { useRedisServer } from './shared/redis-server.test-util.js';
 
 // Two app instances on one real Redis, calling one partner (a fake fetch, as in m2m.test.ts).

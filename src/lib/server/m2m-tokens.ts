@@ -3,7 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { backoffDelay, requestOptions, type FetchLike } from '../base/http.js';
 import type { M2mProvider } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
-import type { SharedState } from './shared-state.js';
+import type { SharedState } from './shared/state.js';
 import { m2mTokenCacheHits, m2mTokenRequests } from './metrics.js';
 
 /** How long a token request or an upstream call may take before it is abandoned. */

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeFetch, formOf, jsonResponse, type RecordedRequest } from '../oauth/fake-fetch.test-util.js';
 import type { FetchLike } from '../base/http.js';
-import { createM2mClient, M2mError, resolveOperation, tokenMargin, type M2mClient, type M2mErrorCode } from './m2m.js';
+import { createM2mClient, resolveOperation, type M2mClient } from './m2m.js';
+import { M2mError, type M2mErrorCode } from './m2m-errors.js';
+import { tokenMargin } from './m2m-tokens.js';
 import { parseM2mProviders, type M2mEnv } from './m2m-config.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);

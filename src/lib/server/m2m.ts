@@ -3,11 +3,9 @@ import { requestOptions, type FetchLike } from '../base/http.js';
 import type { M2mProvider, RateLimit } from './m2m-config.js';
 import { M2mError, retryAfterSeconds, transportError } from './m2m-errors.js';
 import { createServiceTokens, TIMEOUT_MS, type ServiceTokens } from './m2m-tokens.js';
-import { createMemoryState, type SharedState } from './shared-state.js';
+import { createMemoryState } from './shared/memory-state.js';
+import type { SharedState } from './shared/state.js';
 import { m2mUpstreamSeconds, rateLimitRefusals } from './metrics.js';
-
-export { M2mError, type M2mErrorCode } from './m2m-errors.js';
-export { requestClientCredentials, tokenMargin, type ClientCredentialsGrant } from './m2m-tokens.js';
 
 /** The upstream answer the route passes on: status and parsed JSON body only, no upstream headers. */
 export interface M2mResult {
