@@ -1,6 +1,7 @@
 import * as publicEnv from '$app/env/public';
 import { clientEnvOf, parseClientConfig, type ClientConfig } from '../oauth/config.js';
 import { FieldpassError } from '../base/errors.js';
+import { describeScope, type ScopeInfo } from '../catalogs/fentu-scopes.js';
 
 /** The client configuration, or why it is unusable. */
 export type LoadedConfig = { config: ClientConfig } | { error: FieldpassError };
@@ -21,4 +22,9 @@ export function loadClientConfig(appOrigin: string): LoadedConfig {
 export function clientConfig(): LoadedConfig {
   loaded ??= loadClientConfig(location.origin);
   return loaded;
+}
+
+/** The configured scopes, in order, each described in the words of the Fentu scope table. */
+export function scopeCatalog(config: ClientConfig): ScopeInfo[] {
+  return config.scopes.map(describeScope);
 }

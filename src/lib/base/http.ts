@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { FieldpassError } from './errors.js';
 
 /** The shape of oauth4webapi's `customFetch`: a URL string and plain request options. */
 export type FetchLike = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
@@ -19,6 +20,31 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  */
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Refuses an endpoint that is not https, unless its host is loopback (RFC 9700 §2.6, RFC 6749
+ * §10.9). `variable` names the setting for the message.
+ */
+export function assertSecureEndpoint(value: string | URL, variable: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (cause) {
+    throw new FieldpassError(
+      'CONFIG_INVALID',
+      `${variable} is not an absolute URL: "${String(value)}"`,
+      { variable },
+      cause,
+    );
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
+  throw new FieldpassError(
+    'INSECURE_ENDPOINT',
+    `${variable} must use https:// (plain http:// is allowed only for 127.0.0.1, [::1] and localhost): "${url.href}"`,
+    { variable },
+  );
 }
 
 /**

@@ -8,8 +8,7 @@
 // module holds discovery and the requests after the callback.
 import * as oauth from 'oauth4webapi';
 import { requireDpopHandle, withNonceRetry } from '../oauth/dpop.js';
-import { assertSecureEndpoint } from '../oauth/endpoints.js';
-import { requestOptions } from '../base/http.js';
+import { assertSecureEndpoint, requestOptions } from '../base/http.js';
 import type { CoreRuntime } from '../oauth/runtime.js';
 import type { Profile } from './profile-model.js';
 import {

@@ -1,9 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { ClientConfig } from './config.js';
-import { assertSecureEndpoint } from './endpoints.js';
+import { assertSecureEndpoint, requestOptions } from '../base/http.js';
 import { FieldpassError } from '../base/errors.js';
 import { toFieldpassError } from './failures.js';
-import { requestOptions } from '../base/http.js';
 import type { CoreRuntime } from './runtime.js';
 
 /**

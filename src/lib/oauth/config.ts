@@ -1,6 +1,6 @@
 import { collectProblems, FieldpassError } from '../base/errors.js';
 import { SANDBOX_API_BASE_URL, SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../base/sandbox.js';
-import { assertSecureEndpoint } from './endpoints.js';
+import { assertSecureEndpoint } from '../base/http.js';
 import { FENTU_SCOPES, SCOPE_TOKEN } from './scopes.js';
 
 /** Endpoints typed in by hand, for authorization servers without a discovery document. */

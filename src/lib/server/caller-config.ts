@@ -1,4 +1,4 @@
-import { assertSecureEndpoint } from '../oauth/endpoints.js';
+import { assertSecureEndpoint } from '../base/http.js';
 import { collectProblems, FieldpassError } from '../base/errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { assertSecureEndpoint } from '../oauth/endpoints.js';
+import { assertSecureEndpoint } from '../base/http.js';
 import { collectProblems, FieldpassError } from '../base/errors.js';
 import { FENERGO_SCOPE_LIMIT, FENERGO_SCOPES } from '../catalogs/fenergo-scopes.js';
 import { SCOPE_TOKEN, TENANT_ID, TENANT_SCOPE } from '../oauth/scopes.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertSecureEndpoint } from './endpoints.js';
-import { FieldpassError } from '../base/errors.js';
+import { assertSecureEndpoint } from './http.js';
+import { FieldpassError } from './errors.js';
 
 /** The FieldpassError `run` throws; fails the test when it throws nothing or something else. */
 function thrownBy(run: () => unknown): FieldpassError {
