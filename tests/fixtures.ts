@@ -339,6 +339,23 @@ export async function serviceWorkerInControl(page: Page): Promise<void> {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 }
 
+/** The names of the app's IndexedDB records that start with `prefix`. */
+export async function recordNames(page: Page, prefix: string): Promise<string[]> {
+  return Object.keys(await idbRecords(page)).filter((name) => name.startsWith(prefix));
+}
+
+/**
+ * Signs in with the service worker in control and waits until the three lists are saved on the
+ * device, so the app and its data are there once the signal goes.
+ */
+export async function signInWithListsSaved(page: Page): Promise<void> {
+  await signIn(page);
+  await serviceWorkerInControl(page);
+  await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Carrier AquaForce 30XW' })).toBeVisible();
+  await expect.poll(() => recordNames(page, 'cache:')).toHaveLength(3);
+}
+
 /**
  * At the sandbox, as a person would: its login page when it shows one (it signs a returning user
  * straight in), then `answer` on its consent page; resolves once the browser is back at `back`.

@@ -4,7 +4,7 @@
 // saved on the device, which works offline.
 
 import type { Page } from '@playwright/test';
-import { expect, press, serviceWorkerInControl, signIn, test } from './fixtures';
+import { expect, press, signIn, signInWithListsSaved, test } from './fixtures';
 import { DEMO } from './harness';
 
 const header = (page: Page) => page.getByRole('banner');
@@ -107,12 +107,8 @@ test.describe('offline, with the service worker', () => {
     'the search on the home finds jobs, customers and assets in the saved lists with no signal',
     { tag: '@device' },
     async ({ context, page }) => {
-      await signIn(page);
-      // The app's code for the job page comes from the service worker's cache once offline.
-      await serviceWorkerInControl(page);
-      // The three lists are saved on the device once they have loaded.
-      await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
-      await expect(page.getByRole('cell', { name: 'Carrier AquaForce 30XW' })).toBeVisible();
+      // The app's code comes from the service worker's cache once offline, the lists from the device.
+      await signInWithListsSaved(page);
       await context.setOffline(true);
 
       await search(page).fill('harbourside');

@@ -15,6 +15,13 @@ const ELSEWHERE = `http://127.0.0.1:${SANDBOX_PORTS.issuer + 7}`;
 /** Words that present something as the server's answer. */
 const SERVER_WORDS = /The server refused|The server said/;
 
+/** Steps 1 to 3 of the inspector: the metadata, the authorization request, then off to the server. */
+async function goToServer(page: Page) {
+  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
+  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
+  await page.getByRole('link', { name: '3. Go to the server' }).click();
+}
+
 /** The profile with no issuer and these endpoints entered by hand, as a server without discovery needs. */
 async function enterByHand(page: Page, endpoints: Record<string, string>, clientId = BEARER_CLIENT) {
   await page.goto('/inspect');
@@ -82,9 +89,7 @@ test('no issuer entered, and the server sends iss: shown, not compared, and the 
 }) => {
   await configureSandbox(request, { discovery: 0 });
   await enterByHand(page, { authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` });
-  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
-  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
-  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await goToServer(page);
   await answerAtSandbox(page, CALLBACK);
 
   const checks = page.getByRole('list', { name: 'Callback checks' });
@@ -103,9 +108,7 @@ test('no issuer entered, and the sign-in is denied: the callback’s error is qu
 }) => {
   await configureSandbox(request, { discovery: 0 });
   await enterByHand(page, { authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` });
-  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
-  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
-  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await goToServer(page);
   await answerAtSandbox(page, CALLBACK, 'Deny');
 
   await expect(
@@ -235,9 +238,7 @@ test('a token endpoint outside the connect-src: the code is not sent, and the ca
     if (r.url().startsWith(ELSEWHERE)) attempted.push(r.url());
   });
   await enterByHand(page, { authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ELSEWHERE}/token` });
-  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
-  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
-  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await goToServer(page);
   await answerAtSandbox(page, CALLBACK);
 
   const before = await sandboxStats(request);
@@ -273,9 +274,7 @@ test('CORS off at the token endpoint after sign-in: the code exchange says only 
 }) => {
   await configureSandbox(request, { pushedAuthorizationRequests: 0 });
   await page.goto('/inspect');
-  await page.getByRole('button', { name: '1. Read the server’s metadata' }).click();
-  await page.getByRole('button', { name: '2. Build the authorization request' }).click();
-  await page.getByRole('link', { name: '3. Go to the server' }).click();
+  await goToServer(page);
   await answerAtSandbox(page, CALLBACK);
   const checks = page.getByRole('list', { name: 'Callback checks' });
   await expect(checks.getByText('Passed: iss names the expected server (RFC 9207)')).toBeVisible();

@@ -6,12 +6,12 @@
 import type { APIRequestContext, Page } from '@playwright/test';
 import {
   expect,
-  idbRecords,
   nextAuthorizationParams,
   press,
+  recordNames,
   sandboxStats,
-  serviceWorkerInControl,
   signIn,
+  signInWithListsSaved,
   storedSession,
   test,
 } from './fixtures';
@@ -48,8 +48,6 @@ async function officeChangesJob(request: APIRequestContext, id: string, changes:
 const uniqueTag = () => Math.random().toString(36).slice(2, 8);
 const jobStatus = (page: Page) => page.getByTestId('job-status');
 const history = (page: Page) => page.getByTestId('job-change');
-const recordNames = async (page: Page, prefix: string) =>
-  Object.keys(await idbRecords(page)).filter((name) => name.startsWith(prefix));
 
 /** Opens the job from its row in the work orders list, as a technician taps it. */
 async function openFromList(page: Page, title: string) {
@@ -64,12 +62,7 @@ test.describe('offline, with the service worker', () => {
     'a job opens offline from a cold start, with who to call, where to go and the asset',
     { tag: '@device' },
     async ({ context, page }) => {
-      await signIn(page);
-      await serviceWorkerInControl(page);
-      // The three lists are saved on the device once fetched.
-      await expect(page.getByRole('cell', { name: 'Harbourside Medical Centre' })).toBeVisible();
-      await expect(page.getByRole('cell', { name: 'Carrier AquaForce 30XW' })).toBeVisible();
-      await expect.poll(() => recordNames(page, 'cache:')).toHaveLength(3);
+      await signInWithListsSaved(page);
 
       // The app closed, then opened again with no network, straight on the job: the service
       // worker's shell and the app's code from its cache, the job from the lists saved on the device.

@@ -9,8 +9,8 @@ import {
   appRecords,
   configureSandbox,
   expect,
-  idbRecords,
   presentRefreshTokenFromApp,
+  recordNames,
   recordTokenResponses,
   sandboxStats,
   signIn,
@@ -45,8 +45,6 @@ async function apiWorkOrders(request: APIRequestContext): Promise<Array<{ id: st
 const panel = (page: Page, name: string) => page.getByRole('region', { name });
 const outboxItems = (page: Page) => page.getByTestId('outbox-item');
 const outboxItem = (page: Page, title: string) => outboxItems(page).filter({ hasText: title });
-const recordNames = async (page: Page, prefix: string) =>
-  Object.keys(await idbRecords(page)).filter((name) => name.startsWith(prefix));
 
 async function signInReady(page: Page) {
   await signInToHome(page, { tick: ['write:work-orders'] });
